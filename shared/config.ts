@@ -1,0 +1,73 @@
+/**
+ * Function configuration, read once from the environment at cold start. A missing required
+ * variable throws at module load, so a misconfigured function fails its first invocation
+ * loudly instead of answering with a half-working backend.
+ *
+ * | variable            | required | meaning                                                       |
+ * |---------------------|----------|---------------------------------------------------------------|
+ * | TABLE_NAME          | yes      | DynamoDB table (see `shared/table.ts`)                        |
+ * | USER_POOL_ID        | C, D, users | Cognito user pool that holds the users                     |
+ * | AWS_REGION          | yes      | set by Lambda; locally by the local stack                     |
+ * | DYNAMODB_ENDPOINT   | no       | local only: DynamoDB Local URL                                |
+ * | COGNITO_ENDPOINT    | no       | local only: cognito-local URL                                 |
+ * | USER_CACHE_TTL_MS   | no       | user lookup cache TTL in ms (default 60000, 0 disables)       |
+ */
+export interface Config {
+  tableName: string;
+  region: string;
+  dynamodbEndpoint: string | undefined;
+  cognitoEndpoint: string | undefined;
+  userPoolId: string | undefined;
+  userCacheTtlMs: number;
+}
+
+/** Thrown at cold start when the environment is incomplete or malformed. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (value === undefined || value.trim() === "") {
+    throw new ConfigError(`missing required environment variable ${name}`);
+  }
+  return value;
+}
+
+function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === "" ? undefined : value;
+}
+
+/**
+ * Reads the configuration.
+ * @param env environment to read (default `process.env`).
+ * @throws ConfigError when TABLE_NAME or AWS_REGION is missing, or USER_CACHE_TTL_MS is not a
+ *   non-negative integer.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const ttlText = optional(env, "USER_CACHE_TTL_MS") ?? "60000";
+  const userCacheTtlMs = Number(ttlText);
+  if (!Number.isInteger(userCacheTtlMs) || userCacheTtlMs < 0) {
+    throw new ConfigError(`USER_CACHE_TTL_MS must be a non-negative integer (ms), got "${ttlText}"`);
+  }
+  return {
+    tableName: required(env, "TABLE_NAME"),
+    region: required(env, "AWS_REGION"),
+    dynamodbEndpoint: optional(env, "DYNAMODB_ENDPOINT"),
+    cognitoEndpoint: optional(env, "COGNITO_ENDPOINT"),
+    userPoolId: optional(env, "USER_POOL_ID"),
+    userCacheTtlMs,
+  };
+}
+
+/**
+ * The user pool id, for the functions that read users.
+ * @throws ConfigError when USER_POOL_ID is not set.
+ */
+export function requireUserPoolId(config: Config): string {
+  if (config.userPoolId === undefined) {
+    throw new ConfigError("missing required environment variable USER_POOL_ID");
+  }
+  return config.userPoolId;
+}

@@ -1,0 +1,114 @@
+/**
+ * The one route table of the HTTP API. The CDK stack makes one `NodejsFunction` per entry
+ * (entry file `functions/<fn>.ts`, export `handler`) and one HTTP API route per entry; the
+ * local HTTP emulator serves the same entries with the same handlers.
+ *
+ * Paths use API Gateway HTTP API syntax: `{name}` is a whole path segment. The frontend calls
+ * `/api/users/@<handle>/short`; API Gateway path variables must be whole segments, so the route
+ * captures `@<handle>` as `{handle}` and the handler strips the `@`.
+ */
+export interface RouteDefinition {
+  method: "GET" | "POST";
+  path: string;
+  /** Entry file name under `functions/` (kebab-case, no extension). */
+  fn: string;
+  /** Access pattern served (DESIGN.md), or `users` for the user lookup. */
+  pattern: "A" | "B" | "C+D" | "users";
+  /** True when the route needs a Cognito access token (every route but OPTIONS). */
+  auth: true;
+  /** Exactly the IAM actions the function needs: the CDK stack grants these and no more. */
+  permissions: FunctionPermissions;
+}
+
+/** IAM actions of one function, on the table (and its GSI) and on the user pool. */
+export interface FunctionPermissions {
+  dynamodb: readonly DynamoDbAction[];
+  cognito: readonly CognitoAction[];
+}
+export type DynamoDbAction =
+  | "dynamodb:GetItem"
+  | "dynamodb:Query"
+  | "dynamodb:PutItem"
+  | "dynamodb:UpdateItem"
+  | "dynamodb:DeleteItem"
+  | "dynamodb:ConditionCheckItem";
+export type CognitoAction = "cognito-idp:AdminGetUser" | "cognito-idp:ListUsers";
+
+export const ROUTES: readonly RouteDefinition[] = [
+  {
+    method: "GET",
+    path: "/api/message_groups",
+    fn: "list-message-groups",
+    pattern: "B",
+    auth: true,
+    permissions: { dynamodb: ["dynamodb:Query"], cognito: [] },
+  },
+  {
+    method: "GET",
+    path: "/api/messages/{message_group_uuid}",
+    fn: "list-messages",
+    pattern: "A",
+    auth: true,
+    permissions: { dynamodb: ["dynamodb:GetItem", "dynamodb:Query"], cognito: [] },
+  },
+  {
+    method: "POST",
+    path: "/api/messages",
+    fn: "create-message",
+    pattern: "C+D",
+    auth: true,
+    permissions: {
+      dynamodb: ["dynamodb:GetItem", "dynamodb:PutItem"],
+      cognito: ["cognito-idp:AdminGetUser", "cognito-idp:ListUsers"],
+    },
+  },
+  {
+    method: "GET",
+    path: "/api/users/{handle}/short",
+    fn: "get-user-short",
+    pattern: "users",
+    auth: true,
+    permissions: { dynamodb: [], cognito: ["cognito-idp:ListUsers"] },
+  },
+] as const;
+
+/**
+ * The stream-triggered fan-out function (pattern E): reads the message group item, then moves
+ * the GRP rows in one TransactWriteItems (Update of the group item, Put and Delete of GRP rows).
+ * Reading the stream and sending to the on-failure queue are granted by the event source.
+ */
+export const FAN_OUT_FUNCTION: { fn: string; permissions: FunctionPermissions } = {
+  fn: "fan-out-messages",
+  permissions: {
+    dynamodb: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"],
+    cognito: [],
+  },
+};
+
+/**
+ * Matches a request path against a route path template.
+ * @returns the path parameters (URL-decoded) when it matches, else `undefined`.
+ * A parameter that is not valid percent-encoding does not match.
+ */
+export function matchPath(template: string, path: string): Record<string, string> | undefined {
+  const want = template.split("/");
+  const got = path.split("/");
+  if (want.length !== got.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i] ?? "";
+    const g = got[i] ?? "";
+    const name = /^\{([a-z_]+)\}$/.exec(w)?.[1];
+    if (name !== undefined) {
+      if (g === "") return undefined;
+      try {
+        params[name] = decodeURIComponent(g);
+      } catch {
+        return undefined;
+      }
+    } else if (w !== g) {
+      return undefined;
+    }
+  }
+  return params;
+}

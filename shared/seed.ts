@@ -1,0 +1,84 @@
+/**
+ * Seeding a conversation with history: the message group item, both GRP rows (agreeing with
+ * the last message) and every MSG row. Used by the local stack and the `ddb seed` command.
+ */
+import { BatchWriteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { v5 as uuidv5 } from "uuid";
+import { messageGroupUuidFor } from "./ids";
+import type { MessageGroupItem, MessageItem, UserProfile } from "./model";
+import { groupItem, messageItem, summaryItems } from "./rows";
+import { messageGroupKey } from "./table";
+import { toTimestamp } from "./time";
+
+export interface SeedConversationInput {
+  a: UserProfile;
+  b: UserProfile;
+  /** Oldest first. */
+  messages: readonly { from: "a" | "b"; text: string }[];
+  /** Epoch ms of the last message. */
+  endAtMs: number;
+  /** Gap between two messages, ms. */
+  stepMs: number;
+}
+
+export interface SeedConversationResult {
+  message_group_uuid: string;
+  /** Items written (0 when skipped). */
+  written: number;
+  /** True when the pair already had a message group: nothing is written, so seeding twice leaves one copy. */
+  skipped: boolean;
+}
+
+/** BatchWriteItem takes at most 25 requests (AWS DynamoDB API reference). */
+const BATCH_WRITE_MAX = 25;
+
+/**
+ * Writes a conversation between `a` and `b`: message i is at `endAtMs - (n-1-i)*stepMs`.
+ * Message uuids are derived from the group and the index, so the rows are the same on every run.
+ * The message group item is written last with a condition, so a concurrent or repeated seed
+ * never creates a second copy of the summaries.
+ * @throws Error when `messages` is empty; AWS SDK errors from DynamoDB.
+ */
+export async function seedConversation(
+  ddb: DynamoDBDocumentClient,
+  tableName: string,
+  input: SeedConversationInput,
+): Promise<SeedConversationResult> {
+  if (input.messages.length === 0) throw new Error("seedConversation needs at least one message");
+  const messageGroupUuid = messageGroupUuidFor(input.a.uuid, input.b.uuid);
+  const existing = await ddb.send(
+    new GetCommand({ TableName: tableName, Key: messageGroupKey(messageGroupUuid), ConsistentRead: true }),
+  );
+  if (existing.Item !== undefined) return { message_group_uuid: messageGroupUuid, written: 0, skipped: true };
+
+  const n = input.messages.length;
+  const rows: MessageItem[] = input.messages.map((m, i) =>
+    messageItem({
+      messageGroupUuid,
+      messageUuid: uuidv5(`${messageGroupUuid}:${i}`, messageGroupUuid),
+      sender: m.from === "a" ? input.a : input.b,
+      text: m.text,
+      createdAt: toTimestamp(input.endAtMs - (n - 1 - i) * input.stepMs),
+    }),
+  );
+  for (let i = 0; i < rows.length; i += BATCH_WRITE_MAX) {
+    let requests: NonNullable<ConstructorParameters<typeof BatchWriteCommand>[0]["RequestItems"]> = {
+      [tableName]: rows.slice(i, i + BATCH_WRITE_MAX).map((Item) => ({ PutRequest: { Item } })),
+    };
+    // BatchWriteItem may leave some requests unprocessed under load: resend them.
+    for (let attempt = 0; Object.keys(requests).length > 0; attempt++) {
+      if (attempt > 10) throw new Error("seedConversation: unprocessed items after 10 retries");
+      const out = await ddb.send(new BatchWriteCommand({ RequestItems: requests }));
+      requests = out.UnprocessedItems ?? {};
+    }
+  }
+  const last = rows[n - 1] as MessageItem;
+  const group: MessageGroupItem = groupItem({ messageGroupUuid, members: [input.a, input.b], first: last });
+  for (const summary of summaryItems(messageGroupUuid, group.members, last)) {
+    await ddb.send(new PutCommand({ TableName: tableName, Item: summary }));
+  }
+  await ddb.send(
+    new PutCommand({ TableName: tableName, Item: group, ConditionExpression: "attribute_not_exists(pk)" }),
+  );
+  return { message_group_uuid: messageGroupUuid, written: n + 3, skipped: false };
+}

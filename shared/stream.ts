@@ -1,0 +1,58 @@
+/**
+ * The one definition of which stream records reach the fan-out (pattern E) and how they are
+ * delivered. The CDK event-source mapping renders it as a Lambda filter pattern
+ * ({@link lambdaFilterPattern}); the local stream poller applies it with {@link matchesFanOutFilter}.
+ */
+import { MSG_PREFIX } from "./table";
+
+/** Only INSERTs of MSG rows are delivered: a message is written once and never updated. */
+export const FAN_OUT_FILTER = {
+  eventNames: ["INSERT"],
+  pkPrefix: MSG_PREFIX,
+} as const;
+
+/**
+ * Delivery settings of the event-source mapping, shared with the local poller.
+ * AWS doc "Using AWS Lambda with Amazon DynamoDB": the defaults (infinite retries and record
+ * age, no bisect) would block a shard forever on one poison record, so every bound is set.
+ */
+export const FAN_OUT_DELIVERY = {
+  /** Records per invocation (Lambda allows 1 to 10,000 for DynamoDB Streams). */
+  batchSize: 100,
+  /** Seconds Lambda may wait to fill a batch. */
+  maxBatchingWindowSeconds: 1,
+  /** Retries of a failed batch before its records go to the on-failure destination. */
+  retryAttempts: 5,
+  /** Records older than this (seconds) are sent to the on-failure destination unprocessed. */
+  maxRecordAgeSeconds: 6 * 60 * 60,
+  /** Split a failing batch in two to isolate a poison record. */
+  bisectBatchOnError: true,
+  /** Partial batch response: Lambda resumes from the lowest failed sequence number. */
+  reportBatchItemFailures: true,
+  startingPosition: "LATEST",
+} as const;
+
+/**
+ * The Lambda event filter pattern (AWS doc "Lambda event filtering", DynamoDB section) for
+ * {@link FAN_OUT_FILTER}: `{"eventName":["INSERT"],"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"MSG#"}]}}}}`.
+ */
+export function lambdaFilterPattern(): Record<string, unknown> {
+  return {
+    eventName: [...FAN_OUT_FILTER.eventNames],
+    dynamodb: { Keys: { pk: { S: [{ prefix: FAN_OUT_FILTER.pkPrefix }] } } },
+  };
+}
+
+/** The parts of a stream record the filter looks at (Lambda event or Streams API shape). */
+export interface FilterableRecord {
+  eventName?: string | undefined;
+  dynamodb?: { Keys?: Record<string, { S?: string | undefined } | undefined> | undefined } | undefined;
+}
+
+/** True when Lambda would deliver this record under {@link lambdaFilterPattern}. */
+export function matchesFanOutFilter(record: FilterableRecord): boolean {
+  const eventNames: readonly string[] = FAN_OUT_FILTER.eventNames;
+  if (record.eventName === undefined || !eventNames.includes(record.eventName)) return false;
+  const pk = record.dynamodb?.Keys?.pk?.S;
+  return typeof pk === "string" && pk.startsWith(FAN_OUT_FILTER.pkPrefix);
+}

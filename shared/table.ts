@@ -1,0 +1,96 @@
+/**
+ * The one description of the `cruddur-messages` table: names, key formats, index, stream.
+ * The CDK stack, the local stack, the operator commands and the tests all read this module;
+ * nothing else spells a key format or an attribute name of the key schema.
+ *
+ * Items (see README "Data model"):
+ * | item                  | pk                           | sk                                         |
+ * |-----------------------|------------------------------|--------------------------------------------|
+ * | MSG row (a message)   | `MSG#<message_group_uuid>`   | `<created_at>#<message_uuid>`              |
+ * | GRP row (summary)     | `GRP#<owner user uuid>`      | `<last_message_at>#<message_group_uuid>`   |
+ * | message group item    | `MG#<message_group_uuid>`    | `MG`                                       |
+ *
+ * The sort keys start with an ISO 8601 timestamp (see `shared/time.ts`), so string order is
+ * time order; the uuid suffix keeps two rows written in the same millisecond apart.
+ * Only GRP rows carry `message_group_uuid`, so the GSI `message-group-sk-index` is sparse.
+ */
+import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
+
+/** Default physical table name (overridable by config / CDK context). */
+export const TABLE_NAME = "cruddur-messages";
+
+export const PARTITION_KEY = "pk";
+export const SORT_KEY = "sk";
+
+/** GSI over GRP rows: all summaries of one message group, by sort key. Projection ALL. */
+export const GSI = {
+  indexName: "message-group-sk-index",
+  partitionKey: "message_group_uuid",
+  sortKey: SORT_KEY,
+  projection: "ALL",
+} as const;
+
+/** DynamoDB Streams view type: the fan-out needs only the new image of an inserted MSG row. */
+export const STREAM_VIEW_TYPE = "NEW_IMAGE" as const;
+
+export const MSG_PREFIX = "MSG#";
+export const GRP_PREFIX = "GRP#";
+export const MESSAGE_GROUP_PREFIX = "MG#";
+/** Sort key of the message group item (one per group). */
+export const MESSAGE_GROUP_SK = "MG";
+
+/** pk of the MSG rows of a message group: `MSG#<message_group_uuid>`. */
+export const msgPk = (messageGroupUuid: string): string => `${MSG_PREFIX}${messageGroupUuid}`;
+/** sk of a MSG row: `<created_at>#<message_uuid>` (time order, unique per message). */
+export const msgSk = (createdAt: string, messageUuid: string): string => `${createdAt}#${messageUuid}`;
+/** pk of a user's GRP rows: `GRP#<user uuid>`. */
+export const grpPk = (ownerUuid: string): string => `${GRP_PREFIX}${ownerUuid}`;
+/** sk of a GRP row: `<last_message_at>#<message_group_uuid>` (time order, unique per group). */
+export const grpSk = (lastMessageAt: string, messageGroupUuid: string): string =>
+  `${lastMessageAt}#${messageGroupUuid}`;
+/** Key of the message group item of a group. */
+export const messageGroupKey = (messageGroupUuid: string): { pk: string; sk: string } => ({
+  pk: `${MESSAGE_GROUP_PREFIX}${messageGroupUuid}`,
+  sk: MESSAGE_GROUP_SK,
+});
+
+/**
+ * Reads the message_group_uuid back out of a MSG row's pk.
+ * @returns the uuid, or `undefined` when `pk` is not a MSG row key.
+ */
+export function messageGroupUuidOfMsgPk(pk: string): string | undefined {
+  return pk.startsWith(MSG_PREFIX) ? pk.slice(MSG_PREFIX.length) : undefined;
+}
+
+/**
+ * The CreateTable request for the table, used by the local stack, the `ddb schema-load`
+ * command and the integration tests. The CDK stack builds the same shape from the constants
+ * above. On-demand billing; the stream is enabled with {@link STREAM_VIEW_TYPE}.
+ * @param tableName physical name, 3 to 255 characters (DynamoDB rule).
+ */
+export function createTableInput(tableName: string = TABLE_NAME): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: "PAY_PER_REQUEST",
+    AttributeDefinitions: [
+      { AttributeName: PARTITION_KEY, AttributeType: "S" },
+      { AttributeName: SORT_KEY, AttributeType: "S" },
+      { AttributeName: GSI.partitionKey, AttributeType: "S" },
+    ],
+    KeySchema: [
+      { AttributeName: PARTITION_KEY, KeyType: "HASH" },
+      { AttributeName: SORT_KEY, KeyType: "RANGE" },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: GSI.indexName,
+        KeySchema: [
+          { AttributeName: GSI.partitionKey, KeyType: "HASH" },
+          { AttributeName: GSI.sortKey, KeyType: "RANGE" },
+        ],
+        Projection: { ProjectionType: GSI.projection },
+      },
+    ],
+    StreamSpecification: { StreamEnabled: true, StreamViewType: STREAM_VIEW_TYPE },
+  };
+}
