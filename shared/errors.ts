@@ -42,3 +42,14 @@ const THROTTLING_NAMES = new Set([
 export function isThrottling(error: unknown): boolean {
   return error instanceof Error && THROTTLING_NAMES.has(error.name);
 }
+
+/**
+ * The per-item cancellation codes of a DynamoDB TransactionCanceledException, in the order of
+ * the transaction's items (`"None"` for items that did not cause it), e.g.
+ * `["ConditionalCheckFailed", "None"]`; `undefined` for any other error.
+ */
+export function cancellationCodes(error: unknown): string[] | undefined {
+  if (!(error instanceof Error) || error.name !== "TransactionCanceledException") return undefined;
+  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  return reasons.map((r) => r.Code ?? "None");
+}

@@ -1,0 +1,18 @@
+/** GET /api/messages/{message_group_uuid} (pattern A): one page of a group's messages, oldest first. */
+import { createDocumentClient } from "../shared/clients";
+import { loadConfig } from "../shared/config";
+import { callerClaims, httpHandler, pageResponse } from "../shared/http";
+import { logger } from "../shared/logger";
+import { listMessages } from "../shared/messages";
+import { parseMessageGroupUuidParam, parsePageRequest } from "../shared/validation";
+
+const config = loadConfig();
+const deps = { ddb: createDocumentClient(config), tableName: config.tableName };
+
+export const handler = httpHandler(logger, async (event) => {
+  const caller = callerClaims(event);
+  const messageGroupUuid = parseMessageGroupUuidParam(event.pathParameters?.message_group_uuid);
+  logger.appendKeys({ message_group_uuid: messageGroupUuid });
+  const page = parsePageRequest(event.queryStringParameters);
+  return pageResponse(await listMessages(deps, caller.sub, messageGroupUuid, page));
+});

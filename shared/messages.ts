@@ -1,0 +1,228 @@
+/**
+ * Patterns A-D of DESIGN.md over a DynamoDB DocumentClient.
+ *
+ * Membership is read from the message group item with a strongly consistent GetItem (never
+ * from the eventually consistent GSI), so a group created a moment ago is already postable and
+ * a non-member is told 404 exactly as for a group that does not exist.
+ */
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from "@aws-sdk/lib-dynamodb";
+import { decodeCursor, encodeCursor } from "./cursor";
+import { cancellationCodes, notFound, unprocessable } from "./errors";
+import { messageGroupUuidFor, newMessageUuid } from "./ids";
+import type {
+  CreatedMessageView,
+  MessageGroupItem,
+  MessageGroupSummaryItem,
+  MessageGroupView,
+  MessageItem,
+  MessageView,
+  Page,
+  UserProfile,
+} from "./model";
+import { groupItem, messageItem, summaryItems, toCreatedMessageView, toMessageGroupView, toMessageView } from "./rows";
+import { grpPk, messageGroupKey, msgPk } from "./table";
+import { type Clock, isTimestamp, systemClock, toTimestamp } from "./time";
+import type { UserDirectory } from "./users";
+import type { PageRequest } from "./validation";
+
+export interface MessagingDeps {
+  ddb: DynamoDBDocumentClient;
+  tableName: string;
+  /** Epoch ms; injectable for tests. */
+  clock?: Clock;
+  /** New message_uuid; injectable for tests. */
+  newUuid?: () => string;
+}
+
+const groupNotFound = () => notFound("message_group_not_found");
+
+/** A sort key `<timestamp>#<uuid>` as MSG and GRP rows have. */
+function isTimestampedSk(sk: string): boolean {
+  const hash = sk.indexOf("#");
+  return hash === 24 && isTimestamp(sk.slice(0, hash)) && sk.length <= 24 + 1 + 36;
+}
+
+/**
+ * The message group item, read strongly consistent.
+ * @returns `undefined` when the group does not exist.
+ */
+export async function getMessageGroup(
+  deps: MessagingDeps,
+  messageGroupUuid: string,
+): Promise<MessageGroupItem | undefined> {
+  const out = await deps.ddb.send(
+    new GetCommand({ TableName: deps.tableName, Key: messageGroupKey(messageGroupUuid), ConsistentRead: true }),
+  );
+  return out.Item as MessageGroupItem | undefined;
+}
+
+/** The group if `userUuid` is a member, else 404 (not found and not a member look the same). */
+async function requireMembership(
+  deps: MessagingDeps,
+  messageGroupUuid: string,
+  userUuid: string,
+): Promise<MessageGroupItem> {
+  const group = await getMessageGroup(deps, messageGroupUuid);
+  if (group === undefined || !group.members.some((m) => m.uuid === userUuid)) throw groupNotFound();
+  return group;
+}
+
+/**
+ * Newest-first query of one partition, one page: reads `limit + 1` rows so the cursor is given
+ * only when an older row really exists.
+ */
+async function queryNewestFirst<T extends { sk: string }>(
+  deps: MessagingDeps,
+  pk: string,
+  scope: string,
+  page: PageRequest,
+): Promise<{ rows: T[]; cursor: string | undefined }> {
+  const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor, scope, isTimestampedSk);
+  const out = await deps.ddb.send(
+    new QueryCommand({
+      TableName: deps.tableName,
+      KeyConditionExpression: "pk = :pk",
+      ExpressionAttributeValues: { ":pk": pk },
+      ScanIndexForward: false,
+      Limit: page.limit + 1,
+      ...(after === undefined ? {} : { ExclusiveStartKey: { pk, sk: after } }),
+    }),
+  );
+  const items = (out.Items ?? []) as T[];
+  const rows = items.slice(0, page.limit);
+  const last = rows[rows.length - 1];
+  const more = items.length > page.limit || (out.LastEvaluatedKey !== undefined && rows.length === page.limit);
+  return { rows, cursor: more && last !== undefined ? encodeCursor(scope, last.sk) : undefined };
+}
+
+/**
+ * Pattern A: one page of the messages of a group, newest page first, each page oldest first.
+ * No date filter: a conversation of any age is listed.
+ * @param callerUuid the caller's `sub`.
+ * @throws AppError 404 `["message_group_not_found"]` when the group does not exist or the caller
+ *   is not a member; 400 `["cursor_invalid"]` for a cursor not made by this query.
+ */
+export async function listMessages(
+  deps: MessagingDeps,
+  callerUuid: string,
+  messageGroupUuid: string,
+  page: PageRequest,
+): Promise<Page<MessageView>> {
+  await requireMembership(deps, messageGroupUuid, callerUuid);
+  const { rows, cursor } = await queryNewestFirst<MessageItem>(
+    deps,
+    msgPk(messageGroupUuid),
+    `messages:${messageGroupUuid}`,
+    page,
+  );
+  return { items: rows.reverse().map(toMessageView), cursor };
+}
+
+/**
+ * Pattern B: one page of the caller's message groups, most recent activity first.
+ * @throws AppError 400 `["cursor_invalid"]` for a cursor not made by this query for this caller.
+ */
+export async function listMessageGroups(
+  deps: MessagingDeps,
+  callerUuid: string,
+  page: PageRequest,
+): Promise<Page<MessageGroupView>> {
+  const { rows, cursor } = await queryNewestFirst<MessageGroupSummaryItem>(
+    deps,
+    grpPk(callerUuid),
+    `message_groups:${callerUuid}`,
+    page,
+  );
+  return { items: rows.map(toMessageGroupView), cursor };
+}
+
+function newMessage(deps: MessagingDeps, messageGroupUuid: string, sender: UserProfile, text: string): MessageItem {
+  return messageItem({
+    messageGroupUuid,
+    messageUuid: (deps.newUuid ?? newMessageUuid)(),
+    sender,
+    text,
+    createdAt: toTimestamp((deps.clock ?? systemClock)()),
+  });
+}
+
+/** Writes a MSG row; the fan-out (pattern E) moves the summaries from the stream. */
+async function putMessage(deps: MessagingDeps, messageGroupUuid: string, item: MessageItem) {
+  await deps.ddb.send(
+    new PutCommand({ TableName: deps.tableName, Item: item, ConditionExpression: "attribute_not_exists(pk)" }),
+  );
+  return toCreatedMessageView(messageGroupUuid, item);
+}
+
+/**
+ * Pattern C: posts `text` (already validated) to an existing group of which `sender` is a member.
+ * Two posts in the same millisecond are both kept (the sort key carries the message_uuid).
+ * @throws AppError 404 `["message_group_not_found"]` for a missing group or a non-member.
+ */
+export async function postToGroup(
+  deps: MessagingDeps,
+  sender: UserProfile,
+  messageGroupUuid: string,
+  text: string,
+): Promise<CreatedMessageView> {
+  await requireMembership(deps, messageGroupUuid, sender.uuid);
+  return putMessage(deps, messageGroupUuid, newMessage(deps, messageGroupUuid, sender, text));
+}
+
+/** Most attempts of pattern D when its transaction races another (conflict, not a lost race). */
+const MAX_CREATE_ATTEMPTS = 3;
+
+/**
+ * Pattern D: posts `text` to the conversation between `sender` and the user whose handle is
+ * `handle`, creating it (message group item, both GRP rows and the first MSG row, in one
+ * transaction) when the pair has none. The group id is derived from the pair, so concurrent
+ * requests for one pair end with exactly one group: the loser of the conditional create posts
+ * into the winner's group.
+ * @throws AppError 404 `["handle_not_found"]` for an unknown handle; 422 `["cannot_message_self"]`.
+ */
+export async function postToHandle(
+  deps: MessagingDeps & { users: UserDirectory },
+  sender: UserProfile,
+  handle: string,
+  text: string,
+): Promise<CreatedMessageView> {
+  const other = await deps.users.byHandle(handle);
+  if (other === undefined) throw notFound("handle_not_found");
+  if (other.uuid === sender.uuid) throw unprocessable("cannot_message_self");
+  const messageGroupUuid = messageGroupUuidFor(sender.uuid, other.uuid);
+
+  for (let attempt = 1; ; attempt++) {
+    if ((await getMessageGroup(deps, messageGroupUuid)) !== undefined) {
+      return putMessage(deps, messageGroupUuid, newMessage(deps, messageGroupUuid, sender, text));
+    }
+    const first = newMessage(deps, messageGroupUuid, sender, text);
+    const group = groupItem({ messageGroupUuid, members: [sender, other], first });
+    try {
+      await deps.ddb.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: deps.tableName, Item: group, ConditionExpression: "attribute_not_exists(pk)" } },
+            ...summaryItems(messageGroupUuid, group.members, first).map((Item) => ({
+              Put: { TableName: deps.tableName, Item },
+            })),
+            { Put: { TableName: deps.tableName, Item: first, ConditionExpression: "attribute_not_exists(pk)" } },
+          ],
+        }),
+      );
+      return toCreatedMessageView(messageGroupUuid, first);
+    } catch (error) {
+      const codes = cancellationCodes(error);
+      // ConditionalCheckFailed: another request created the group first; TransactionConflict:
+      // one is creating it now. Either way the next attempt finds it and posts into it.
+      const raced = codes?.some((c) => c === "ConditionalCheckFailed" || c === "TransactionConflict");
+      if (!raced || attempt >= MAX_CREATE_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+    }
+  }
+}
