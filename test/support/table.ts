@@ -1,0 +1,56 @@
+/**
+ * A fresh table on the integration tier's DynamoDB Local, and a DocumentClient for it.
+ */
+import { randomUUID } from "node:crypto";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { inject } from "vitest";
+import { ensureTable } from "../../local/dynamodb-local";
+import { DEFAULT_REGION, LOCAL_CREDENTIALS } from "../../local/settings";
+import type { MessageGroupSummaryItem } from "../../shared/model";
+import { grpPk } from "../../shared/table";
+
+export interface TestTable {
+  ddb: DynamoDBDocumentClient;
+  tableName: string;
+  endpoint: string;
+  /** Every item of the table (a full scan). */
+  scanAll(): Promise<Record<string, unknown>[]>;
+  /** A user's GRP rows, newest first. */
+  summariesOf(userUuid: string): Promise<MessageGroupSummaryItem[]>;
+}
+
+/** Creates a uniquely named table from the shared definition. */
+export async function createTestTable(): Promise<TestTable> {
+  const endpoint = inject("dynamodbEndpoint");
+  const client = new DynamoDBClient({ endpoint, region: DEFAULT_REGION, credentials: LOCAL_CREDENTIALS });
+  const ddb = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const tableName = `test-${randomUUID()}`;
+  await ensureTable(client, tableName);
+  return {
+    ddb,
+    tableName,
+    endpoint,
+    async scanAll() {
+      const items: Record<string, unknown>[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const out = await ddb.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start }));
+        items.push(...(out.Items ?? []));
+        start = out.LastEvaluatedKey;
+      } while (start !== undefined);
+      return items;
+    },
+    async summariesOf(userUuid) {
+      const out = await ddb.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: "pk = :pk",
+          ExpressionAttributeValues: { ":pk": grpPk(userUuid) },
+          ScanIndexForward: false,
+        }),
+      );
+      return (out.Items ?? []) as MessageGroupSummaryItem[];
+    },
+  };
+}
