@@ -1,0 +1,83 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import type { Context } from "aws-lambda";
+import { describe, expect, it } from "vitest";
+import { AppError } from "../../shared/errors";
+import { callerClaims, type HttpEvent, httpHandler, json, NEXT_CURSOR_HEADER, pageResponse } from "../../shared/http";
+
+const logger = new Logger({ logLevel: "SILENT" });
+const context = { awsRequestId: "r1", functionName: "f" } as Context;
+
+function event(claims: Record<string, string> | undefined): HttpEvent {
+  return {
+    routeKey: "GET /x",
+    requestContext: { requestId: "q1", authorizer: claims === undefined ? undefined : { jwt: { claims, scopes: [] } } },
+  } as unknown as HttpEvent;
+}
+
+const access = { sub: "u-1", username: "bayko", token_use: "access" };
+
+describe("httpHandler", () => {
+  it("answers an AppError with its status and codes", async () => {
+    const h = httpHandler(logger, async () => {
+      throw new AppError(422, ["message_blank", "handle_invalid"]);
+    });
+    const result = await h(event(access), context);
+    expect(result.statusCode).toBe(422);
+    expect(JSON.parse(result.body ?? "")).toEqual(["message_blank", "handle_invalid"]);
+  });
+
+  it("answers throttling with 429 and a retry-after", async () => {
+    const h = httpHandler(logger, async () => {
+      throw Object.assign(new Error("slow down"), { name: "ProvisionedThroughputExceededException" });
+    });
+    const result = await h(event(access), context);
+    expect([result.statusCode, JSON.parse(result.body ?? ""), result.headers?.["retry-after"]]).toEqual([
+      429,
+      ["throttled"],
+      "1",
+    ]);
+  });
+
+  it("answers anything else with 500 and nothing of the error", async () => {
+    const secret = "ResourceNotFoundException: arn:aws:dynamodb:eu-west-1:123456789012:table/x at Object.send";
+    const h = httpHandler(logger, async () => {
+      throw new Error(secret);
+    });
+    const result = await h(event(access), context);
+    expect(result.statusCode).toBe(500);
+    expect(result.body).toBe('["internal_error"]');
+  });
+
+  it("passes a route's answer through", async () => {
+    const h = httpHandler(logger, async () => json(200, { ok: true }));
+    expect(await h(event(access), context)).toEqual({
+      statusCode: 200,
+      headers: { "content-type": "application/json" },
+      body: '{"ok":true}',
+    });
+  });
+});
+
+describe("callerClaims", () => {
+  it("reads sub and username of an access token", () => {
+    expect(callerClaims(event(access))).toEqual({ sub: "u-1", username: "bayko" });
+  });
+
+  it.each([
+    ["no authorizer", undefined],
+    ["an ID token", { ...access, token_use: "id" }],
+    ["no sub", { username: "bayko", token_use: "access" }],
+  ])("refuses %s with 401", (_, claims) => {
+    expect(() => callerClaims(event(claims))).toThrow(AppError);
+  });
+});
+
+describe("pageResponse", () => {
+  it("keeps the body an array and puts the cursor in a header", () => {
+    expect(pageResponse({ items: [1, 2], cursor: "c" })).toMatchObject({
+      body: "[1,2]",
+      headers: { [NEXT_CURSOR_HEADER]: "c" },
+    });
+    expect(pageResponse({ items: [], cursor: undefined }).headers).not.toHaveProperty(NEXT_CURSOR_HEADER);
+  });
+});
