@@ -1,0 +1,64 @@
+/**
+ * How every Lambda entry (`functions/<fn>.ts`) is built: one place for the runtime and the
+ * esbuild settings, read by the `MessagingFunction` construct (through `NodejsFunction`) and by
+ * the bundle test, which builds each entry the same way and imports it.
+ */
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Runtime } from "aws-cdk-lib/aws-lambda";
+import { type BundlingOptions, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+
+/** The repository root (holds package.json, package-lock.json and `functions/`). */
+export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** The lock file NodejsFunction reads to find the project root and hash dependencies. */
+export const DEPS_LOCK_FILE = join(PROJECT_ROOT, "package-lock.json");
+
+/** Runtime of every function: the newest Node.js that aws-cdk-lib knows (AwsSolutions-L1). */
+export const FUNCTION_RUNTIME = Runtime.NODEJS_24_X;
+
+/** Name of the exported handler in every entry file. */
+export const HANDLER_EXPORT = "handler";
+
+/** Path of the entry file of function `fn`. */
+export function entryPath(fn: string): string {
+  return join(PROJECT_ROOT, "functions", `${fn}.ts`);
+}
+
+/**
+ * Gives the ESM bundle a `require` so that CommonJS dependencies bundled into it can still load
+ * Node built-ins (esbuild leaves their `require("…")` calls as they are).
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+/** Prefer the ES module build of dependencies that ship both. */
+export const MAIN_FIELDS = ["module", "main"];
+
+/** esbuild target for a Lambda runtime: `nodejs24.x` -> `node24`. */
+export function esbuildTarget(runtime: Runtime): string {
+  const major = /^nodejs(\d+)\.x$/.exec(runtime.name)?.[1];
+  if (major === undefined) throw new Error(`not a Node.js runtime: ${runtime.name}`);
+  return `node${major}`;
+}
+
+/**
+ * The NodejsFunction bundling options: local esbuild (never Docker), one minified ESM file with
+ * an external source map, everything bundled (the AWS SDK too, so the versions in
+ * package-lock.json are the versions that run), class and function names kept for readable
+ * error names in the logs.
+ */
+export function functionBundling(): BundlingOptions {
+  return {
+    forceDockerBundling: false,
+    format: OutputFormat.ESM,
+    target: esbuildTarget(FUNCTION_RUNTIME),
+    mainFields: MAIN_FIELDS,
+    banner: ESM_REQUIRE_BANNER,
+    minify: true,
+    keepNames: true,
+    sourceMap: true,
+    sourcesContent: false,
+    externalModules: [],
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * The HTTP API (API Gateway v2) built from the shared route table: one route per entry of
+ * ROUTES, each integrated with its function and guarded by a JWT authorizer that trusts the
+ * user pool's tokens; CORS for the frontend's origins; stage throttling; JSON access logs.
+ */
+import { RemovalPolicy, Stack } from "aws-cdk-lib";
+import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
+import {
+  CorsHttpMethod,
+  HttpApi,
+  HttpMethod,
+  HttpStage,
+  LogGroupLogDestination,
+  PayloadFormatVersion,
+} from "aws-cdk-lib/aws-apigatewayv2";
+import { HttpJwtAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
+import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
+import type { IFunction } from "aws-cdk-lib/aws-lambda";
+import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
+import { Construct } from "constructs";
+import { NEXT_CURSOR_HEADER } from "../../shared/http";
+import type { RouteDefinition } from "../../shared/routes";
+
+/**
+ * One JSON object per request in the access log. Keys are what the saved Logs Insights queries
+ * filter on; numbers are left unquoted so that Insights compares them as numbers.
+ */
+export const ACCESS_LOG_FIELDS = {
+  requestId: "$context.requestId",
+  requestTime: "$context.requestTime",
+  ip: "$context.identity.sourceIp",
+  routeKey: "$context.routeKey",
+  status: "$context.status",
+  responseLatency: "$context.responseLatency",
+  integrationLatency: "$context.integrationLatency",
+  responseLength: "$context.responseLength",
+  integrationError: "$context.integrationErrorMessage",
+  authorizerError: "$context.authorizer.error",
+  sub: "$context.authorizer.claims.sub",
+  userAgent: "$context.identity.userAgent",
+} as const;
+
+/** Access log fields rendered as JSON numbers (always present, always numeric). */
+const NUMERIC_ACCESS_LOG_FIELDS: ReadonlySet<keyof typeof ACCESS_LOG_FIELDS> = new Set(["status", "responseLatency"]);
+
+/** The access log line format: a JSON object of {@link ACCESS_LOG_FIELDS}. */
+export function accessLogFormat(): string {
+  const parts = Object.entries(ACCESS_LOG_FIELDS).map(([key, variable]) =>
+    NUMERIC_ACCESS_LOG_FIELDS.has(key as keyof typeof ACCESS_LOG_FIELDS)
+      ? `"${key}":${variable}`
+      : `"${key}":"${variable}"`,
+  );
+  return `{${parts.join(",")}}`;
+}
+
+/** Request headers the frontend sends across origins. */
+export const CORS_ALLOW_HEADERS = ["Authorization", "Content-Type"];
+
+export interface MessagesApiProps {
+  routes: readonly RouteDefinition[];
+  /** The function of each route, by `fn`. */
+  functions: ReadonlyMap<string, IFunction>;
+  /** JWT issuer: `https://cognito-idp.<region>.amazonaws.com/<poolId>`. */
+  issuerUrl: string;
+  /** App client id: the token's `aud` (ID tokens) or `client_id` (access tokens) must match it. */
+  audience: string;
+  corsOrigins: string[];
+  throttle: { rateLimit: number; burstLimit: number };
+  logRetention: RetentionDays;
+}
+
+/** The HTTP API, its `$default` stage and its access log group. */
+export class MessagesApi extends Construct {
+  readonly api: HttpApi;
+  readonly stage: HttpStage;
+  readonly accessLogGroup: LogGroup;
+  readonly authorizer: HttpJwtAuthorizer;
+
+  constructor(scope: Construct, id: string, props: MessagesApiProps) {
+    super(scope, id);
+    const methods = [...new Set(props.routes.map((r) => r.method))];
+
+    this.api = new HttpApi(this, "Api", {
+      apiName: Stack.of(this).stackName,
+      description: "cruddur-messages HTTP API",
+      createDefaultStage: false,
+      corsPreflight: {
+        allowOrigins: props.corsOrigins,
+        allowMethods: [...methods.map((m) => CorsHttpMethod[m]), CorsHttpMethod.OPTIONS],
+        allowHeaders: CORS_ALLOW_HEADERS,
+        exposeHeaders: [NEXT_CURSOR_HEADER],
+        allowCredentials: false,
+      },
+    });
+
+    this.accessLogGroup = new LogGroup(this, "AccessLogs", {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stage = new HttpStage(this, "DefaultStage", {
+      httpApi: this.api,
+      stageName: "$default",
+      autoDeploy: true,
+      throttle: props.throttle,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(this.accessLogGroup),
+        format: AccessLogFormat.custom(accessLogFormat()),
+      },
+    });
+
+    this.authorizer = new HttpJwtAuthorizer("CognitoJwt", props.issuerUrl, {
+      jwtAudience: [props.audience],
+      identitySource: ["$request.header.Authorization"],
+    });
+
+    for (const route of props.routes) {
+      const fn = props.functions.get(route.fn);
+      if (fn === undefined) throw new Error(`no function for route ${route.method} ${route.path} (${route.fn})`);
+      this.api.addRoutes({
+        path: route.path,
+        methods: [HttpMethod[route.method]],
+        integration: new HttpLambdaIntegration(`${route.fn}-integration`, fn, {
+          payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
+        }),
+        // Every route of the table needs a token today (`auth: true`); OPTIONS is answered by CORS.
+        ...(route.auth ? { authorizer: this.authorizer } : {}),
+      });
+    }
+  }
+
+  /** Base URL of the API (no trailing slash); routes are `<url>/api/...`. */
+  get url(): string {
+    return this.api.apiEndpoint;
+  }
+}

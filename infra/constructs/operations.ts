@@ -1,0 +1,252 @@
+/**
+ * What an operator needs to run the backend: alarms (on-failure queue not empty, stream iterator
+ * age, function errors and throttles, API 5xx), an optional encrypted SNS topic that e-mails them,
+ * a CloudWatch dashboard for the API and the fan-out, and saved Logs Insights queries.
+ */
+import { Duration, Stack } from "aws-cdk-lib";
+import type { HttpApi } from "aws-cdk-lib/aws-apigatewayv2";
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  type IMetric,
+  SingleValueWidget,
+  TextWidget,
+  TreatMissingData,
+} from "aws-cdk-lib/aws-cloudwatch";
+import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
+import { ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { Key } from "aws-cdk-lib/aws-kms";
+import type { IFunction } from "aws-cdk-lib/aws-lambda";
+import { type ILogGroup, QueryDefinition, QueryString } from "aws-cdk-lib/aws-logs";
+import { Topic } from "aws-cdk-lib/aws-sns";
+import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
+import type { IQueue } from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+
+/** The fan-out is late when its oldest record waits longer than this (ms), for two minutes running. */
+export const ITERATOR_AGE_ALARM_MS = 60_000;
+/** A request is slow (saved query "slow-requests") above this latency (ms). */
+export const SLOW_REQUEST_MS = 1_000;
+
+/** A function to watch, by the name it has in the route table. */
+export interface WatchedFunction {
+  fn: string;
+  function: IFunction;
+  logGroup: ILogGroup;
+}
+
+export interface OperationsProps {
+  api: HttpApi;
+  accessLogGroup: ILogGroup;
+  routeFunctions: readonly WatchedFunction[];
+  fanOut: WatchedFunction;
+  failureQueue: IQueue;
+  /** E-mail address that receives the alarms; no topic when undefined. */
+  alarmEmail: string | undefined;
+}
+
+/** Alarms, alarm topic, dashboard and saved queries. */
+export class Operations extends Construct {
+  readonly alarms: Alarm[] = [];
+  readonly topic: Topic | undefined;
+  readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: OperationsProps) {
+    super(scope, id);
+    const stackName = Stack.of(this).stackName;
+    const allFunctions = [...props.routeFunctions, props.fanOut];
+
+    if (props.alarmEmail !== undefined) {
+      // CloudWatch can publish to an encrypted topic only with a customer managed key whose policy
+      // lets it use the key (the AWS managed alias/aws/sns key cannot grant that).
+      const key = new Key(this, "AlarmTopicKey", {
+        description: `${stackName} alarm topic encryption`,
+        enableKeyRotation: true,
+      });
+      key.grant(new ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*");
+      this.topic = new Topic(this, "AlarmTopic", {
+        displayName: `${stackName} alarms`,
+        masterKey: key,
+        enforceSSL: true,
+      });
+      this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+    }
+
+    const fiveMinutes = Duration.minutes(5);
+    this.addAlarm("FailureQueueNotEmpty", {
+      metric: props.failureQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: "Maximum",
+      }),
+      threshold: 0,
+      evaluationPeriods: 1,
+      description:
+        "The fan-out gave up on stream records: the on-failure queue holds pointers to them (docs/deploy.md, Operations).",
+    });
+    this.addAlarm("FanOutIteratorAge", {
+      metric: props.fanOut.function.metric("IteratorAge", { period: Duration.minutes(1), statistic: "Maximum" }),
+      threshold: ITERATOR_AGE_ALARM_MS,
+      evaluationPeriods: 2,
+      description: "The fan-out is falling behind the table's stream: message group summaries are late.",
+    });
+    for (const watched of allFunctions) {
+      this.addAlarm(`${watched.fn}-errors`, {
+        metric: watched.function.metricErrors({ period: fiveMinutes, statistic: "Sum" }),
+        threshold: 0,
+        evaluationPeriods: 1,
+        description: `${watched.fn}: invocations failed (uncaught error, timeout or crash).`,
+      });
+      this.addAlarm(`${watched.fn}-throttles`, {
+        metric: watched.function.metricThrottles({ period: fiveMinutes, statistic: "Sum" }),
+        threshold: 0,
+        evaluationPeriods: 1,
+        description: `${watched.fn}: invocations were throttled (account or function concurrency limit).`,
+      });
+    }
+    // The route functions turn their own errors into 500 answers, which Lambda does not count as
+    // errors: the API's 5xx count is what shows them.
+    this.addAlarm("Api5xx", {
+      metric: props.api.metricServerError({ period: fiveMinutes, statistic: "Sum" }),
+      threshold: 0,
+      evaluationPeriods: 1,
+      description: "The API answered 5xx (a function error or an integration failure).",
+    });
+
+    this.dashboard = new Dashboard(this, "Dashboard", {
+      dashboardName: stackName,
+      defaultInterval: Duration.hours(3),
+    });
+    const requests = props.api.metricCount({ period: fiveMinutes, statistic: "Sum", label: "requests" });
+    this.dashboard.addWidgets(
+      new TextWidget({
+        markdown: `# ${stackName}\nHTTP API and stream fan-out. Saved Logs Insights queries: \`${stackName}/…\`.`,
+        width: 24,
+        height: 2,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: "API requests and errors",
+        left: [
+          requests,
+          props.api.metricClientError({ period: fiveMinutes, statistic: "Sum", label: "4xx" }),
+          props.api.metricServerError({ period: fiveMinutes, statistic: "Sum", label: "5xx" }),
+        ],
+        width: 12,
+      }),
+      new GraphWidget({
+        title: "API latency (ms)",
+        left: ["p50", "p90", "p99"].map((statistic) =>
+          props.api.metricLatency({ period: fiveMinutes, statistic, label: `latency ${statistic}` }),
+        ),
+        right: [
+          props.api.metricIntegrationLatency({ period: fiveMinutes, statistic: "p90", label: "integration p90" }),
+        ],
+        width: 12,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: "Fan-out invocations and errors",
+        left: [
+          props.fanOut.function.metricInvocations({ period: fiveMinutes, statistic: "Sum", label: "invocations" }),
+          props.fanOut.function.metricErrors({ period: fiveMinutes, statistic: "Sum", label: "errors" }),
+        ],
+        width: 8,
+      }),
+      new GraphWidget({
+        title: "Fan-out iterator age (ms)",
+        left: [props.fanOut.function.metric("IteratorAge", { period: Duration.minutes(1), statistic: "Maximum" })],
+        leftAnnotations: [{ value: ITERATOR_AGE_ALARM_MS, label: "alarm" }],
+        width: 8,
+      }),
+      new SingleValueWidget({
+        title: "On-failure queue depth",
+        metrics: [
+          props.failureQueue.metricApproximateNumberOfMessagesVisible({
+            period: Duration.minutes(1),
+            statistic: "Maximum",
+            label: "messages",
+          }),
+        ],
+        width: 8,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: "Route function errors and throttles",
+        left: props.routeFunctions.map((w) =>
+          w.function.metricErrors({ period: fiveMinutes, statistic: "Sum", label: `${w.fn} errors` }),
+        ),
+        right: props.routeFunctions.map((w) =>
+          w.function.metricThrottles({ period: fiveMinutes, statistic: "Sum", label: `${w.fn} throttles` }),
+        ),
+        width: 24,
+      }),
+    );
+
+    new QueryDefinition(this, "ErrorsQuery", {
+      queryDefinitionName: `${stackName}/errors`,
+      logGroups: allFunctions.map((w) => w.logGroup),
+      queryString: new QueryString({
+        fields: ["@timestamp", "function_name", "level", "message", "error.name", "error.message", "route"],
+        filterStatements: [
+          'level in ["ERROR", "CRITICAL", "FATAL"] or record.status in ["error", "failure", "timeout"]',
+        ],
+        sort: "@timestamp desc",
+        limit: 200,
+      }),
+    });
+    new QueryDefinition(this, "SlowRequestsQuery", {
+      queryDefinitionName: `${stackName}/slow-requests`,
+      logGroups: [props.accessLogGroup],
+      queryString: new QueryString({
+        fields: ["@timestamp", "routeKey", "status", "responseLatency", "integrationLatency", "requestId"],
+        filterStatements: [`responseLatency > ${SLOW_REQUEST_MS}`],
+        sort: "responseLatency desc",
+        limit: 100,
+      }),
+    });
+    new QueryDefinition(this, "FanOutResultsQuery", {
+      queryDefinitionName: `${stackName}/fan-out-results`,
+      logGroups: [props.fanOut.logGroup],
+      queryString: new QueryString({
+        fields: [
+          "@timestamp",
+          "message",
+          "records",
+          "failures",
+          "outcome",
+          "message_group_uuid",
+          "duration_ms",
+          "error.message",
+        ],
+        filterStatements: ["ispresent(records)"],
+        sort: "@timestamp desc",
+        limit: 200,
+      }),
+    });
+  }
+
+  private addAlarm(
+    id: string,
+    options: { metric: IMetric; threshold: number; evaluationPeriods: number; description: string },
+  ): void {
+    const alarm = new Alarm(this, id, {
+      metric: options.metric,
+      threshold: options.threshold,
+      evaluationPeriods: options.evaluationPeriods,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription: options.description,
+    });
+    if (this.topic !== undefined) {
+      const action = new SnsAction(this.topic);
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+    }
+    this.alarms.push(alarm);
+  }
+}
