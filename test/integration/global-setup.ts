@@ -16,6 +16,7 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const process = await startDynamoDbLocal({ port });

@@ -1,0 +1,226 @@
+/**
+ * The route functions as Lambda runs them (payload v2 events in, structured results out) on
+ * DynamoDB Local: what each bad request is answered, and that nothing is written. Paths that
+ * need Cognito are driven end to end against cognito-local in test/e2e.
+ */
+import type { APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import type { HttpEvent, HttpHandler } from "../../shared/http";
+import { seedConversation } from "../../shared/seed";
+import { createTestTable, type TestTable } from "../support/table";
+import { makeUser } from "../support/users";
+
+let table: TestTable;
+let handlers: Record<"listMessages" | "listMessageGroups" | "createMessage" | "getUserShort", HttpHandler>;
+const alice = makeUser("alice_h", "Alice H");
+const bob = makeUser("bob_h", "Bob H");
+let groupUuid: string;
+
+beforeAll(async () => {
+  table = await createTestTable();
+  vi.stubEnv("TABLE_NAME", table.tableName);
+  vi.stubEnv("AWS_REGION", "us-east-1");
+  vi.stubEnv("DYNAMODB_ENDPOINT", table.endpoint);
+  vi.stubEnv("COGNITO_ENDPOINT", "http://127.0.0.1:9"); // nothing listens: a Cognito call would fail loudly
+  vi.stubEnv("USER_POOL_ID", "local_pool");
+  vi.stubEnv("AWS_ACCESS_KEY_ID", "local");
+  vi.stubEnv("AWS_SECRET_ACCESS_KEY", "local");
+  vi.stubEnv("POWERTOOLS_LOG_LEVEL", "SILENT");
+  handlers = {
+    listMessages: (await import("../../functions/list-messages")).handler,
+    listMessageGroups: (await import("../../functions/list-message-groups")).handler,
+    createMessage: (await import("../../functions/create-message")).handler,
+    getUserShort: (await import("../../functions/get-user-short")).handler,
+  };
+  ({ message_group_uuid: groupUuid } = await seedConversation(table.ddb, table.tableName, {
+    a: alice,
+    b: bob,
+    messages: Array.from({ length: 30 }, (_, i) => ({ from: i % 2 === 0 ? "a" : "b", text: `hello ${i}` })),
+    endAtMs: Date.now() - 60_000,
+    stepMs: 60_000,
+  }));
+});
+
+const context = { awsRequestId: "req", functionName: "fn" } as Context;
+
+function event(input: {
+  routeKey: string;
+  user?: { uuid: string; handle: string } | undefined;
+  tokenUse?: string;
+  pathParameters?: Record<string, string>;
+  query?: Record<string, string>;
+  body?: string;
+}): HttpEvent {
+  const claims =
+    input.user === undefined
+      ? undefined
+      : { sub: input.user.uuid, username: input.user.handle, token_use: input.tokenUse ?? "access", client_id: "c" };
+  return {
+    version: "2.0",
+    routeKey: input.routeKey,
+    rawPath: "/",
+    rawQueryString: "",
+    headers: {},
+    ...(input.pathParameters === undefined ? {} : { pathParameters: input.pathParameters }),
+    ...(input.query === undefined ? {} : { queryStringParameters: input.query }),
+    ...(input.body === undefined ? {} : { body: input.body }),
+    isBase64Encoded: false,
+    requestContext: {
+      requestId: "api-req",
+      routeKey: input.routeKey,
+      ...(claims === undefined ? {} : { authorizer: { jwt: { claims, scopes: [] } } }),
+    },
+  } as unknown as HttpEvent;
+}
+
+function answer(result: APIGatewayProxyStructuredResultV2) {
+  return { status: result.statusCode, body: JSON.parse(result.body ?? "null") as unknown };
+}
+
+describe("GET /api/messages/{message_group_uuid}", () => {
+  const route = "GET /api/messages/{message_group_uuid}";
+
+  it("answers a member the newest page, oldest first, with the next cursor in a header", async () => {
+    const result = await handlers.listMessages(
+      event({ routeKey: route, user: alice, pathParameters: { message_group_uuid: groupUuid }, query: { limit: "5" } }),
+      context,
+    );
+    const { status, body } = answer(result);
+    expect(status).toBe(200);
+    expect((body as { message: string }[]).map((m) => m.message)).toEqual(
+      [25, 26, 27, 28, 29].map((i) => `hello ${i}`),
+    );
+    const cursor = result.headers?.["x-next-cursor"];
+    expect(cursor).toBeTypeOf("string");
+    const older = await handlers.listMessages(
+      event({
+        routeKey: route,
+        user: bob,
+        pathParameters: { message_group_uuid: groupUuid },
+        query: { limit: "5", cursor: String(cursor) },
+      }),
+      context,
+    );
+    expect((answer(older).body as { message: string }[])[0]?.message).toBe("hello 20");
+  });
+
+  it.each([
+    ["no token claims", undefined, {}, 401, ["unauthorized"]],
+    ["an ID token", "id", {}, 401, ["unauthorized"]],
+    ["a malformed uuid", "access", { message_group_uuid: "abc" }, 400, ["message_group_uuid_invalid"]],
+    ["a bad limit", "access", { limit: "0" }, 400, ["limit_invalid"]],
+    ["a forged cursor", "access", { cursor: "eyJ2IjoxfQ" }, 400, ["cursor_invalid"]],
+  ])("answers %s with its error", async (_, tokenUse, overrides, status, codes) => {
+    const { message_group_uuid, ...query } = overrides as Record<string, string>;
+    const result = await handlers.listMessages(
+      event({
+        routeKey: route,
+        user: tokenUse === undefined ? undefined : alice,
+        ...(tokenUse === undefined ? {} : { tokenUse }),
+        pathParameters: { message_group_uuid: message_group_uuid ?? groupUuid },
+        query,
+      }),
+      context,
+    );
+    expect(answer(result)).toEqual({ status, body: codes });
+  });
+
+  it("answers a non-member 404 like a missing group", async () => {
+    const stranger = makeUser("stranger_h");
+    const result = await handlers.listMessages(
+      event({ routeKey: route, user: stranger, pathParameters: { message_group_uuid: groupUuid } }),
+      context,
+    );
+    expect(answer(result)).toEqual({ status: 404, body: ["message_group_not_found"] });
+  });
+});
+
+describe("GET /api/message_groups", () => {
+  it("lists the caller's groups with the other member shown", async () => {
+    const result = await handlers.listMessageGroups(event({ routeKey: "GET /api/message_groups", user: bob }), context);
+    expect(answer(result)).toEqual({
+      status: 200,
+      body: [
+        {
+          uuid: groupUuid,
+          handle: "alice_h",
+          display_name: "Alice H",
+          message: "hello 29",
+          created_at: expect.any(String),
+        },
+      ],
+    });
+  });
+});
+
+describe("POST /api/messages with bad input", () => {
+  const route = "POST /api/messages";
+  const cases: [string, string | undefined, number, string[]][] = [
+    ["no body", undefined, 400, ["body_malformed_json"]],
+    ["malformed JSON", '{"message": "hi",', 400, ["body_malformed_json"]],
+    ["an array body", "[]", 400, ["body_not_object"]],
+    [
+      "a blank message",
+      JSON.stringify({ message: " ", message_group_uuid: "0b6e1a52-5d7e-4a55-9d0b-3c0c2b8e7a14" }),
+      422,
+      ["message_blank"],
+    ],
+    [
+      "1025 characters",
+      JSON.stringify({ message: "a".repeat(1025), handle: "bob_h" }),
+      422,
+      ["message_exceed_max_chars"],
+    ],
+    ["a number message", JSON.stringify({ message: 1, handle: "bob_h" }), 422, ["message_invalid"]],
+    ["neither target", JSON.stringify({ message: "hi" }), 422, ["message_group_uuid_or_handle_required"]],
+    [
+      "both targets",
+      JSON.stringify({ message: "hi", handle: "bob_h", message_group_uuid: "0b6e1a52-5d7e-4a55-9d0b-3c0c2b8e7a14" }),
+      422,
+      ["message_group_uuid_and_handle_exclusive"],
+    ],
+    [
+      "a malformed group uuid",
+      JSON.stringify({ message: "hi", message_group_uuid: "g" }),
+      422,
+      ["message_group_uuid_invalid"],
+    ],
+  ];
+
+  it.each(cases)("answers %s with its codes and writes nothing", async (_, body, status, codes) => {
+    const before = await table.scanAll();
+    const result = await handlers.createMessage(
+      event({ routeKey: route, user: alice, ...(body === undefined ? {} : { body }) }),
+      context,
+    );
+    expect(answer(result)).toEqual({ status, body: codes });
+    expect(await table.scanAll()).toEqual(before);
+  });
+
+  it("answers a base64-encoded body like a plain one", async () => {
+    const body = Buffer.from(JSON.stringify({ message: "", handle: "bob_h" })).toString("base64");
+    const result = await handlers.createMessage(
+      { ...event({ routeKey: route, user: alice, body }), isBase64Encoded: true },
+      context,
+    );
+    expect(answer(result)).toEqual({ status: 422, body: ["message_blank"] });
+  });
+
+  it("answers 500 without internals when Cognito cannot be reached", async () => {
+    const result = await handlers.createMessage(
+      event({ routeKey: route, user: alice, body: JSON.stringify({ message: "hi", handle: "bob_h" }) }),
+      context,
+    );
+    expect(answer(result)).toEqual({ status: 500, body: ["internal_error"] });
+  });
+});
+
+describe("GET /api/users/@{handle}/short", () => {
+  it("answers 404 for something that cannot be a handle, without asking Cognito", async () => {
+    const result = await handlers.getUserShort(
+      event({ routeKey: "GET /api/users/{handle}/short", user: alice, pathParameters: { handle: "@no spaces" } }),
+      context,
+    );
+    expect(answer(result)).toEqual({ status: 404, body: ["user_not_found"] });
+  });
+});
