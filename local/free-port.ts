@@ -1,0 +1,31 @@
+/** TCP port helpers for the local stack and its tests. */
+import { createServer } from "node:net";
+
+function listenOnce(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", reject);
+    server.listen({ port, exclusive: true }, () => {
+      const address = server.address();
+      const bound = typeof address === "object" && address !== null ? address.port : port;
+      server.close(() => resolve(bound));
+    });
+  });
+}
+
+/** A TCP port that was free a moment ago (the OS picks it by binding port 0). */
+export function freePort(): Promise<number> {
+  return listenOnce(0);
+}
+
+/** True when nothing listens on `port` (all interfaces). */
+export async function isPortFree(port: number): Promise<boolean> {
+  try {
+    await listenOnce(port);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") return false;
+    throw error;
+  }
+}
