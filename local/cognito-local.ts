@@ -1,0 +1,185 @@
+/**
+ * cognito-local as a child process, the user pool and app client on it (from
+ * `shared/user-pool.ts`), and the seeded users.
+ */
+import { spawn } from "node:child_process";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import {
+  AdminCreateUserCommand,
+  AdminGetUserCommand,
+  AdminSetUserPasswordCommand,
+  type CognitoIdentityProviderClient,
+  CreateUserPoolClientCommand,
+  CreateUserPoolCommand,
+  ListUserPoolClientsCommand,
+  ListUserPoolsCommand,
+  UserNotFoundException,
+} from "@aws-sdk/client-cognito-identity-provider";
+import {
+  CLIENT_AUTH_FLOWS,
+  PASSWORD_POLICY,
+  REQUIRED_ATTRIBUTES,
+  TOKEN_VALIDITY,
+  USER_POOL_CLIENT_NAME,
+  USER_POOL_NAME,
+} from "../shared/user-pool";
+import { type ManagedProcess, manageProcess } from "./child-process";
+import { waitFor } from "./wait";
+
+export interface CognitoLocalOptions {
+  port: number;
+  /** Working directory of cognito-local; its data lives in `<dir>/.cognito`. */
+  dir: string;
+  /** Start from empty data (every pool and user of a previous run is gone). */
+  fresh: boolean;
+}
+
+/** The bin script of the installed cognito-local package. */
+function cognitoLocalBin(): string {
+  const require = createRequire(import.meta.url);
+  return join(require.resolve("cognito-local/package.json"), "..", "lib", "bin", "start.js");
+}
+
+/**
+ * Starts cognito-local in its own process group. Writes `.cognito/config.json` first so that new
+ * pools sign users in by username (the handle) rather than by e-mail.
+ */
+export async function startCognitoLocal(options: CognitoLocalOptions): Promise<ManagedProcess> {
+  const dataDir = join(options.dir, ".cognito");
+  if (options.fresh) await rm(dataDir, { recursive: true, force: true });
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(
+    join(dataDir, "config.json"),
+    `${JSON.stringify({ UserPoolDefaults: { UsernameAttributes: [] } })}\n`,
+  );
+  const child = spawn(process.execPath, [cognitoLocalBin()], {
+    cwd: options.dir,
+    env: { ...process.env, PORT: String(options.port), HOST: "localhost" },
+    detached: true,
+    stdio: "pipe",
+  });
+  return manageProcess("cognito-local", "cognito-local", child);
+}
+
+/**
+ * Waits until cognito-local answers ListUserPools through `client` (give it `maxAttempts: 1` so
+ * that each probe fails fast while the port is still closed).
+ * @throws Error when the process exits first or it does not answer within 30 s.
+ */
+export async function waitForCognito(client: CognitoIdentityProviderClient, process: ManagedProcess): Promise<void> {
+  await waitFor("cognito-local", () => client.send(new ListUserPoolsCommand({ MaxResults: 1 })), {
+    giveUpIf: () => (process.hasExited() ? `exited: ${process.outputTail()}` : undefined),
+  });
+}
+
+export interface UserPoolIds {
+  userPoolId: string;
+  userPoolClientId: string;
+}
+
+/**
+ * The pool {@link USER_POOL_NAME} and its client {@link USER_POOL_CLIENT_NAME}: reused when they
+ * exist (a persisted run), else created like the CDK stack creates them (password policy,
+ * required attributes, no client secret, the auth flows of CLIENT_AUTH_FLOWS).
+ */
+export async function ensureUserPool(client: CognitoIdentityProviderClient): Promise<UserPoolIds> {
+  const pools = await client.send(new ListUserPoolsCommand({ MaxResults: 60 }));
+  let userPoolId = pools.UserPools?.find((p) => p.Name === USER_POOL_NAME)?.Id;
+  if (userPoolId === undefined) {
+    const created = await client.send(
+      new CreateUserPoolCommand({
+        PoolName: USER_POOL_NAME,
+        Policies: {
+          PasswordPolicy: {
+            MinimumLength: PASSWORD_POLICY.minimumLength,
+            RequireLowercase: PASSWORD_POLICY.requireLowercase,
+            RequireUppercase: PASSWORD_POLICY.requireUppercase,
+            RequireNumbers: PASSWORD_POLICY.requireDigits,
+            RequireSymbols: PASSWORD_POLICY.requireSymbols,
+            TemporaryPasswordValidityDays: PASSWORD_POLICY.temporaryPasswordValidityDays,
+          },
+        },
+        Schema: REQUIRED_ATTRIBUTES.map((Name) => ({ Name, Required: true, Mutable: true })),
+      }),
+    );
+    userPoolId = created.UserPool?.Id;
+    if (userPoolId === undefined) throw new Error("cognito-local: CreateUserPool returned no pool id");
+  }
+  const clients = await client.send(new ListUserPoolClientsCommand({ UserPoolId: userPoolId, MaxResults: 60 }));
+  let userPoolClientId = clients.UserPoolClients?.find((c) => c.ClientName === USER_POOL_CLIENT_NAME)?.ClientId;
+  if (userPoolClientId === undefined) {
+    const created = await client.send(
+      new CreateUserPoolClientCommand({
+        UserPoolId: userPoolId,
+        ClientName: USER_POOL_CLIENT_NAME,
+        GenerateSecret: false,
+        ExplicitAuthFlows: [...CLIENT_AUTH_FLOWS],
+        AccessTokenValidity: TOKEN_VALIDITY.accessTokenMinutes,
+        IdTokenValidity: TOKEN_VALIDITY.idTokenMinutes,
+        RefreshTokenValidity: TOKEN_VALIDITY.refreshTokenDays,
+        TokenValidityUnits: { AccessToken: "minutes", IdToken: "minutes", RefreshToken: "days" },
+      }),
+    );
+    userPoolClientId = created.UserPoolClient?.ClientId;
+    if (userPoolClientId === undefined) throw new Error("cognito-local: CreateUserPoolClient returned no client id");
+  }
+  return { userPoolId, userPoolClientId };
+}
+
+/** A user to seed: username = handle. */
+export interface SeedUser {
+  handle: string;
+  display_name: string;
+  email: string;
+  /** Satisfies PASSWORD_POLICY. */
+  password: string;
+}
+
+/**
+ * Creates the user unless it exists (preferred_username = handle, name = display name, email),
+ * then sets its password, permanent, so it can sign in at once.
+ * @returns the user's `sub` (its uuid).
+ * @throws Error when the user has no `sub`.
+ */
+export async function ensureUser(
+  client: CognitoIdentityProviderClient,
+  userPoolId: string,
+  user: SeedUser,
+): Promise<string> {
+  const getSub = async () => {
+    const out = await client.send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: user.handle }));
+    return out.UserAttributes?.find((a) => a.Name === "sub")?.Value;
+  };
+  let sub: string | undefined;
+  try {
+    sub = await getSub();
+  } catch (error) {
+    if (!(error instanceof UserNotFoundException)) throw error;
+    await client.send(
+      new AdminCreateUserCommand({
+        UserPoolId: userPoolId,
+        Username: user.handle,
+        MessageAction: "SUPPRESS",
+        UserAttributes: [
+          { Name: "preferred_username", Value: user.handle },
+          { Name: "name", Value: user.display_name },
+          { Name: "email", Value: user.email },
+          { Name: "email_verified", Value: "true" },
+        ],
+      }),
+    );
+    sub = await getSub();
+  }
+  await client.send(
+    new AdminSetUserPasswordCommand({
+      UserPoolId: userPoolId,
+      Username: user.handle,
+      Password: user.password,
+      Permanent: true,
+    }),
+  );
+  if (sub === undefined) throw new Error(`cognito-local: user ${user.handle} has no sub`);
+  return sub;
+}

@@ -1,0 +1,220 @@
+/**
+ * The emulated HTTP API: serves the routes of `shared/routes.ts` on localhost like API Gateway
+ * (HTTP API, `$default` stage, JWT authorizer, CORS configuration) in front of the route
+ * functions, which run in this process.
+ *
+ * Per request: OPTIONS is a CORS preflight (204); a path or method of no route is 404
+ * `["route_not_found"]` (an HTTP API has no 405); a body over the limit is 413
+ * `["payload_too_large"]`; a missing or unacceptable access token is 401 `["unauthorized"]`;
+ * a handler that throws is 500 `["internal_error"]` (the error goes to the log only). One JSON
+ * log line per request.
+ */
+import { randomUUID } from "node:crypto";
+import { once } from "node:events";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { JwtPayload } from "aws-jwt-verify/jwt-model";
+import type { HttpHandler, HttpResult } from "../shared/http";
+import { matchPath, type RouteDefinition } from "../shared/routes";
+import { bearerToken, buildHttpApiEvent } from "./api-event";
+import { corsHeaders, preflightHeaders } from "./cors";
+import type { AccessTokenVerifier } from "./jwt";
+import { lambdaContext } from "./lambda-context";
+import type { LocalLogger } from "./logger";
+
+/** Largest request body accepted by default, bytes (1 MiB). */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+export interface HttpApiOptions {
+  /** Port to listen on (all interfaces); 0 picks a free one. */
+  port: number;
+  routes: readonly RouteDefinition[];
+  /** The handler of each route, by `RouteDefinition.fn`. */
+  handlers: ReadonlyMap<string, HttpHandler>;
+  verifyAccessToken: AccessTokenVerifier;
+  /** Origin of the web frontend, allowed by CORS. */
+  frontendOrigin: string;
+  /** Region shown in the Lambda context. */
+  region: string;
+  logger: LocalLogger;
+  /** Largest request body, bytes (default {@link DEFAULT_MAX_BODY_BYTES}). */
+  maxBodyBytes?: number;
+}
+
+export interface HttpApi {
+  /** `http://localhost:<port>`. */
+  url: string;
+  port: number;
+  /** Stops listening and closes open connections. */
+  close(): Promise<void>;
+}
+
+/** A route matched by method and path, with its path parameters (URL-decoded). */
+export interface MatchedRoute {
+  route: RouteDefinition;
+  routeKey: string;
+  pathParameters: Record<string, string>;
+}
+
+/** The route serving `method` + `rawPath`, or `undefined` (a path of a route with another method too). */
+export function resolveRoute(
+  routes: readonly RouteDefinition[],
+  method: string,
+  rawPath: string,
+): MatchedRoute | undefined {
+  for (const route of routes) {
+    if (route.method !== method) continue;
+    const pathParameters = matchPath(route.path, rawPath);
+    if (pathParameters !== undefined) return { route, routeKey: `${route.method} ${route.path}`, pathParameters };
+  }
+  return undefined;
+}
+
+/** An answer ready to write. */
+export interface HttpAnswer {
+  statusCode: number;
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+}
+
+/** A JSON answer of the emulator itself (errors: an array of codes). */
+export function jsonAnswer(statusCode: number, body: unknown): HttpAnswer {
+  return {
+    statusCode,
+    headers: { "content-type": "application/json" },
+    body: Buffer.from(JSON.stringify(body)),
+  };
+}
+
+/**
+ * The HTTP answer of a handler's result, as API Gateway maps payload format 2.0 results: a
+ * result without `statusCode` is a 200 JSON body (a string as is, anything else serialized);
+ * `cookies` become `set-cookie` headers; a base64 body is decoded.
+ */
+export function answerOfResult(result: HttpResult | string | undefined): HttpAnswer {
+  if (typeof result !== "object" || result.statusCode === undefined) {
+    const body = typeof result === "string" ? result : JSON.stringify(result ?? null);
+    return { statusCode: 200, headers: { "content-type": "application/json" }, body: Buffer.from(body) };
+  }
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name.toLowerCase()] = String(value);
+  if (result.cookies !== undefined && result.cookies.length > 0) headers["set-cookie"] = result.cookies;
+  const body = Buffer.from(result.body ?? "", result.isBase64Encoded === true ? "base64" : "utf8");
+  return { statusCode: result.statusCode, headers, body };
+}
+
+/**
+ * Reads a request body, at most `maxBytes`; a longer body is read to its end and discarded.
+ * @returns the body as UTF-8 text (`undefined` when empty), or `"too_large"`.
+ */
+async function readBody(request: IncomingMessage, maxBytes: number): Promise<string | undefined | "too_large"> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size <= maxBytes) chunks.push(chunk as Buffer);
+  }
+  if (size > maxBytes) return "too_large";
+  return size === 0 ? undefined : Buffer.concat(chunks).toString("utf8");
+}
+
+/**
+ * Starts the emulated API.
+ * @throws Error when a route has no handler, or the port cannot be bound.
+ */
+export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
+  const missing = options.routes.filter((r) => !options.handlers.has(r.fn)).map((r) => r.fn);
+  if (missing.length > 0) throw new Error(`http api: no handler for ${missing.join(", ")}`);
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+
+  async function answer(request: IncomingMessage, requestId: string, port: number, matched: MatchedRoute | undefined) {
+    const method = request.method ?? "GET";
+    if (method === "OPTIONS")
+      return { statusCode: 204, headers: preflightHeaders(options.frontendOrigin), body: Buffer.alloc(0) };
+    if (matched === undefined) return jsonAnswer(404, ["route_not_found"]);
+    const body = await readBody(request, maxBodyBytes);
+    if (body === "too_large") return jsonAnswer(413, ["payload_too_large"]);
+    let claims: JwtPayload;
+    try {
+      const token = bearerToken(request.headers.authorization);
+      if (token === undefined) return jsonAnswer(401, ["unauthorized"]);
+      claims = await options.verifyAccessToken(token);
+    } catch {
+      return jsonAnswer(401, ["unauthorized"]);
+    }
+    const [rawPath = "/", rawQueryString = ""] = splitUrl(request.url);
+    const event = buildHttpApiEvent(
+      {
+        method,
+        rawPath,
+        rawQueryString,
+        headers: request.headersDistinct,
+        body,
+        sourceIp: request.socket.remoteAddress ?? "127.0.0.1",
+        protocol: `HTTP/${request.httpVersion}`,
+        port,
+      },
+      { ...matched, claims, requestId, timeEpochMs: Date.now() },
+    );
+    const handler = options.handlers.get(matched.route.fn) as HttpHandler;
+    try {
+      const context = lambdaContext(matched.route.fn, randomUUID(), options.region);
+      return answerOfResult(await handler(event, context));
+    } catch (error) {
+      options.logger.error("handler threw", { api_request_id: requestId, fn: matched.route.fn, error });
+      return jsonAnswer(500, ["internal_error"]);
+    }
+  }
+
+  const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    const started = performance.now();
+    const requestId = randomUUID();
+    const method = request.method ?? "GET";
+    const [rawPath = "/"] = splitUrl(request.url);
+    const matched = resolveRoute(options.routes, method, rawPath);
+    const port = request.socket.localPort ?? 0;
+    void answer(request, requestId, port, matched)
+      .catch((error: unknown) => {
+        options.logger.error("http api failed", { api_request_id: requestId, error });
+        return jsonAnswer(500, ["internal_error"]);
+      })
+      .then((result) => {
+        response.writeHead(result.statusCode, {
+          ...result.headers,
+          ...corsHeaders(options.frontendOrigin),
+          "apigw-requestid": requestId,
+          "content-length": String(result.body.length),
+        });
+        response.end(result.body);
+        options.logger.info("request", {
+          method,
+          path: rawPath,
+          route: matched?.routeKey ?? null,
+          status: result.statusCode,
+          duration_ms: Math.round(performance.now() - started),
+          api_request_id: requestId,
+        });
+      });
+  });
+  server.listen(options.port);
+  await once(server, "listening");
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://localhost:${port}`,
+    port,
+    close: async () => {
+      const closed = new Promise<void>((resolve, reject) =>
+        server.close((error) => (error === undefined ? resolve() : reject(error))),
+      );
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+/** `[path, query]` of a request target (query without `?`). */
+function splitUrl(url: string | undefined): [string, string] {
+  const target = url ?? "/";
+  const q = target.indexOf("?");
+  return q === -1 ? [target, ""] : [target.slice(0, q), target.slice(q + 1)];
+}

@@ -1,0 +1,75 @@
+/** Seeding the local stack: the users in cognito-local and their conversation in the table. */
+import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { UserProfile } from "../shared/model";
+import { type SeedConversationResult, seedConversation } from "../shared/seed";
+import { ensureUser, type SeedUser } from "./cognito-local";
+import {
+  SEED_CONVERSATION,
+  SEED_CONVERSATION_MEMBERS,
+  SEED_LAST_MESSAGE_AGE_MS,
+  SEED_MESSAGE_STEP_MS,
+} from "./seed-data";
+
+/** A user of the local pool, with what a client needs to sign in. */
+export interface SeededUser {
+  /** Cognito username (= handle). */
+  username: string;
+  handle: string;
+  display_name: string;
+  password: string;
+  /** Cognito `sub`. */
+  uuid: string;
+}
+
+/** Creates (or, persisted, finds) each user and sets its password. */
+export async function seedUsers(
+  cognito: CognitoIdentityProviderClient,
+  userPoolId: string,
+  users: readonly SeedUser[],
+): Promise<SeededUser[]> {
+  const seeded: SeededUser[] = [];
+  for (const user of users) {
+    const uuid = await ensureUser(cognito, userPoolId, user);
+    seeded.push({
+      username: user.handle,
+      handle: user.handle,
+      display_name: user.display_name,
+      password: user.password,
+      uuid,
+    });
+  }
+  return seeded;
+}
+
+const profile = (user: SeededUser): UserProfile => ({
+  uuid: user.uuid,
+  handle: user.handle,
+  display_name: user.display_name,
+});
+
+/**
+ * Writes the seeded conversation between its two members, one message a minute, the last one
+ * {@link SEED_LAST_MESSAGE_AGE_MS} before `nowMs`; skipped when they already have a group
+ * (a persisted restart).
+ * @throws Error when a member is not among `users`.
+ */
+export async function seedLocalConversation(
+  ddb: DynamoDBDocumentClient,
+  tableName: string,
+  users: readonly SeededUser[],
+  nowMs: number,
+): Promise<SeedConversationResult> {
+  const member = (handle: string) => {
+    const user = users.find((u) => u.handle === handle);
+    if (user === undefined) throw new Error(`seed: conversation member ${handle} is not a seeded user`);
+    return profile(user);
+  };
+  return seedConversation(ddb, tableName, {
+    a: member(SEED_CONVERSATION_MEMBERS.a),
+    b: member(SEED_CONVERSATION_MEMBERS.b),
+    messages: SEED_CONVERSATION,
+    endAtMs: nowMs - SEED_LAST_MESSAGE_AGE_MS,
+    stepMs: SEED_MESSAGE_STEP_MS,
+  });
+}
