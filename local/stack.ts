@@ -1,0 +1,292 @@
+/**
+ * The local stack: DynamoDB Local and cognito-local as child processes, the table and user pool
+ * from the shared definitions, seeded users and conversation, the route functions behind an
+ * emulated HTTP API with real JWT verification, and the stream poller driving the fan-out.
+ *
+ * The functions read their configuration from `process.env` when loaded, so the stack sets the
+ * environment of this process (and restores it on stop): one stack at a time per process.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
+import { createDocumentClient } from "../shared/clients";
+import { loadConfig } from "../shared/config";
+import type { HttpHandler } from "../shared/http";
+import { FAN_OUT_FUNCTION, ROUTES } from "../shared/routes";
+import { TABLE_NAME } from "../shared/table";
+import { forgetProcesses, type ManagedProcess, reapStaleProcesses, recordProcesses } from "./child-process";
+import { ensureUserPool, startCognitoLocal, waitForCognito } from "./cognito-local";
+import { ensureTable, startDynamoDbLocal, waitForDynamoDb } from "./dynamodb-local";
+import { isPortFree } from "./free-port";
+import { loadHandler, nextGeneration } from "./functions";
+import { startHttpApi } from "./http-api";
+import { cognitoLocalIssuer, createAccessTokenVerifier } from "./jwt";
+import { lambdaContext } from "./lambda-context";
+import { createLocalLogger, type LocalLogger } from "./logger";
+import { type SeededUser, seedLocalConversation, seedUsers } from "./seed";
+import { SEED_USERS } from "./seed-data";
+import {
+  DEFAULT_FRONTEND_URL,
+  DEFAULT_PORTS,
+  DEFAULT_REGION,
+  DEFAULT_STATE_DIR,
+  FUNCTIONS_DIR,
+  LOCAL_CREDENTIALS,
+} from "./settings";
+import { StreamPoller } from "./stream-poller";
+
+export interface LocalStackOptions {
+  /** DynamoDB Local port (default env DYNAMODB_PORT, else 8000). */
+  dynamodbPort?: number;
+  /** cognito-local port (default env COGNITO_PORT, else 9229). */
+  cognitoPort?: number;
+  /** HTTP API port (default env PORT, else 4567). */
+  apiPort?: number;
+  /** Keep the table, users and stream checkpoint under `stateDir` across restarts (default false). */
+  persist?: boolean;
+  /** Origin allowed by CORS (default env FRONTEND_URL, else http://localhost:3000). */
+  frontendOrigin?: string;
+  /** State directory (default `.local/` of the repository). */
+  stateDir?: string;
+  /** Seed the users and the conversation (default true). */
+  seed?: boolean;
+  /** Log nothing (stack and functions); ignored when `logger` is given for the stack's own logs. */
+  quiet?: boolean;
+  logger?: LocalLogger;
+  /** Region (default env AWS_REGION, else us-east-1). */
+  region?: string;
+  /** Directory of the Lambda entry files (default `functions/`). */
+  functionsDir?: string;
+}
+
+/** A running local stack: what a client needs, and `stop`. */
+export interface LocalStack {
+  /** `http://localhost:<port>`, the emulated HTTP API. */
+  apiUrl: string;
+  /** cognito-local endpoint (Cognito user pools API). */
+  cognitoEndpoint: string;
+  region: string;
+  userPoolId: string;
+  userPoolClientId: string;
+  tableName: string;
+  dynamodbEndpoint: string;
+  /** The seeded users (empty when not seeded). */
+  users: SeededUser[];
+  stateDir: string;
+  /** Process ids of the child processes (DynamoDB Local, cognito-local). */
+  pids: number[];
+  /** Stops the API, the poller (after its batch in flight) and every child process; restores `process.env`. */
+  stop(): Promise<void>;
+}
+
+/** Environment the functions read (see shared/config.ts), set while a stack runs. */
+const FUNCTION_ENV_KEYS = [
+  "TABLE_NAME",
+  "AWS_REGION",
+  "USER_POOL_ID",
+  "DYNAMODB_ENDPOINT",
+  "COGNITO_ENDPOINT",
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "POWERTOOLS_SERVICE_NAME",
+  "POWERTOOLS_LOG_LEVEL",
+] as const;
+type FunctionEnv = Partial<Record<(typeof FUNCTION_ENV_KEYS)[number], string>>;
+
+let running = false;
+
+function envPort(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === "") return fallback;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`${name} must be a port number, got "${text}"`);
+  return port;
+}
+
+/** Sets `env` in process.env; returns a function that restores the previous values. */
+function applyEnv(env: FunctionEnv): () => void {
+  const previous = Object.fromEntries(FUNCTION_ENV_KEYS.map((k) => [k, process.env[k]]));
+  for (const key of FUNCTION_ENV_KEYS) {
+    const value = env[key];
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+  return () => {
+    for (const [key, value] of Object.entries(previous)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
+}
+
+/**
+ * Starts the local stack and resolves once it serves requests (about 3 s).
+ * @throws Error when a stack already runs in this process, a port is taken, a child process
+ *   fails to start or answer within 30 s, or a function cannot be loaded; whatever was started
+ *   is stopped again before the error is thrown.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  if (running) throw new Error("a local stack already runs in this process (the functions read process.env)");
+  running = true;
+  const started = performance.now();
+  const ports = {
+    dynamodb: options.dynamodbPort ?? envPort("DYNAMODB_PORT", DEFAULT_PORTS.dynamodb),
+    cognito: options.cognitoPort ?? envPort("COGNITO_PORT", DEFAULT_PORTS.cognito),
+    api: options.apiPort ?? envPort("PORT", DEFAULT_PORTS.api),
+  };
+  const persist = options.persist ?? false;
+  const stateDir = resolve(options.stateDir ?? DEFAULT_STATE_DIR);
+  const region = options.region ?? (process.env.AWS_REGION || DEFAULT_REGION);
+  const frontendOrigin = options.frontendOrigin ?? (process.env.FRONTEND_URL || DEFAULT_FRONTEND_URL);
+  const logger = options.logger ?? createLocalLogger({ quiet: options.quiet ?? false });
+  const tableName = TABLE_NAME;
+  const dynamodbEndpoint = `http://localhost:${ports.dynamodb}`;
+  const cognitoEndpoint = `http://localhost:${ports.cognito}`;
+  const pidFile = join(stateDir, "pids.json");
+
+  // Undone in reverse order by stop(), or when starting fails half-way.
+  const undo: (() => Promise<void> | void)[] = [];
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    while (undo.length > 0) {
+      try {
+        await undo.pop()?.();
+      } catch (error) {
+        logger.error("local stack: stopping failed", { error });
+      }
+    }
+    running = false;
+  };
+
+  try {
+    await mkdir(stateDir, { recursive: true });
+    const reaped = await reapStaleProcesses(pidFile);
+    if (reaped.length > 0) logger.warn("killed child processes left by a previous run", { processes: reaped });
+    for (const [name, port] of Object.entries(ports)) {
+      if (!(await isPortFree(port))) throw new Error(`port ${port} (${name}) is in use: is another stack running?`);
+    }
+
+    const children: ManagedProcess[] = [];
+    undo.push(() => forgetProcesses(pidFile));
+    for (const start of [
+      () => startDynamoDbLocal({ port: ports.dynamodb, dbPath: persist ? join(stateDir, "dynamodb") : undefined }),
+      () => startCognitoLocal({ port: ports.cognito, dir: join(stateDir, "cognito"), fresh: !persist }),
+    ]) {
+      const child = await start();
+      children.push(child);
+      undo.push(() => child.stop());
+    }
+    const [dynamodbProcess, cognitoProcess] = children as [ManagedProcess, ManagedProcess];
+    await recordProcesses(pidFile, children);
+
+    undo.push(
+      applyEnv({
+        TABLE_NAME: tableName,
+        AWS_REGION: region,
+        DYNAMODB_ENDPOINT: dynamodbEndpoint,
+        COGNITO_ENDPOINT: cognitoEndpoint,
+        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+        POWERTOOLS_SERVICE_NAME: "cruddur-messages",
+        ...(options.quiet === true ? { POWERTOOLS_LOG_LEVEL: "SILENT" } : {}),
+      }),
+    );
+    const ddbConfig = { region, credentials: LOCAL_CREDENTIALS, endpoint: dynamodbEndpoint };
+    const cognitoConfig = { region, credentials: LOCAL_CREDENTIALS, endpoint: cognitoEndpoint };
+    const ddb = new DynamoDBClient(ddbConfig);
+    const streams = new DynamoDBStreamsClient(ddbConfig);
+    const cognito = new CognitoIdentityProviderClient(cognitoConfig);
+    // Probes that do not retry, so that each fails fast while a port is still closed.
+    const ddbProbe = new DynamoDBClient({ ...ddbConfig, maxAttempts: 1 });
+    const cognitoProbe = new CognitoIdentityProviderClient({ ...cognitoConfig, maxAttempts: 1 });
+    undo.push(() => {
+      for (const client of [ddb, streams, cognito, ddbProbe, cognitoProbe]) client.destroy();
+    });
+
+    const elapsedMs = () => Math.round(performance.now() - started);
+    const [table, pool] = await Promise.all([
+      waitForDynamoDb(ddbProbe, dynamodbProcess).then(() => {
+        logger.info("dynamodb-local ready", { endpoint: dynamodbEndpoint, elapsed_ms: elapsedMs() });
+        return ensureTable(ddb, tableName);
+      }),
+      waitForCognito(cognitoProbe, cognitoProcess).then(() => {
+        logger.info("cognito-local ready", { endpoint: cognitoEndpoint, elapsed_ms: elapsedMs() });
+        return ensureUserPool(cognito);
+      }),
+    ]);
+    process.env.USER_POOL_ID = pool.userPoolId;
+    const config = loadConfig();
+    const users = options.seed === false ? [] : await seedUsers(cognito, pool.userPoolId, SEED_USERS);
+    if (options.seed !== false) {
+      const doc = createDocumentClient(config);
+      const seeded = await seedLocalConversation(doc, tableName, users, Date.now());
+      doc.destroy();
+      logger.info("seeded", { table, users: users.length, ...seeded, elapsed_ms: elapsedMs() });
+    }
+
+    const functionsDir = options.functionsDir ?? FUNCTIONS_DIR;
+    const instance = nextGeneration();
+    const handlers = new Map<string, HttpHandler>();
+    for (const route of ROUTES)
+      handlers.set(route.fn, await loadHandler<HttpHandler>(functionsDir, route.fn, instance));
+    const fanOut = await loadHandler<(event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse>>(
+      functionsDir,
+      FAN_OUT_FUNCTION.fn,
+      instance,
+    );
+
+    const poller = new StreamPoller({
+      ddb,
+      streams,
+      tableName,
+      region,
+      invoke: (event) => fanOut(event, lambdaContext(FAN_OUT_FUNCTION.fn, randomUUID(), region)),
+      logger,
+      deadLetterFile: join(stateDir, "dead-letter.jsonl"),
+      checkpointFile: persist ? join(stateDir, "stream-checkpoint.json") : undefined,
+    });
+    await poller.start();
+    undo.push(() => poller.stop());
+
+    const api = await startHttpApi({
+      port: ports.api,
+      routes: ROUTES,
+      handlers,
+      verifyAccessToken: createAccessTokenVerifier({
+        issuer: cognitoLocalIssuer(ports.cognito, pool.userPoolId),
+        clientId: pool.userPoolClientId,
+      }),
+      frontendOrigin,
+      region,
+      logger,
+    });
+    undo.push(() => api.close());
+
+    const stack: LocalStack = {
+      apiUrl: api.url,
+      cognitoEndpoint,
+      region,
+      userPoolId: pool.userPoolId,
+      userPoolClientId: pool.userPoolClientId,
+      tableName,
+      dynamodbEndpoint,
+      users,
+      stateDir,
+      pids: children.map((c) => c.pid),
+      stop,
+    };
+    logger.info("local stack ready", { api_url: api.url, persist, elapsed_ms: elapsedMs() });
+    return stack;
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

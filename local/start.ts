@@ -1,0 +1,51 @@
+/**
+ * `npm start [-- --persist]`: starts the local stack, writes `.local/stack.json`, prints how to
+ * call it, and on SIGINT/SIGTERM/SIGHUP stops every child process and removes `stack.json`.
+ * With `--persist`, the table, the users and the stream checkpoint survive a restart.
+ */
+import { parseArgs } from "node:util";
+import { type LocalStack, startLocalStack } from "./stack";
+import { removeStackFile, stackFilePath, toStackFile, writeStackFile } from "./stack-file";
+
+const { values } = parseArgs({ options: { persist: { type: "boolean", default: false } } });
+
+let stack: LocalStack | undefined;
+let stopping = false;
+async function shutdown(signal: NodeJS.Signals): Promise<void> {
+  // Before the stack is up there is nothing to stop gracefully: exiting kills the children
+  // (see child-process.ts).
+  if (stack === undefined) process.exit(130);
+  if (stopping) return;
+  stopping = true;
+  process.stderr.write(`\n${signal}: stopping the local stack...\n`);
+  await stack.stop();
+  await removeStackFile(stack.stateDir);
+  process.exit(0);
+}
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void shutdown(signal));
+
+const started = performance.now();
+try {
+  stack = await startLocalStack({ persist: values.persist });
+} catch (error) {
+  process.stderr.write(`local stack failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
+
+const info = toStackFile(stack);
+await writeStackFile(stack.stateDir, info);
+const seconds = ((performance.now() - started) / 1000).toFixed(1);
+const handle = info.users[0]?.handle ?? "<handle>";
+process.stdout.write(
+  [
+    "",
+    `Local stack ready in ${seconds} s${values.persist ? " (persisted)" : ""}; written to ${stackFilePath(stack.stateDir)}:`,
+    JSON.stringify(info, null, 2),
+    "",
+    "Try:",
+    `  curl -s -H "Authorization: Bearer $(npm run -s token -- ${handle})" ${info.apiUrl}/api/message_groups`,
+    "",
+    "Ctrl-C stops it.",
+    "",
+  ].join("\n"),
+);
