@@ -45,7 +45,7 @@ export interface StreamPollerOptions {
   /** How often the shard list is refreshed, ms (default 1000). */
   shardRefreshMs?: number;
   /** Delivery settings (default FAN_OUT_DELIVERY). */
-  delivery?: Pick<typeof FAN_OUT_DELIVERY, "batchSize" | "retryAttempts" | "maxRecordAgeSeconds">;
+  delivery?: { [K in "batchSize" | "retryAttempts" | "maxRecordAgeSeconds"]: number };
   /** Pause before retry `n`, ms (default {@link defaultBackoffMs}). */
   backoffMs?: (retry: number) => number;
 }

@@ -1,0 +1,169 @@
+import type { JwtPayload } from "aws-jwt-verify/jwt-model";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { answerOfResult, type HttpApi, resolveRoute, startHttpApi } from "../../local/http-api";
+import type { HttpEvent, HttpHandler } from "../../shared/http";
+import { ROUTES } from "../../shared/routes";
+
+const GROUP = "3f1c0d0e-8a5b-4c1e-9f6a-2b7d4e5f6a7b";
+
+describe("resolveRoute", () => {
+  it.each([
+    ["GET", "/api/message_groups", "GET /api/message_groups", {}],
+    ["GET", `/api/messages/${GROUP}`, "GET /api/messages/{message_group_uuid}", { message_group_uuid: GROUP }],
+    ["POST", "/api/messages", "POST /api/messages", {}],
+    ["GET", "/api/users/%40bayko/short", "GET /api/users/{handle}/short", { handle: "@bayko" }],
+  ])("%s %s -> %s", (method, path, routeKey, pathParameters) => {
+    expect(resolveRoute(ROUTES, method, path)).toMatchObject({ routeKey, pathParameters });
+  });
+
+  it.each([
+    ["POST", "/api/message_groups"],
+    ["GET", "/api/messages"],
+    ["GET", "/api/nope"],
+    ["GET", "/api/messages/"],
+  ])("%s %s -> no route", (method, path) => {
+    expect(resolveRoute(ROUTES, method, path)).toBeUndefined();
+  });
+});
+
+describe("answerOfResult", () => {
+  it("writes a structured result as is, with cookies and a base64 body decoded", () => {
+    const answer = answerOfResult({
+      statusCode: 201,
+      headers: { "X-Next-Cursor": "c" },
+      cookies: ["a=1"],
+      body: Buffer.from("hi").toString("base64"),
+      isBase64Encoded: true,
+    });
+    expect(answer.statusCode).toBe(201);
+    expect(answer.headers).toEqual({ "x-next-cursor": "c", "set-cookie": ["a=1"] });
+    expect(answer.body.toString()).toBe("hi");
+  });
+
+  it("infers a 200 JSON answer for a result without statusCode, as API Gateway does", () => {
+    expect(answerOfResult("plain")).toMatchObject({ statusCode: 200, body: Buffer.from("plain") });
+    const inferred = answerOfResult({ body: "x" });
+    expect(inferred.statusCode).toBe(200);
+    expect(JSON.parse(inferred.body.toString())).toEqual({ body: "x" });
+  });
+});
+
+describe("emulated HTTP API with fake handlers", () => {
+  const ORIGIN = "http://localhost:3000";
+  const events: HttpEvent[] = [];
+  const echo: HttpHandler = async (event) => {
+    events.push(event);
+    return { statusCode: 200, headers: { "content-type": "application/json", "x-next-cursor": "next" }, body: "[]" };
+  };
+  const throwing: HttpHandler = async () => {
+    throw new Error("secret internal detail");
+  };
+  const verify = async (token: string): Promise<JwtPayload> => {
+    if (token !== "good") throw new Error("bad token");
+    return { sub: "u-1", username: "andrewbrown", token_use: "access", exp: 2_000_000_000 };
+  };
+  let api: HttpApi;
+
+  beforeAll(async () => {
+    api = await startHttpApi({
+      port: 0,
+      routes: ROUTES,
+      handlers: new Map<string, HttpHandler>([
+        ["list-message-groups", echo],
+        ["list-messages", echo],
+        ["create-message", echo],
+        ["get-user-short", throwing],
+      ]),
+      verifyAccessToken: verify,
+      frontendOrigin: ORIGIN,
+      region: "us-east-1",
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+      maxBodyBytes: 1024,
+    });
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+
+  const call = (path: string, init: RequestInit = {}) => fetch(`${api.url}${path}`, init);
+  const auth = { authorization: "Bearer good" };
+
+  it("invokes the route's handler with a payload 2.0 event and adds the CORS headers", async () => {
+    const response = await call(`/api/messages/${GROUP}?limit=3`, { headers: auth });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("access-control-allow-origin")).toBe(ORIGIN);
+    expect(response.headers.get("access-control-expose-headers")).toBe("x-next-cursor");
+    expect(response.headers.get("x-next-cursor")).toBe("next");
+    const event = events.at(-1) as HttpEvent;
+    expect(event.routeKey).toBe("GET /api/messages/{message_group_uuid}");
+    expect(event.pathParameters).toEqual({ message_group_uuid: GROUP });
+    expect(event.queryStringParameters).toEqual({ limit: "3" });
+    expect(event.requestContext.authorizer.jwt.claims).toMatchObject({ sub: "u-1", exp: "2000000000" });
+  });
+
+  it("passes a POST body as text", async () => {
+    await call("/api/messages", { method: "POST", headers: auth, body: '{"message":"hi"}' });
+    expect(events.at(-1)?.body).toBe('{"message":"hi"}');
+  });
+
+  it.each([
+    ["no token", {}],
+    ["a rejected token", { authorization: "Bearer bad" }],
+    ["another scheme", { authorization: "Basic good" }],
+  ])("answers 401 unauthorized for %s", async (_, headers) => {
+    const response = await call("/api/message_groups", { headers });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual(["unauthorized"]);
+    expect(response.headers.get("access-control-allow-origin")).toBe(ORIGIN);
+  });
+
+  it.each([
+    ["an unknown path", "GET", "/api/nope"],
+    ["a known path with another method", "POST", "/api/message_groups"],
+  ])("answers 404 route_not_found for %s, before authorization", async (_, method, path) => {
+    const response = await call(path, { method });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual(["route_not_found"]);
+  });
+
+  it("answers 413 payload_too_large for a body over the limit", async () => {
+    const response = await call("/api/messages", { method: "POST", headers: auth, body: "x".repeat(1025) });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual(["payload_too_large"]);
+  });
+
+  it("answers 500 internal_error without the error when a handler throws", async () => {
+    const response = await call("/api/users/@bayko/short", { headers: auth });
+    expect(response.status).toBe(500);
+    const text = await response.text();
+    expect(JSON.parse(text)).toEqual(["internal_error"]);
+    expect(text).not.toContain("secret");
+  });
+
+  it("answers CORS preflights with 204 and no authorization", async () => {
+    const response = await call("/api/messages", {
+      method: "OPTIONS",
+      headers: { origin: ORIGIN, "access-control-request-method": "POST" },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get("access-control-allow-methods")).toBe("GET,POST,OPTIONS");
+    expect(response.headers.get("access-control-allow-headers")).toBe("Authorization,Content-Type");
+    expect(response.headers.get("access-control-max-age")).toMatch(/^\d+$/);
+  });
+});
+
+describe("startHttpApi", () => {
+  it("refuses to start when a route has no handler", async () => {
+    await expect(
+      startHttpApi({
+        port: 0,
+        routes: ROUTES,
+        handlers: new Map(),
+        verifyAccessToken: async () => ({}),
+        frontendOrigin: "http://localhost:3000",
+        region: "us-east-1",
+        logger: { debug() {}, info() {}, warn() {}, error() {} },
+      }),
+    ).rejects.toThrow(/no handler for list-message-groups/);
+  });
+});

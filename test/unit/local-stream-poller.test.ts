@@ -1,0 +1,204 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  type _Record,
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+} from "@aws-sdk/client-dynamodb-streams";
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { StreamInvoker } from "../../local/batch-delivery";
+import { StreamPoller, type StreamPollerOptions } from "../../local/stream-poller";
+
+const STREAM_ARN = "arn:aws:dynamodb:ddblocal:000000000000:table/t/stream/1";
+const seq = (n: number) => String(n).padStart(21, "0");
+const record = (n: number, pk = `MSG#g${n}`, eventName: "INSERT" | "MODIFY" = "INSERT"): _Record => ({
+  eventID: `e${n}`,
+  eventName,
+  dynamodb: {
+    ApproximateCreationDateTime: new Date(),
+    Keys: { pk: { S: pk }, sk: { S: "s" } },
+    NewImage: { pk: { S: pk }, sk: { S: "s" } },
+    SequenceNumber: seq(n),
+    StreamViewType: "NEW_IMAGE",
+  },
+});
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+describe("StreamPoller", () => {
+  const ddb = new DynamoDBClient({ region: "us-east-1" });
+  const streams = new DynamoDBStreamsClient({ region: "us-east-1" });
+  const ddbMock = mockClient(ddb);
+  const streamsMock = mockClient(streams);
+  let dir: string;
+  let poller: StreamPoller | undefined;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "poller-"));
+    ddbMock.reset();
+    streamsMock.reset();
+    ddbMock.on(DescribeTableCommand).resolves({ Table: { LatestStreamArn: STREAM_ARN } });
+    streamsMock.on(DescribeStreamCommand).resolves({ StreamDescription: { Shards: [{ ShardId: "shard-1" }] } });
+    streamsMock.on(GetShardIteratorCommand).resolves({ ShardIterator: "it-0" });
+    streamsMock.on(GetRecordsCommand).resolves({ Records: [], NextShardIterator: "it-idle" });
+  });
+  afterEach(async () => {
+    await poller?.stop();
+    poller = undefined;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  function start(invoke: StreamInvoker, overrides: Partial<StreamPollerOptions> = {}) {
+    poller = new StreamPoller({
+      ddb,
+      streams,
+      tableName: "t",
+      region: "us-east-1",
+      invoke,
+      logger: silent,
+      deadLetterFile: join(dir, "dead-letter.jsonl"),
+      pollIntervalMs: 5,
+      backoffMs: () => 0,
+      ...overrides,
+    });
+    return poller.start();
+  }
+
+  it("delivers only MSG inserts, from TRIM_HORIZON, in batches of at most the batch size", async () => {
+    const page = [
+      record(1, "GRP#u1"),
+      record(2, "MSG#g", "MODIFY"),
+      ...Array.from({ length: 150 }, (_, i) => record(10 + i)),
+    ];
+    streamsMock.on(GetRecordsCommand, { ShardIterator: "it-0" }).resolves({ Records: page, NextShardIterator: "it-1" });
+    const batches: string[][] = [];
+    await start(async (event: DynamoDBStreamEvent) => {
+      batches.push(event.Records.map((r) => r.dynamodb?.SequenceNumber ?? ""));
+      return { batchItemFailures: [] };
+    });
+    await vi.waitFor(() => expect(batches.flat()).toHaveLength(150));
+    expect(batches.map((b) => b.length)).toEqual([100, 50]);
+    expect(batches.flat()[0]).toBe(seq(10));
+    expect(streamsMock.commandCalls(GetShardIteratorCommand)[0]?.args[0].input).toMatchObject({
+      ShardId: "shard-1",
+      ShardIteratorType: "TRIM_HORIZON",
+    });
+  });
+
+  it("dead-letters the records still failing after the retries and moves on", async () => {
+    streamsMock
+      .on(GetRecordsCommand, { ShardIterator: "it-0" })
+      .resolves({ Records: [record(1), record(2), record(3)], NextShardIterator: "it-1" });
+    const calls: number[] = [];
+    await start(
+      async (event): Promise<DynamoDBBatchResponse> => {
+        calls.push(event.Records.length);
+        return { batchItemFailures: [{ itemIdentifier: seq(2) }] };
+      },
+      { delivery: { batchSize: 100, retryAttempts: 2, maxRecordAgeSeconds: 3600 } },
+    );
+    const file = join(dir, "dead-letter.jsonl");
+    await vi.waitFor(async () => expect((await readFile(file, "utf8")).trim().split("\n")).toHaveLength(2));
+    expect(calls).toEqual([3, 2, 2]);
+    const letters = (await readFile(file, "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(letters.map((l) => l.record.dynamodb.SequenceNumber)).toEqual([seq(2), seq(3)]);
+    expect(letters[0]).toMatchObject({ reason: "batch_item_failures", invocations: 3, shard_id: "shard-1" });
+  });
+
+  it("dead-letters records older than the maximum record age without delivering them", async () => {
+    const old = record(1);
+    old.dynamodb = { ...old.dynamodb, ApproximateCreationDateTime: new Date(Date.now() - 7200_000) };
+    streamsMock
+      .on(GetRecordsCommand, { ShardIterator: "it-0" })
+      .resolves({ Records: [old], NextShardIterator: "it-1" });
+    const invoke = vi.fn(async () => undefined);
+    await start(invoke, { delivery: { batchSize: 100, retryAttempts: 2, maxRecordAgeSeconds: 3600 } });
+    const file = join(dir, "dead-letter.jsonl");
+    await vi.waitFor(async () => expect(await readFile(file, "utf8")).toContain("record_too_old"));
+    expect(invoke).not.toHaveBeenCalled();
+  });
+
+  it("checkpoints and resumes after the last processed sequence number", async () => {
+    const checkpointFile = join(dir, "checkpoint.json");
+    streamsMock
+      .on(GetRecordsCommand, { ShardIterator: "it-0" })
+      .resolves({ Records: [record(1), record(2, "GRP#u")], NextShardIterator: "it-1" });
+    const delivered: string[] = [];
+    const invoke = async (event: DynamoDBStreamEvent) => {
+      delivered.push(...event.Records.map((r) => r.dynamodb?.SequenceNumber ?? ""));
+      return undefined;
+    };
+    await start(invoke, { checkpointFile });
+    await vi.waitFor(async () =>
+      expect(JSON.parse(await readFile(checkpointFile, "utf8"))).toEqual({
+        streamArn: STREAM_ARN,
+        shards: { "shard-1": seq(2) },
+      }),
+    );
+    await poller?.stop();
+
+    streamsMock.on(GetShardIteratorCommand).resolves({ ShardIterator: "it-after" });
+    streamsMock
+      .on(GetRecordsCommand, { ShardIterator: "it-after" })
+      .resolves({ Records: [record(3)], NextShardIterator: "it-4" });
+    await start(invoke, { checkpointFile });
+    await vi.waitFor(() => expect(delivered).toEqual([seq(1), seq(3)]));
+    expect(streamsMock.commandCalls(GetShardIteratorCommand).at(-1)?.args[0].input).toMatchObject({
+      ShardIteratorType: "AFTER_SEQUENCE_NUMBER",
+      SequenceNumber: seq(2),
+    });
+  });
+
+  it("reads a child shard once its parent is read to the end", async () => {
+    streamsMock.on(DescribeStreamCommand).resolves({
+      StreamDescription: { Shards: [{ ShardId: "shard-1" }, { ShardId: "shard-2", ParentShardId: "shard-1" }] },
+    });
+    streamsMock.on(GetShardIteratorCommand, { ShardId: "shard-1" }).resolves({ ShardIterator: "it-p" });
+    streamsMock.on(GetShardIteratorCommand, { ShardId: "shard-2" }).resolves({ ShardIterator: "it-c" });
+    // The parent shard is closed: its last page has no next iterator.
+    streamsMock.on(GetRecordsCommand, { ShardIterator: "it-p" }).resolves({ Records: [record(1)] });
+    streamsMock
+      .on(GetRecordsCommand, { ShardIterator: "it-c" })
+      .resolves({ Records: [record(2)], NextShardIterator: "x" });
+    const delivered: string[] = [];
+    await start(
+      async (event) => {
+        delivered.push(...event.Records.map((r) => r.dynamodb?.SequenceNumber ?? ""));
+        return undefined;
+      },
+      { shardRefreshMs: 10 },
+    );
+    await vi.waitFor(() => expect(delivered).toEqual([seq(1), seq(2)]));
+    const iteratorShards = streamsMock.commandCalls(GetShardIteratorCommand).map((c) => c.args[0].input.ShardId);
+    expect(iteratorShards).toEqual(["shard-1", "shard-2"]);
+  });
+
+  it("stop() waits for the batch in flight", async () => {
+    streamsMock
+      .on(GetRecordsCommand, { ShardIterator: "it-0" })
+      .resolves({ Records: [record(1)], NextShardIterator: "it-1" });
+    let release: () => void = () => {};
+    let inFlight = false;
+    let finished = false;
+    await start(async () => {
+      inFlight = true;
+      await new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      finished = true;
+      return undefined;
+    });
+    await vi.waitFor(() => expect(inFlight).toBe(true));
+    const stopped = poller?.stop().then(() => finished);
+    setTimeout(() => release(), 50);
+    expect(await stopped).toBe(true);
+  });
+});
