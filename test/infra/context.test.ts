@@ -1,0 +1,102 @@
+import { RetentionDays } from "aws-cdk-lib/aws-logs";
+import { describe, expect, it } from "vitest";
+import { CONTEXT_DEFAULTS, ContextError, type ContextKey, parseSettings } from "../../infra/context";
+import { TABLE_NAME } from "../../shared/table";
+
+const parse = (context: Partial<Record<ContextKey, unknown>>) =>
+  parseSettings((key) => (context as Record<string, unknown>)[key]);
+
+const rejects = (context: Partial<Record<ContextKey, unknown>>, key: ContextKey) => {
+  expect(() => parse(context)).toThrow(ContextError);
+  expect(() => parse(context)).toThrow(`"${key}"`);
+};
+
+describe("context options", () => {
+  it("defaults to a new table, VPC and user pool, on-demand billing", () => {
+    expect(parse({})).toEqual({
+      tableName: TABLE_NAME,
+      billing: { mode: "on-demand" },
+      network: { mode: "new-vpc" },
+      userPool: { mode: "create" },
+      corsOrigins: CONTEXT_DEFAULTS.corsOrigins,
+      throttle: { rateLimit: CONTEXT_DEFAULTS.throttleRateLimit, burstLimit: CONTEXT_DEFAULTS.throttleBurstLimit },
+      logRetention: RetentionDays.ONE_MONTH,
+      alarmEmail: undefined,
+    });
+  });
+
+  it("reads command-line strings and cdk.json values alike", () => {
+    const fromCli = parse({
+      tableName: "team-messages",
+      billingMode: "provisioned",
+      readCapacity: "10",
+      writeCapacity: "4",
+      placeInVpc: "true",
+      vpcId: "vpc-0123456789abcdef0",
+      userPoolId: "eu-west-1_AbC123",
+      userPoolClientId: "1example23456789",
+      corsOrigins: "https://app.example.com, http://localhost:3000",
+      throttleRateLimit: "25.5",
+      throttleBurstLimit: "50",
+      logRetentionDays: "90",
+      alarmEmail: "ops@example.com",
+    });
+    expect(fromCli).toEqual({
+      tableName: "team-messages",
+      billing: { mode: "provisioned", readCapacity: 10, writeCapacity: 4 },
+      network: { mode: "existing-vpc", vpcId: "vpc-0123456789abcdef0" },
+      userPool: {
+        mode: "existing",
+        userPoolId: "eu-west-1_AbC123",
+        userPoolClientId: "1example23456789",
+        region: "eu-west-1",
+      },
+      corsOrigins: ["https://app.example.com", "http://localhost:3000"],
+      throttle: { rateLimit: 25.5, burstLimit: 50 },
+      logRetention: RetentionDays.THREE_MONTHS,
+      alarmEmail: "ops@example.com",
+    });
+    const fromJson = parse({
+      billingMode: "provisioned",
+      readCapacity: 10,
+      placeInVpc: false,
+      corsOrigins: ["https://app.example.com"],
+    });
+    expect(fromJson.billing).toEqual({ mode: "provisioned", readCapacity: 10, writeCapacity: 5 });
+    expect(fromJson.network).toEqual({ mode: "none" });
+    expect(fromJson.corsOrigins).toEqual(["https://app.example.com"]);
+  });
+
+  it("accepts '*' alone as CORS origin", () => {
+    expect(parse({ corsOrigins: "*" }).corsOrigins).toEqual(["*"]);
+    rejects({ corsOrigins: "*,https://app.example.com" }, "corsOrigins");
+  });
+
+  it.each<[Partial<Record<ContextKey, unknown>>, ContextKey]>([
+    [{ tableName: "ab" }, "tableName"],
+    [{ tableName: "bad name" }, "tableName"],
+    [{ billingMode: "PAY_PER_REQUEST" }, "billingMode"],
+    [{ readCapacity: "5" }, "readCapacity"],
+    [{ billingMode: "provisioned", writeCapacity: "0" }, "writeCapacity"],
+    [{ billingMode: "provisioned", readCapacity: "2.5" }, "readCapacity"],
+    [{ vpcId: "my-vpc" }, "vpcId"],
+    [{ placeInVpc: "yes" }, "placeInVpc"],
+    [{ placeInVpc: "false", vpcId: "vpc-0123456789abcdef0" }, "vpcId"],
+    [{ userPoolId: "eu-west-1_AbC123" }, "userPoolClientId"],
+    [{ userPoolClientId: "1example23456789" }, "userPoolId"],
+    [{ userPoolId: "AbC123", userPoolClientId: "1example23456789" }, "userPoolId"],
+    [{ userPoolId: "eu-west-1_AbC123", userPoolClientId: "not a client" }, "userPoolClientId"],
+    [{ corsOrigins: "https://app.example.com/" }, "corsOrigins"],
+    [{ corsOrigins: "app.example.com" }, "corsOrigins"],
+    [{ corsOrigins: "ftp://app.example.com" }, "corsOrigins"],
+    [{ corsOrigins: " , " }, "corsOrigins"],
+    [{ throttleRateLimit: "fast" }, "throttleRateLimit"],
+    [{ throttleRateLimit: "0" }, "throttleRateLimit"],
+    [{ throttleBurstLimit: "1.5" }, "throttleBurstLimit"],
+    [{ logRetentionDays: "10" }, "logRetentionDays"],
+    [{ logRetentionDays: "9999" }, "logRetentionDays"],
+    [{ alarmEmail: "ops" }, "alarmEmail"],
+  ])("rejects %j, naming %s", (context, key) => {
+    rejects(context, key);
+  });
+});

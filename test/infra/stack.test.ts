@@ -1,0 +1,444 @@
+/**
+ * The stack with the default context options, synthesized once with real bundling: every point
+ * of the deploy issue pinned against the shared definitions (table, routes, stream, user pool).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { CfnElement } from "aws-cdk-lib";
+import { Match, type Template } from "aws-cdk-lib/assertions";
+import type { Construct } from "constructs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ESM_REQUIRE_BANNER } from "../../infra/bundling";
+import { ACCESS_LOG_FIELDS, CORS_ALLOW_HEADERS } from "../../infra/constructs/http-api";
+import { FUNCTION_ENV, VPC_ACCESS_ACTIONS } from "../../infra/constructs/messaging-function";
+import { CONTEXT_DEFAULTS } from "../../infra/context";
+import type { MessagingStack } from "../../infra/messaging-stack";
+import { loadConfig, requireUserPoolId } from "../../shared/config";
+import { NEXT_CURSOR_HEADER } from "../../shared/http";
+import { FAN_OUT_FUNCTION, type FunctionPermissions, ROUTES } from "../../shared/routes";
+import { FAN_OUT_DELIVERY, lambdaFilterPattern } from "../../shared/stream";
+import { createTableInput, GSI, TABLE_NAME } from "../../shared/table";
+import {
+  CLIENT_AUTH_FLOWS,
+  PASSWORD_POLICY,
+  REQUIRED_ATTRIBUTES,
+  USER_POOL_CLIENT_NAME,
+  USER_POOL_NAME,
+} from "../../shared/user-pool";
+import { getAtt, grant, grantsOfRole, refId, synth, TEST_ENV } from "./support";
+
+let stack: MessagingStack;
+let template: Template;
+let outdir: string;
+
+const idOf = (construct: Construct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
+const routeFns = [...new Set(ROUTES.map((r) => r.fn))];
+const allFns = [...routeFns, FAN_OUT_FUNCTION.fn];
+const permissionsOf = (fn: string): FunctionPermissions => {
+  const p = fn === FAN_OUT_FUNCTION.fn ? FAN_OUT_FUNCTION.permissions : ROUTES.find((r) => r.fn === fn)?.permissions;
+  if (p === undefined) throw new Error(`unknown fn ${fn}`);
+  return p;
+};
+const messagingFunction = (fn: string) => {
+  const f = fn === FAN_OUT_FUNCTION.fn ? stack.fanOut.handler : stack.routeFunctions.get(fn);
+  if (f === undefined) throw new Error(`no function ${fn}`);
+  return f;
+};
+const functionProps = (fn: string) => {
+  const resource = template.toJSON().Resources[idOf(messagingFunction(fn).function)];
+  return resource.Properties;
+};
+const tableId = () => idOf(stack.table);
+const poolId = () => idOf(stack.identity.userPool as unknown as Construct);
+const inVpc = (p: FunctionPermissions) => p.dynamodb.length > 0;
+
+beforeAll(() => {
+  ({ stack, template, outdir } = synth({ bundle: true }));
+});
+
+describe("table", () => {
+  it("has the key schema, GSI, attribute types and stream of shared/table.ts", () => {
+    const shared = createTableInput();
+    const table = template.findResources("AWS::DynamoDB::Table")[tableId()];
+    expect(table?.Properties.TableName).toBe(TABLE_NAME);
+    expect(table?.Properties.KeySchema).toEqual(shared.KeySchema);
+    expect(new Set(table?.Properties.AttributeDefinitions)).toEqual(new Set(shared.AttributeDefinitions));
+    expect(table?.Properties.GlobalSecondaryIndexes).toEqual(shared.GlobalSecondaryIndexes);
+    expect(table?.Properties.GlobalSecondaryIndexes[0].IndexName).toBe(GSI.indexName);
+    expect(table?.Properties.StreamSpecification).toEqual({
+      StreamViewType: shared.StreamSpecification?.StreamViewType,
+    });
+  });
+
+  it("is on-demand, with point-in-time recovery and deletion protection, and retained", () => {
+    template.resourceCountIs("AWS::DynamoDB::Table", 1);
+    template.hasResource("AWS::DynamoDB::Table", {
+      DeletionPolicy: "Retain",
+      UpdateReplacePolicy: "Retain",
+      Properties: {
+        BillingMode: "PAY_PER_REQUEST",
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+      },
+    });
+  });
+});
+
+describe("network", () => {
+  it("is a VPC of isolated subnets: no NAT gateway, no internet gateway, no route out", () => {
+    template.resourceCountIs("AWS::EC2::VPC", 1);
+    template.resourceCountIs("AWS::EC2::NatGateway", 0);
+    template.resourceCountIs("AWS::EC2::InternetGateway", 0);
+    template.resourceCountIs("AWS::EC2::Route", 0);
+    template.allResourcesProperties("AWS::EC2::Subnet", { MapPublicIpOnLaunch: false });
+    template.resourceCountIs("AWS::EC2::FlowLog", 1);
+  });
+
+  it("has a DynamoDB gateway endpoint that admits only this table and its index", () => {
+    const vpcActions = [
+      ...new Set([...ROUTES.map((r) => r.permissions), FAN_OUT_FUNCTION.permissions].flatMap((p) => p.dynamodb)),
+    ];
+    const endpoints = template.findResources("AWS::EC2::VPCEndpoint", { Properties: { VpcEndpointType: "Gateway" } });
+    expect(Object.keys(endpoints)).toHaveLength(1);
+    const endpoint = Object.values(endpoints)[0];
+    expect(JSON.stringify(endpoint?.Properties.ServiceName)).toContain(".dynamodb");
+    const statements = endpoint?.Properties.PolicyDocument.Statement;
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatchObject({ Effect: "Allow", Principal: { AWS: "*" } });
+    expect(new Set(statements[0].Action)).toEqual(new Set(vpcActions));
+    expect(statements[0].Resource).toEqual([
+      getAtt(tableId(), "Arn"),
+      { "Fn::Join": ["", [getAtt(tableId(), "Arn"), `/index/${GSI.indexName}`]] },
+    ]);
+    expect(statements[0].Condition).toEqual({ StringEquals: { "aws:PrincipalAccount": TEST_ENV.account } });
+  });
+
+  it("has a Cognito user pools interface endpoint, reachable only from the functions, for this pool only", () => {
+    const cognitoActions = new Set(ROUTES.filter((r) => inVpc(r.permissions)).flatMap((r) => r.permissions.cognito));
+    expect(cognitoActions.size).toBeGreaterThan(0);
+    const endpoints = template.findResources("AWS::EC2::VPCEndpoint", { Properties: { VpcEndpointType: "Interface" } });
+    expect(Object.keys(endpoints)).toHaveLength(1);
+    const endpoint = Object.values(endpoints)[0];
+    expect(endpoint?.Properties.ServiceName).toBe(`com.amazonaws.${TEST_ENV.region}.cognito-idp`);
+    expect(endpoint?.Properties.PrivateDnsEnabled).toBe(true);
+    const statement = endpoint?.Properties.PolicyDocument.Statement[0];
+    expect(new Set(statement.Action)).toEqual(cognitoActions);
+    expect(statement.Resource).toEqual(getAtt(poolId(), "Arn"));
+
+    const endpointSg = refId(endpoint?.Properties.SecurityGroupIds[0]);
+    const functionSg = idOf(stack.network?.functionSecurityGroup as Construct);
+    template.hasResourceProperties("AWS::EC2::SecurityGroupIngress", {
+      GroupId: getAtt(endpointSg, "GroupId"),
+      SourceSecurityGroupId: getAtt(functionSg, "GroupId"),
+      IpProtocol: "tcp",
+      FromPort: 443,
+      ToPort: 443,
+    });
+    template.resourceCountIs("AWS::EC2::SecurityGroupIngress", 1);
+    // An interface endpoint serves only a user pool without a domain.
+    template.resourceCountIs("AWS::Cognito::UserPoolDomain", 0);
+  });
+
+  it("places exactly the functions that talk to DynamoDB in the isolated subnets", () => {
+    const subnets = stack.network?.vpc.isolatedSubnets.map((s) => idOf(s as unknown as Construct)) ?? [];
+    expect(subnets).toHaveLength(2);
+    for (const fn of allFns) {
+      const vpcConfig = functionProps(fn).VpcConfig;
+      if (inVpc(permissionsOf(fn))) {
+        expect(vpcConfig.SubnetIds.map(refId), fn).toEqual(subnets);
+      } else {
+        expect(vpcConfig, fn).toBeUndefined();
+      }
+    }
+  });
+});
+
+describe("identity", () => {
+  it("creates a user pool from shared/user-pool.ts, retained and protected from deletion", () => {
+    template.hasResource("AWS::Cognito::UserPool", {
+      DeletionPolicy: "Retain",
+      Properties: {
+        UserPoolName: USER_POOL_NAME,
+        DeletionProtection: "ACTIVE",
+        Policies: {
+          PasswordPolicy: {
+            MinimumLength: PASSWORD_POLICY.minimumLength,
+            RequireLowercase: PASSWORD_POLICY.requireLowercase,
+            RequireUppercase: PASSWORD_POLICY.requireUppercase,
+            RequireNumbers: PASSWORD_POLICY.requireDigits,
+            RequireSymbols: PASSWORD_POLICY.requireSymbols,
+            TemporaryPasswordValidityDays: PASSWORD_POLICY.temporaryPasswordValidityDays,
+          },
+        },
+        Schema: Match.arrayWith(REQUIRED_ATTRIBUTES.map((Name) => Match.objectLike({ Name, Required: true }))),
+      },
+    });
+  });
+
+  it("creates an app client without secret, with exactly the shared auth flows and no OAuth", () => {
+    const clients = Object.values(template.findResources("AWS::Cognito::UserPoolClient"));
+    expect(clients).toHaveLength(1);
+    const client = clients[0]?.Properties;
+    expect(client.ClientName).toBe(USER_POOL_CLIENT_NAME);
+    expect(client.GenerateSecret).toBe(false);
+    expect(new Set(client.ExplicitAuthFlows)).toEqual(new Set(CLIENT_AUTH_FLOWS));
+    expect(client.AllowedOAuthFlowsUserPoolClient).toBe(false);
+    expect(client.AllowedOAuthFlows).toBeUndefined();
+  });
+});
+
+describe("HTTP API", () => {
+  it("has a JWT authorizer trusting the pool as issuer and the app client as audience", () => {
+    template.resourceCountIs("AWS::ApiGatewayV2::Authorizer", 1);
+    template.hasResourceProperties("AWS::ApiGatewayV2::Authorizer", {
+      AuthorizerType: "JWT",
+      IdentitySource: ["$request.header.Authorization"],
+      JwtConfiguration: {
+        Issuer: { "Fn::Join": ["", [`https://cognito-idp.${TEST_ENV.region}.amazonaws.com/`, { Ref: poolId() }]] },
+        Audience: [{ Ref: idOf(stack.identity.userPoolClient as unknown as Construct) }],
+      },
+    });
+  });
+
+  it("has one route, integration and invoke permission per entry of ROUTES, and one function per fn", () => {
+    template.resourceCountIs("AWS::ApiGatewayV2::Route", ROUTES.length);
+    template.resourceCountIs("AWS::ApiGatewayV2::Integration", ROUTES.length);
+    template.resourceCountIs("AWS::Lambda::Permission", ROUTES.length);
+    const handlers = template.findResources("AWS::Lambda::Function", { Properties: { Handler: "index.handler" } });
+    expect(Object.keys(handlers)).toHaveLength(routeFns.length + 1);
+  });
+
+  it.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))(
+    "%s -> its function, behind the authorizer",
+    (_, route) => {
+      const routes = template.findResources("AWS::ApiGatewayV2::Route", {
+        Properties: { RouteKey: `${route.method} ${route.path}` },
+      });
+      const props = Object.values(routes)[0]?.Properties;
+      expect(props).toBeDefined();
+      expect(props.AuthorizationType).toBe("JWT");
+      expect(props.AuthorizerId).toEqual({
+        Ref: Object.keys(template.findResources("AWS::ApiGatewayV2::Authorizer"))[0],
+      });
+      const integrationId = refId((props.Target as { "Fn::Join": [string, unknown[]] })["Fn::Join"][1][1]);
+      const integration = template.toJSON().Resources[integrationId].Properties;
+      expect(integration).toMatchObject({ IntegrationType: "AWS_PROXY", PayloadFormatVersion: "2.0" });
+      expect(integration.IntegrationUri).toEqual(getAtt(idOf(messagingFunction(route.fn).function), "Arn"));
+    },
+  );
+
+  it("answers CORS for the configured origins, exposing the cursor header", () => {
+    const cors = Object.values(template.findResources("AWS::ApiGatewayV2::Api"))[0]?.Properties.CorsConfiguration;
+    expect(cors).toMatchObject({
+      AllowOrigins: CONTEXT_DEFAULTS.corsOrigins,
+      AllowHeaders: CORS_ALLOW_HEADERS,
+      ExposeHeaders: [NEXT_CURSOR_HEADER],
+      AllowCredentials: false,
+    });
+    expect(new Set(cors.AllowMethods)).toEqual(new Set(["OPTIONS", ...ROUTES.map((r) => r.method)]));
+  });
+
+  it("throttles the stage and writes JSON access logs to a log group with retention", () => {
+    const stages = Object.values(template.findResources("AWS::ApiGatewayV2::Stage"));
+    expect(stages).toHaveLength(1);
+    const stage = stages[0]?.Properties;
+    expect(stage.StageName).toBe("$default");
+    expect(stage.DefaultRouteSettings).toEqual({
+      ThrottlingRateLimit: CONTEXT_DEFAULTS.throttleRateLimit,
+      ThrottlingBurstLimit: CONTEXT_DEFAULTS.throttleBurstLimit,
+    });
+    const logGroupId = refId(stage.AccessLogSettings.DestinationArn);
+    expect(template.toJSON().Resources[logGroupId].Properties.RetentionInDays).toBe(CONTEXT_DEFAULTS.logRetentionDays);
+    // The format is JSON once API Gateway substitutes its variables (numbers for numbers).
+    const sample = (stage.AccessLogSettings.Format as string).replace(/\$context\.[A-Za-z.]+/g, (v) =>
+      ["$context.status", "$context.responseLatency"].includes(v) ? "200" : "x",
+    );
+    expect(Object.keys(JSON.parse(sample))).toEqual(Object.keys(ACCESS_LOG_FIELDS));
+  });
+});
+
+describe("functions", () => {
+  it.each(allFns)("%s: Node.js 22+, arm64, ESM bundle with source maps, JSON logs to its own log group", (fn) => {
+    const props = functionProps(fn);
+    expect(Number(/^nodejs(\d+)\.x$/.exec(props.Runtime)?.[1])).toBeGreaterThanOrEqual(22);
+    expect(props.Architectures).toEqual(["arm64"]);
+    expect(props.Handler).toBe("index.handler");
+    expect(props.Environment.Variables.NODE_OPTIONS).toBe("--enable-source-maps");
+    expect(props.LoggingConfig.LogFormat).toBe("JSON");
+    const logGroup = template.toJSON().Resources[refId(props.LoggingConfig.LogGroup)];
+    expect(logGroup.Type).toBe("AWS::Logs::LogGroup");
+    expect(logGroup.Properties.RetentionInDays).toBe(CONTEXT_DEFAULTS.logRetentionDays);
+
+    // The asset is the real esbuild output: one ESM file that starts with the require banner.
+    const assetDir = join(outdir, `asset.${(props.Code.S3Key as string).replace(/\.zip$/, "")}`);
+    const code = readFileSync(join(assetDir, "index.mjs"), "utf8");
+    expect(code.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
+    expect(existsSync(join(assetDir, "index.mjs.map"))).toBe(true);
+  });
+
+  it.each(allFns)("%s: gets the environment shared/config.ts needs, USER_POOL_ID only with Cognito actions", (fn) => {
+    const variables = functionProps(fn).Environment.Variables as Record<string, unknown>;
+    const permissions = permissionsOf(fn);
+    expect(variables[FUNCTION_ENV.tableName]).toEqual({ Ref: tableId() });
+    expect(variables[FUNCTION_ENV.userPoolId]).toEqual(permissions.cognito.length > 0 ? { Ref: poolId() } : undefined);
+    expect(variables[FUNCTION_ENV.serviceName]).toEqual(expect.any(String));
+    expect(variables[FUNCTION_ENV.logLevel]).toBe("INFO");
+    // What the function will see at cold start (AWS_REGION is set by Lambda): config must load.
+    const env = Object.fromEntries(
+      Object.entries(variables).map(([k, v]) => [k, typeof v === "string" ? v : "resolved"]),
+    );
+    const config = loadConfig({ ...env, AWS_REGION: TEST_ENV.region });
+    expect(config.tableName).toBe("resolved");
+    if (permissions.cognito.length > 0) expect(requireUserPoolId(config)).toBe("resolved");
+  });
+
+  it.each(allFns)("%s: its role holds exactly the permissions shared/routes.ts lists", (fn) => {
+    const f = messagingFunction(fn);
+    const props = functionProps(fn);
+    const roleId = refId(props.Role);
+    expect(roleId).toBe(idOf(f.role));
+    const role = template.toJSON().Resources[roleId].Properties;
+    expect(role.ManagedPolicyArns).toBeUndefined();
+    expect(role.Policies).toBeUndefined();
+    expect(role.AssumeRolePolicyDocument.Statement).toEqual([
+      { Action: "sts:AssumeRole", Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" } },
+    ]);
+
+    const permissions = permissionsOf(fn);
+    const table = getAtt(tableId(), "Arn");
+    const expected = new Set<string>([
+      grant("logs:CreateLogStream", getAtt(refId(props.LoggingConfig.LogGroup), "Arn")),
+      grant("logs:PutLogEvents", getAtt(refId(props.LoggingConfig.LogGroup), "Arn")),
+      ...permissions.dynamodb.map((a) => grant(a, table)),
+      ...permissions.cognito.map((a) => grant(a, getAtt(poolId(), "Arn"))),
+      ...(inVpc(permissions) ? VPC_ACCESS_ACTIONS.map((a) => grant(a, "*")) : []),
+    ]);
+    if (fn === FAN_OUT_FUNCTION.fn) {
+      // Granted by the stream event source: reading the stream, sending to the on-failure queue.
+      const stream = getAtt(tableId(), "StreamArn");
+      const queue = getAtt(idOf(stack.fanOut.failureQueue), "Arn");
+      for (const a of ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]) {
+        expected.add(grant(a, stream));
+      }
+      expected.add(grant("dynamodb:ListStreams", "*"));
+      for (const a of ["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"]) expected.add(grant(a, queue));
+    }
+    expect(grantsOfRole(template, roleId)).toEqual(expected);
+  });
+});
+
+describe("fan-out", () => {
+  it("consumes the table stream through a mapping that delivers only MSG row INSERTs", () => {
+    template.resourceCountIs("AWS::Lambda::EventSourceMapping", 1);
+    const mapping = Object.values(template.findResources("AWS::Lambda::EventSourceMapping"))[0]?.Properties;
+    expect(mapping.FunctionName).toEqual({ Ref: idOf(stack.fanOut.handler.function) });
+    expect(mapping.EventSourceArn).toEqual(getAtt(tableId(), "StreamArn"));
+    expect(mapping.FilterCriteria.Filters).toHaveLength(1);
+    expect(JSON.parse(mapping.FilterCriteria.Filters[0].Pattern)).toEqual(lambdaFilterPattern());
+  });
+
+  it("has every delivery bound of FAN_OUT_DELIVERY and the on-failure queue", () => {
+    template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      BatchSize: FAN_OUT_DELIVERY.batchSize,
+      MaximumBatchingWindowInSeconds: FAN_OUT_DELIVERY.maxBatchingWindowSeconds,
+      BisectBatchOnFunctionError: FAN_OUT_DELIVERY.bisectBatchOnError,
+      MaximumRetryAttempts: FAN_OUT_DELIVERY.retryAttempts,
+      MaximumRecordAgeInSeconds: FAN_OUT_DELIVERY.maxRecordAgeSeconds,
+      FunctionResponseTypes: FAN_OUT_DELIVERY.reportBatchItemFailures ? ["ReportBatchItemFailures"] : Match.absent(),
+      StartingPosition: FAN_OUT_DELIVERY.startingPosition,
+      DestinationConfig: { OnFailure: { Destination: getAtt(idOf(stack.fanOut.failureQueue), "Arn") } },
+    });
+  });
+
+  it("sends failures to an encrypted queue that keeps them 14 days and refuses plain HTTP", () => {
+    template.resourceCountIs("AWS::SQS::Queue", 1);
+    template.hasResourceProperties("AWS::SQS::Queue", {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+    template.hasResourceProperties("AWS::SQS::QueuePolicy", {
+      Queues: [{ Ref: idOf(stack.fanOut.failureQueue) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+        ]),
+      },
+    });
+  });
+});
+
+describe("operations", () => {
+  const alarmsOn = (metricName: string) =>
+    Object.values(template.findResources("AWS::CloudWatch::Alarm", { Properties: { MetricName: metricName } })).map(
+      (a) => a.Properties,
+    );
+
+  it("alarms as soon as the on-failure queue holds a message", () => {
+    const [alarm, ...rest] = alarmsOn("ApproximateNumberOfMessagesVisible");
+    expect(rest).toHaveLength(0);
+    expect(alarm).toMatchObject({
+      Namespace: "AWS/SQS",
+      Threshold: 0,
+      ComparisonOperator: "GreaterThanThreshold",
+      Dimensions: [{ Name: "QueueName", Value: getAtt(idOf(stack.fanOut.failureQueue), "QueueName") }],
+    });
+  });
+
+  it("alarms on the fan-out's iterator age", () => {
+    const [alarm, ...rest] = alarmsOn("IteratorAge");
+    expect(rest).toHaveLength(0);
+    expect(alarm).toMatchObject({
+      Namespace: "AWS/Lambda",
+      Statistic: "Maximum",
+      Dimensions: [{ Name: "FunctionName", Value: { Ref: idOf(stack.fanOut.handler.function) } }],
+    });
+  });
+
+  it("alarms on every function's errors and throttles, and on API 5xx", () => {
+    for (const metric of ["Errors", "Throttles"]) {
+      const watched = alarmsOn(metric).map((a) => refId(a.Dimensions[0].Value));
+      expect(new Set(watched)).toEqual(new Set(allFns.map((fn) => idOf(messagingFunction(fn).function))));
+    }
+    expect(alarmsOn("5xx")).toHaveLength(1);
+    template.resourceCountIs("AWS::SNS::Topic", 0);
+  });
+
+  it("has a dashboard for the API and the fan-out", () => {
+    template.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
+    const body = JSON.stringify(Object.values(template.findResources("AWS::CloudWatch::Dashboard"))[0]?.Properties);
+    for (const metric of ["Count", "4xx", "5xx", "Latency", "Invocations", "Errors", "IteratorAge"]) {
+      expect(body, metric).toContain(`\\"${metric}\\"`);
+    }
+    expect(body).toContain("ApproximateNumberOfMessagesVisible");
+  });
+
+  it("saves Logs Insights queries for errors, slow requests and fan-out results", () => {
+    const queries = Object.values(template.findResources("AWS::Logs::QueryDefinition")).map((q) => q.Properties);
+    const byName = new Map(queries.map((q) => [q.Name as string, q]));
+    expect([...byName.keys()].sort()).toEqual(
+      ["errors", "fan-out-results", "slow-requests"].map((n) => `${stack.stackName}/${n}`),
+    );
+    const functionLogGroups = allFns.map((fn) => ({ Ref: idOf(messagingFunction(fn).logGroup) }));
+    expect(byName.get(`${stack.stackName}/errors`)?.LogGroupNames).toEqual(functionLogGroups);
+    const slow = byName.get(`${stack.stackName}/slow-requests`);
+    expect(slow?.LogGroupNames).toEqual([{ Ref: idOf(stack.api.accessLogGroup) }]);
+    expect(slow?.QueryString).toContain("responseLatency");
+    expect(byName.get(`${stack.stackName}/fan-out-results`)?.LogGroupNames).toEqual([
+      { Ref: idOf(stack.fanOut.handler.logGroup) },
+    ]);
+  });
+});
+
+describe("outputs", () => {
+  it("gives the API URL, table name, user pool and client ids and the on-failure queue URL", () => {
+    const outputs = template.toJSON().Outputs;
+    expect(outputs.ApiUrl.Value).toEqual(getAtt(idOf(stack.api.api), "ApiEndpoint"));
+    expect(outputs.TableName.Value).toEqual({ Ref: tableId() });
+    expect(outputs.UserPoolId.Value).toEqual({ Ref: poolId() });
+    expect(outputs.UserPoolClientId.Value).toEqual({
+      Ref: idOf(stack.identity.userPoolClient as unknown as Construct),
+    });
+    expect(outputs.FanOutFailureQueueUrl.Value).toEqual({ Ref: idOf(stack.fanOut.failureQueue) });
+    expect(outputs.Region.Value).toBe(TEST_ENV.region);
+  });
+});
