@@ -12,17 +12,15 @@ import { join, resolve } from "node:path";
 import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
-import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
 import { createDocumentClient } from "../shared/clients";
 import { loadConfig } from "../shared/config";
-import type { HttpHandler } from "../shared/http";
 import { FAN_OUT_FUNCTION, ROUTES } from "../shared/routes";
 import { TABLE_NAME } from "../shared/table";
 import { forgetProcesses, type ManagedProcess, reapStaleProcesses, recordProcesses } from "./child-process";
 import { ensureUserPool, startCognitoLocal, waitForCognito } from "./cognito-local";
 import { ensureTable, startDynamoDbLocal, waitForDynamoDb } from "./dynamodb-local";
 import { isPortFree } from "./free-port";
-import { loadHandler, nextGeneration } from "./functions";
+import { loadFunctions } from "./functions";
 import { startHttpApi } from "./http-api";
 import { cognitoLocalIssuer, createAccessTokenVerifier } from "./jwt";
 import { lambdaContext } from "./lambda-context";
@@ -212,43 +210,39 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
 
     const elapsedMs = () => Math.round(performance.now() - started);
-    const [table, pool] = await Promise.all([
+    const seed = options.seed !== false;
+    // The JVM takes longest: meanwhile, set up cognito-local and load the functions (which read
+    // USER_POOL_ID when loaded). allSettled, so nothing runs on in the background after a failure.
+    const [dynamodbSetup, cognitoSetup] = await Promise.allSettled([
       waitForDynamoDb(ddbProbe, dynamodbProcess).then(() => {
         logger.info("dynamodb-local ready", { endpoint: dynamodbEndpoint, elapsed_ms: elapsedMs() });
         return ensureTable(ddb, tableName);
       }),
-      waitForCognito(cognitoProbe, cognitoProcess).then(() => {
+      waitForCognito(cognitoProbe, cognitoProcess).then(async () => {
         logger.info("cognito-local ready", { endpoint: cognitoEndpoint, elapsed_ms: elapsedMs() });
-        return ensureUserPool(cognito);
+        const pool = await ensureUserPool(cognito);
+        const users = seed ? await seedUsers(cognito, pool.userPoolId, SEED_USERS) : [];
+        process.env.USER_POOL_ID = pool.userPoolId;
+        const functions = await loadFunctions(options.functionsDir ?? FUNCTIONS_DIR);
+        return { pool, users, functions };
       }),
     ]);
-    process.env.USER_POOL_ID = pool.userPoolId;
-    const config = loadConfig();
-    const users = options.seed === false ? [] : await seedUsers(cognito, pool.userPoolId, SEED_USERS);
-    if (options.seed !== false) {
-      const doc = createDocumentClient(config);
+    if (dynamodbSetup.status === "rejected") throw dynamodbSetup.reason;
+    if (cognitoSetup.status === "rejected") throw cognitoSetup.reason;
+    const { pool, users, functions } = cognitoSetup.value;
+    if (seed) {
+      const doc = createDocumentClient(loadConfig());
       const seeded = await seedLocalConversation(doc, tableName, users, Date.now());
       doc.destroy();
-      logger.info("seeded", { table, users: users.length, ...seeded, elapsed_ms: elapsedMs() });
+      logger.info("seeded", { table: dynamodbSetup.value, users: users.length, ...seeded, elapsed_ms: elapsedMs() });
     }
-
-    const functionsDir = options.functionsDir ?? FUNCTIONS_DIR;
-    const instance = nextGeneration();
-    const handlers = new Map<string, HttpHandler>();
-    for (const route of ROUTES)
-      handlers.set(route.fn, await loadHandler<HttpHandler>(functionsDir, route.fn, instance));
-    const fanOut = await loadHandler<(event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse>>(
-      functionsDir,
-      FAN_OUT_FUNCTION.fn,
-      instance,
-    );
 
     const poller = new StreamPoller({
       ddb,
       streams,
       tableName,
       region,
-      invoke: (event) => fanOut(event, lambdaContext(FAN_OUT_FUNCTION.fn, randomUUID(), region)),
+      invoke: (event) => functions.fanOut(event, lambdaContext(FAN_OUT_FUNCTION.fn, randomUUID(), region)),
       logger,
       deadLetterFile: join(stateDir, "dead-letter.jsonl"),
       checkpointFile: persist ? join(stateDir, "stream-checkpoint.json") : undefined,
@@ -259,7 +253,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const api = await startHttpApi({
       port: ports.api,
       routes: ROUTES,
-      handlers,
+      handlers: functions.routes,
       verifyAccessToken: createAccessTokenVerifier({
         issuer: cognitoLocalIssuer(ports.cognito, pool.userPoolId),
         clientId: pool.userPoolClientId,

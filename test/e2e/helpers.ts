@@ -1,0 +1,76 @@
+/** Helpers of the end-to-end tests: a local stack on free ports, and an HTTP client of its API. */
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { freePort } from "../../local/free-port";
+import { type LocalStack, type LocalStackOptions, startLocalStack } from "../../local/stack";
+
+/** A fresh state directory under the OS temp dir. */
+export const tempStateDir = (): Promise<string> => mkdtemp(join(tmpdir(), "cruddur-e2e-"));
+
+/** Starts a quiet local stack on free ports (and a temp state dir unless one is given). */
+export async function startTestStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  return startLocalStack({
+    dynamodbPort: await freePort(),
+    cognitoPort: await freePort(),
+    apiPort: await freePort(),
+    stateDir: options.stateDir ?? (await tempStateDir()),
+    quiet: true,
+    ...options,
+  });
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+/** Calls the stack's API as the frontend does; `token` goes in `Authorization: Bearer`. */
+export async function callApi(
+  stack: LocalStack,
+  method: "GET" | "POST" | "OPTIONS" | "PUT",
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<ApiResponse> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers["content-type"] = "application/json";
+  const response = await fetch(`${stack.apiUrl}${path}`, {
+    method,
+    headers,
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text === "" ? undefined : JSON.parse(text) };
+}
+
+/**
+ * Calls `probe` every 50 ms until it returns a value other than `undefined`.
+ * @returns that value and the time it took, ms.
+ * @throws Error after `timeoutMs`.
+ */
+export async function pollUntil<T>(
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+): Promise<{ value: T; elapsedMs: number }> {
+  const started = performance.now();
+  for (;;) {
+    const value = await probe();
+    const elapsedMs = performance.now() - started;
+    if (value !== undefined) return { value, elapsedMs };
+    if (elapsedMs > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+/** True while a process with this pid exists. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

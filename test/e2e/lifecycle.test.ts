@@ -1,0 +1,128 @@
+/**
+ * The local stack's lifecycle: stop() leaves no child process, a second start in the same
+ * process works (the functions are loaded again with the new configuration), and `persist`
+ * keeps users, messages and the stream position across restarts.
+ */
+import { readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { isPortFree } from "../../local/free-port";
+import { SEED_CONVERSATION } from "../../local/seed-data";
+import { signIn } from "../../local/sign-in";
+import type { LocalStack } from "../../local/stack";
+import type { MessageGroupView } from "../../shared/model";
+import { callApi, isAlive, pollUntil, startTestStack, tempStateDir } from "./helpers";
+
+const portsOf = (stack: LocalStack) =>
+  [stack.apiUrl, stack.dynamodbEndpoint, stack.cognitoEndpoint].map((url) => Number(new URL(url).port));
+
+async function tokenOf(stack: LocalStack, handle: string): Promise<string> {
+  const user = stack.users.find((u) => u.handle === handle);
+  if (user === undefined) throw new Error(`no seeded user ${handle}`);
+  return (await signIn(stack, user.username, user.password)).accessToken;
+}
+
+describe("local stack lifecycle", () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("stop() leaves no child process or open port, and a second start in the same process works", async () => {
+    const stateDir = await tempStateDir();
+    dirs.push(stateDir);
+    const first = await startTestStack({ stateDir });
+    expect(first.pids).toHaveLength(2);
+    for (const pid of first.pids) expect(isAlive(pid)).toBe(true);
+    await first.stop();
+    for (const pid of first.pids) expect(isAlive(pid)).toBe(false);
+    for (const port of portsOf(first)) expect(await isPortFree(port)).toBe(true);
+    await first.stop(); // a second stop does nothing
+
+    const second = await startTestStack({ stateDir });
+    try {
+      expect(second.userPoolId).not.toBe(first.userPoolId);
+      const token = await tokenOf(second, "londo");
+      // get-user-short reads USER_POOL_ID: it must see the second stack's pool.
+      const user = await callApi(second, "GET", "/api/users/@andrewbrown/short", { token });
+      expect(user.status).toBe(200);
+      expect(user.body).toMatchObject({ handle: "andrewbrown", uuid: second.users[0]?.uuid });
+      const groups = await callApi(second, "GET", "/api/message_groups", { token: await tokenOf(second, "bayko") });
+      expect((groups.body as MessageGroupView[]).map((g) => g.handle)).toEqual(["andrewbrown"]);
+    } finally {
+      await second.stop();
+    }
+    for (const pid of second.pids) expect(isAlive(pid)).toBe(false);
+  });
+
+  it("refuses a second stack while one runs in this process", async () => {
+    const stack = await startTestStack();
+    dirs.push(stack.stateDir);
+    try {
+      await expect(startTestStack()).rejects.toThrow(/already runs/);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it("with persist, keeps users, messages and the stream checkpoint across a restart", async () => {
+    const stateDir = await tempStateDir();
+    dirs.push(stateDir);
+    const batches: number[] = [];
+    const logger = {
+      debug() {},
+      warn() {},
+      error() {},
+      info(message: string, ...attributes: Record<string, unknown>[]) {
+        if (message === "stream batch") batches.push(Number(attributes[0]?.records));
+      },
+    };
+
+    const first = await startTestStack({ stateDir, persist: true, logger });
+    let groupUuid: string;
+    try {
+      const token = await tokenOf(first, "andrewbrown");
+      const groups = await callApi(first, "GET", "/api/message_groups", { token });
+      groupUuid = (groups.body as MessageGroupView[])[0]?.uuid ?? "";
+      const posted = await callApi(first, "POST", "/api/messages", {
+        token,
+        body: { message: "Persist me", message_group_uuid: groupUuid },
+      });
+      expect(posted.status).toBe(200);
+      await pollUntil(2000, async () => {
+        const now = await callApi(first, "GET", "/api/message_groups", { token });
+        return (now.body as MessageGroupView[])[0]?.message === "Persist me" ? true : undefined;
+      });
+      expect(batches.reduce((a, b) => a + b, 0)).toBe(SEED_CONVERSATION.length + 1);
+    } finally {
+      await first.stop();
+    }
+    const checkpoint = JSON.parse(await readFile(join(stateDir, "stream-checkpoint.json"), "utf8"));
+    expect(Object.values(checkpoint.shards)).toHaveLength(1);
+
+    batches.length = 0;
+    const second = await startTestStack({ stateDir, persist: true, logger });
+    try {
+      expect(second.userPoolId).toBe(first.userPoolId);
+      expect(second.userPoolClientId).toBe(first.userPoolClientId);
+      expect(second.users.map((u) => u.uuid)).toEqual(first.users.map((u) => u.uuid));
+      const token = await tokenOf(second, "bayko");
+      const groups = await callApi(second, "GET", "/api/message_groups", { token });
+      expect(groups.body).toMatchObject([{ uuid: groupUuid, message: "Persist me" }]);
+      const page = await callApi(second, "GET", `/api/messages/${groupUuid}?limit=100`, { token });
+      const older = await callApi(
+        second,
+        "GET",
+        `/api/messages/${groupUuid}?limit=100&cursor=${page.headers.get("x-next-cursor")}`,
+        { token },
+      );
+      // Seeded once (not again on restart) plus the posted message.
+      expect((page.body as unknown[]).length + (older.body as unknown[]).length).toBe(SEED_CONVERSATION.length + 1);
+      // The poller resumed after its checkpoint: nothing already processed was delivered again.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(batches).toEqual([]);
+    } finally {
+      await second.stop();
+    }
+  });
+});
