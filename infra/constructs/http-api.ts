@@ -3,7 +3,7 @@
  * ROUTES, each integrated with its function and guarded by a JWT authorizer that trusts the
  * user pool's tokens; CORS for the frontend's origins; stage throttling; JSON access logs.
  */
-import { RemovalPolicy, Stack } from "aws-cdk-lib";
+import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
 import {
   CorsHttpMethod,
@@ -90,6 +90,7 @@ export class MessagesApi extends Construct {
         allowHeaders: CORS_ALLOW_HEADERS,
         exposeHeaders: [NEXT_CURSOR_HEADER],
         allowCredentials: false,
+        maxAge: Duration.minutes(10),
       },
     });
 

@@ -37,7 +37,7 @@ export const FUNCTION_ENV = {
 /** Service name in every log line (Powertools `service` key). */
 export const SERVICE_NAME = "cruddur-messages";
 
-/** Level of the functions' own log lines; Lambda's log filter is set to the same level. */
+/** Level of the functions' own log lines (Powertools); Lambda's log filter (advanced logging controls) is the same. */
 export const LOG_LEVEL = "INFO";
 
 /**
@@ -167,7 +167,7 @@ export class MessagingFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
-      applicationLogLevelV2: ApplicationLogLevel.INFO,
+      applicationLogLevelV2: ApplicationLogLevel[LOG_LEVEL],
       systemLogLevelV2: SystemLogLevel.INFO,
       environment,
       bundling: functionBundling(),
