@@ -1,0 +1,288 @@
+/** The `ddb` program: table administration, seeding, scan and the access patterns A and B. */
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../../shared/validation";
+import type { CommandContext, CommandSpec, Program } from "./cli";
+import { findUserByHandle, stripAt } from "./cognito-users";
+import { getConversation, listConversations, messageGroupLines, messageLines, type PageChoice } from "./conversations";
+import { commandLine, OpsError } from "./errors";
+import { jsonLine } from "./format";
+import { approximateItemCount, itemLine, scanItems } from "./scan";
+import { seed } from "./seed-conversation";
+import { dropTable, listTables, schemaLoad, type WaitOptions } from "./table-admin";
+import { describeTarget, requirePool } from "./target";
+
+/** A positive integer option, or undefined when absent. */
+export function optionalInt(ctx: CommandContext, name: string): number | undefined {
+  return ctx.string(name) === undefined ? undefined : ctx.int(name, { min: 1, max: 1_000_000, default: 1 });
+}
+
+/** Progress of waiting for a table's status. */
+function waitProgress(ctx: CommandContext, label: string): WaitOptions {
+  ctx.progress.start(label, { unit: "polls" });
+  return { onPoll: () => ctx.progress.tick() };
+}
+
+const schemaLoadCommand: CommandSpec = {
+  name: "schema-load",
+  summary: "create the table (keys, GSI, stream) from the shared definition",
+  details: [
+    "Creates the table from createTableInput (shared/table.ts): pk/sk, the GSI message-group-sk-index,",
+    "the NEW_IMAGE stream, on-demand billing; waits until it is ACTIVE. An existing table is left alone",
+    "and compared with the definition (exit 1 when it differs).",
+  ],
+  uses: { table: true },
+  examples: ["schema-load", "schema-load --table cruddur-messages-copy", "schema-load --prod --table cruddur-messages"],
+  async run(ctx) {
+    const target = await ctx.target();
+    const { ddb } = await ctx.clients();
+    const result = await schemaLoad(ddb, target.tableName, waitProgress(ctx, `creating ${target.tableName}`));
+    ctx.progress.done();
+    const where = describeTarget(target);
+    if (result.status === "created") {
+      const gsi = result.description.GlobalSecondaryIndexes?.map((i) => i.IndexName).join(", ") ?? "none";
+      const stream = result.description.StreamSpecification?.StreamViewType ?? "none";
+      ctx.print(`created table ${target.tableName} (GSI ${gsi}, stream ${stream}) on the ${where}`);
+      return 0;
+    }
+    ctx.print(`table ${target.tableName} already exists on the ${where}; nothing changed`);
+    if (result.differences.length === 0) return 0;
+    ctx.note("but it differs from the shared definition (shared/table.ts):");
+    for (const d of result.differences) ctx.note(`  - ${d}`);
+    ctx.note(
+      `  hint: the functions expect the definition; re-create the table (\`${commandLine(target, "ddb", `drop ${target.tableName}`)}\` loses its data) or fix it in the console`,
+    );
+    return 1;
+  },
+};
+
+const listTablesCommand: CommandSpec = {
+  name: "list-tables",
+  summary: "list the tables (one name per line)",
+  uses: {},
+  examples: ["list-tables", "list-tables --prod --region eu-west-1"],
+  async run(ctx) {
+    const { ddb } = await ctx.clients();
+    const names = await listTables(ddb);
+    for (const name of names) ctx.print(name);
+    if (names.length === 0) ctx.note("no tables");
+    return 0;
+  },
+};
+
+const dropCommand: CommandSpec = {
+  name: "drop",
+  summary: "delete a table (a cloud table only with --yes-delete-cloud-table)",
+  details: [
+    "Every item of the table is lost. Locally, restart `npm start` afterwards (its stream poller reads the old table).",
+  ],
+  args: [{ name: "table", description: "name of the table to delete" }],
+  options: {
+    "yes-delete-cloud-table": { type: "boolean", description: "confirm deleting a table in AWS (needed with --prod)" },
+  },
+  uses: {},
+  examples: ["drop cruddur-messages", "drop cruddur-messages-copy --prod --yes-delete-cloud-table"],
+  async run(ctx) {
+    const tableName = ctx.args[0] as string;
+    if (ctx.flag("prod") && !ctx.flag("yes-delete-cloud-table")) {
+      throw new OpsError(
+        `refusing to delete the AWS table "${tableName}" without confirmation`,
+        "add --yes-delete-cloud-table if you really mean it: every item is lost for good",
+      );
+    }
+    const target = await ctx.target();
+    const { ddb } = await ctx.clients();
+    try {
+      await dropTable(ddb, tableName, waitProgress(ctx, `deleting ${tableName}`));
+    } catch (error) {
+      if (error instanceof OpsError && error.message.endsWith("does not exist")) {
+        throw new OpsError(error.message, `list the tables with \`${commandLine(target, "ddb", "list-tables")}\``);
+      }
+      throw error;
+    }
+    ctx.progress.done();
+    ctx.print(`deleted table ${tableName} (${target.kind === "local" ? "local stack" : "AWS"})`);
+    return 0;
+  },
+};
+
+const seedCommand: CommandSpec = {
+  name: "seed",
+  summary: "write the seeded conversation between two existing users (idempotent)",
+  details: [
+    "Writes the local stack's seeded conversation (local/seed-data.ts) between the users @andrewbrown",
+    "and @bayko (or --a/--b), looked up by handle in the user pool. A pair that already has a",
+    "conversation is left alone, so running it twice leaves one copy.",
+  ],
+  options: {
+    a: { type: "string", value: "<handle>", description: "first member (default andrewbrown)" },
+    b: { type: "string", value: "<handle>", description: "second member (default bayko)" },
+  },
+  uses: { table: true, pool: true },
+  examples: [
+    "seed",
+    "seed --a andrewbrown --b londo",
+    "seed --prod --table cruddur-messages --user-pool-id eu-west-1_AbC",
+  ],
+  async run(ctx) {
+    const target = await ctx.target();
+    const userPoolId = requirePool(target);
+    const { doc, cognito } = await ctx.clients();
+    const result = await seed(
+      { doc, tableName: target.tableName, cognito, userPoolId },
+      { a: ctx.string("a"), b: ctx.string("b"), nowMs: Date.now() },
+    );
+    const pair = `@${result.a.handle} and @${result.b.handle}`;
+    if (result.skipped) {
+      ctx.print(`already seeded: ${pair} have conversation ${result.message_group_uuid}; nothing written`);
+    } else {
+      ctx.print(
+        `seeded conversation ${result.message_group_uuid} between ${pair}: ${result.messages} messages, ${result.written} items`,
+      );
+    }
+    return 0;
+  },
+};
+
+const scanCommand: CommandSpec = {
+  name: "scan",
+  summary: "print every item of the table, one per line (--json for JSON lines)",
+  details: ["A full table read (paginated Scan): on a large AWS table it costs read capacity."],
+  options: {
+    json: { type: "boolean", description: "one JSON object per line (every attribute, nothing cut)" },
+    "page-size": { type: "string", value: "<n>", description: "items per Scan request (default: 1 MB pages)" },
+  },
+  uses: { table: true },
+  examples: ["scan", 'scan --json | grep \'"pk":"MG#\'', "scan --prod --table cruddur-messages --progress > items.txt"],
+  async run(ctx) {
+    const target = await ctx.target();
+    const { ddb, doc } = await ctx.clients();
+    const pageSize = optionalInt(ctx, "page-size");
+    const total = ctx.progress.active ? await approximateItemCount(ddb, target.tableName) : undefined;
+    ctx.progress.start("scanning", { total, approximate: true, unit: "items" });
+    const json = ctx.flag("json");
+    let seen = 0;
+    for await (const item of scanItems(doc, target.tableName, {
+      pageSize,
+      onPage: (n) => {
+        ctx.progress.tick(n - seen);
+        seen = n;
+      },
+    })) {
+      ctx.print(json ? jsonLine(item) : itemLine(item));
+    }
+    ctx.progress.done();
+    ctx.note(`${seen} items in ${target.tableName}`);
+    return 0;
+  },
+};
+
+const pagingOptions = {
+  limit: {
+    type: "string",
+    value: "<n>",
+    description: `rows per page, 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE})`,
+  },
+  before: { type: "string", value: "<cursor>", description: "the older page after this cursor (printed under a page)" },
+  page: { type: "string", value: "<n>", description: "the n-th page, 1 = newest (walks the cursors)" },
+  json: { type: "boolean", description: "one JSON object per line, as the API answers them" },
+} as const;
+
+function pageChoice(ctx: CommandContext): PageChoice {
+  return {
+    limit: ctx.int("limit", { min: 1, max: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE }),
+    before: ctx.string("before"),
+    page: optionalInt(ctx, "page"),
+  };
+}
+
+const getConversationCommand: CommandSpec = {
+  name: "get-conversation",
+  summary: "the newest messages of a conversation, oldest first (pattern A)",
+  details: [
+    "One line per message: local date-time (TZ), sender handle, a preview of the text.",
+    "Older pages: --before <cursor> (printed under each page; an API x-next-cursor works too) or --page <n>.",
+  ],
+  args: [{ name: "message_group_uuid", description: "the conversation (see list-conversations)" }],
+  options: pagingOptions,
+  uses: { table: true },
+  examples: [
+    "get-conversation 5ae290ed-55d1-47a0-bc6d-fe2bc2700399",
+    "get-conversation 5ae290ed-55d1-47a0-bc6d-fe2bc2700399 --limit 5 --page 2",
+    "get-conversation 5ae290ed-55d1-47a0-bc6d-fe2bc2700399 --before eyJ2IjoxLCJzY29wZSI6...",
+  ],
+  async run(ctx) {
+    const target = await ctx.target();
+    const { doc } = await ctx.clients();
+    const groupUuid = ctx.args[0] as string;
+    const page = await getConversation({ ddb: doc, tableName: target.tableName }, groupUuid, pageChoice(ctx));
+    const members = page.group.members.map((m) => `@${m.handle} (${m.display_name})`).join(" and ");
+    ctx.note(`conversation ${groupUuid} between ${members}${page.page === undefined ? "" : `, page ${page.page}`}:`);
+    if (ctx.flag("json")) for (const m of page.items) ctx.print(jsonLine(m));
+    else for (const line of messageLines(page.items)) ctx.print(line);
+    if (page.items.length === 0) ctx.note("(no messages)");
+    if (page.cursor !== undefined) {
+      ctx.note(
+        `older: ${commandLine(target, "ddb", `get-conversation ${groupUuid} --limit ${page.items.length} --before ${page.cursor}`)}`,
+      );
+    }
+    return 0;
+  },
+};
+
+const listConversationsCommand: CommandSpec = {
+  name: "list-conversations",
+  summary: "a user's conversations, most recent first (pattern B)",
+  details: [
+    "Finds the user by handle in the user pool, then lists the GRP rows of that uuid: local date-time",
+    "of the last message, the other member, a preview of the last message, the message_group_uuid.",
+  ],
+  args: [{ name: "handle", description: "the user's handle (with or without @)" }],
+  options: pagingOptions,
+  uses: { table: true, pool: true },
+  examples: [
+    "list-conversations andrewbrown",
+    "list-conversations @bayko --json",
+    "list-conversations bayko --limit 5 --page 3",
+  ],
+  async run(ctx) {
+    const target = await ctx.target();
+    const userPoolId = requirePool(target);
+    const { doc, cognito } = await ctx.clients();
+    const handle = stripAt(ctx.args[0] as string);
+    const choice = pageChoice(ctx);
+    const user = await findUserByHandle(cognito, userPoolId, handle);
+    if (user === undefined) {
+      throw new OpsError(
+        `no user @${handle} in the user pool ${userPoolId}`,
+        `list the users with \`${commandLine(target, "cognito", "list-users")}\``,
+      );
+    }
+    const page = await listConversations({ ddb: doc, tableName: target.tableName }, user, choice);
+    ctx.note(
+      `conversations of @${user.handle} (${user.display_name}, ${user.uuid})${page.page === undefined ? "" : `, page ${page.page}`}:`,
+    );
+    if (ctx.flag("json")) for (const g of page.items) ctx.print(jsonLine(g));
+    else for (const line of messageGroupLines(page.items)) ctx.print(line);
+    if (page.items.length === 0) ctx.note("(no conversations)");
+    if (page.cursor !== undefined) {
+      ctx.note(
+        `older: ${commandLine(target, "ddb", `list-conversations ${user.handle} --limit ${page.items.length} --before ${page.cursor}`)}`,
+      );
+    }
+    return 0;
+  },
+};
+
+/** `npm run ddb -- <command>`. */
+export const ddbProgram: Program = {
+  name: "ddb",
+  summary: "the DynamoDB table: schema, seed, scan and the access patterns",
+  commands: [
+    schemaLoadCommand,
+    listTablesCommand,
+    dropCommand,
+    seedCommand,
+    scanCommand,
+    getConversationCommand,
+    listConversationsCommand,
+  ],
+};

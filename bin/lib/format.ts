@@ -1,0 +1,78 @@
+/** Terminal formatting of the operator commands: dates, previews, columns, JSON lines. */
+
+/**
+ * A table timestamp (ISO 8601 UTC) as local date-time `YYYY-MM-DD HH:MM:SS`.
+ * @param timeZone IANA zone (default: the machine's, i.e. env TZ).
+ * @returns the input unchanged when it is not a date.
+ */
+export function localDateTime(iso: string, timeZone?: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hourCycle: "h23",
+  }).formatToParts(date);
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? "??";
+  return `${part("year")}-${part("month")}-${part("day")} ${part("hour")}:${part("minute")}:${part("second")}`;
+}
+
+/** Length in code points (an emoji counts once). */
+const codePoints = (text: string): number => [...text].length;
+
+/**
+ * One line of at most `max` characters (code points): whitespace runs, newlines included,
+ * become one space; a longer text ends with `…`.
+ */
+export function preview(text: string, max = 60): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  const chars = [...flat];
+  return chars.length <= max ? flat : `${chars.slice(0, Math.max(1, max - 1)).join("")}…`;
+}
+
+/** Pads `text` to `width` code points. */
+function pad(text: string, width: number): string {
+  return text + " ".repeat(Math.max(0, width - codePoints(text)));
+}
+
+/**
+ * Rows as aligned columns separated by two spaces; the last column is not padded.
+ * @param header column titles, printed first when given.
+ */
+export function columns(rows: readonly (readonly string[])[], header?: readonly string[]): string[] {
+  const all = header === undefined ? rows : [header, ...rows];
+  const widths: number[] = [];
+  for (const row of all) {
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, codePoints(cell));
+    });
+  }
+  return all.map((row) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : pad(cell, widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd(),
+  );
+}
+
+/** One JSON line; Sets become arrays and bigints strings, so any DynamoDB item prints. */
+export function jsonLine(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v instanceof Set) return [...v];
+    if (typeof v === "bigint") return v.toString();
+    if (v instanceof Uint8Array) return Buffer.from(v).toString("base64");
+    return v;
+  });
+}
+
+/** A value for a one-line item view: strings as is (previewed), the rest as compact JSON. */
+export function inlineValue(value: unknown, max = 60): string {
+  if (typeof value === "string") return JSON.stringify(preview(value, max));
+  const text = jsonLine(value) ?? String(value);
+  return codePoints(text) <= max * 2 ? text : `${[...text].slice(0, max * 2 - 1).join("")}…`;
+}

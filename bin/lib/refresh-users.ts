@@ -1,0 +1,415 @@
+/**
+ * `users refresh`: rewrites the handles and display names the table keeps of its users (they are
+ * denormalised into rows) from Cognito, after users renamed themselves.
+ *
+ * Which rows hold names:
+ * - MSG rows: `user_handle`/`user_display_name` = the sender (`user_uuid`).
+ * - GRP rows: `user_handle`/`user_display_name` = the OTHER member (`user_uuid`).
+ * - message group items: `members` (uuid, handle, display_name of both members); the fan-out
+ *   (pattern E) copies them into every GRP row it writes.
+ *
+ * The approach, and why:
+ * 1. One Scan of the table, projected on the key and name attributes. Every MSG row of a renamed
+ *    sender has to be read anyway and no index lists rows by user, so a full read is the least a
+ *    refresh can cost; the same pass finds the group items and stale GRP rows. (Finding GRP rows
+ *    through the GSI `message-group-sk-index` would still need the groups first, and the GSI is
+ *    eventually consistent: it can show a summary the fan-out has just replaced.)
+ * 2. A stale MSG row is updated in place, conditionally: `attribute_exists(pk)` (never creates a
+ *    row), `user_uuid = <sender>` (only the row that was read), and "a name differs" (an already
+ *    current row is not written again, so a re-run or a concurrent run writes nothing twice).
+ *    MSG rows are written once by the API and never moved, so there is no other writer to race.
+ *    The update emits a MODIFY stream record, which the fan-out's filter (INSERT only) ignores.
+ * 3. Each group with a stale member or a stale GRP row is then fixed the way the fan-out itself
+ *    works: the group item is read strongly consistent, the two GRP rows' keys are computed from
+ *    its `last_message_at` (never taken from the scan or the GSI), and one TransactWriteItems
+ *    updates `members` and the name attributes of both GRP rows, conditioned on
+ *    `last_message_sk` being the one read (the fan-out's own lock) and on each GRP row existing
+ *    and describing the expected user. If the fan-out moves the summaries in between, the
+ *    transaction is cancelled and the group is read again. Keys (pk/sk), `last_message_*` and
+ *    every other attribute are never written, so the fan-out's invariants hold.
+ * 4. Groups that were changed are checked once more at the end: a fan-out that read the group
+ *    item before step 3 committed can still write the old names into the GRP rows it moves (its
+ *    condition is only on `last_message_sk`); the re-check fixes such rows. Running the command
+ *    again is always safe and converges.
+ *
+ * Users that are no longer in the pool keep the names the rows have. `--dry-run` does every read
+ * (including the consistent reads of step 3) and reports what would change, writing nothing.
+ */
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import { cancellationCodes } from "../../shared/errors";
+import { getMessageGroup } from "../../shared/messages";
+import type { MessageGroupItem, MessageGroupSummaryItem, MessageItem, UserProfile } from "../../shared/model";
+import {
+  GRP_PREFIX,
+  grpPk,
+  grpSk,
+  MESSAGE_GROUP_PREFIX,
+  MESSAGE_GROUP_SK,
+  MSG_PREFIX,
+  messageGroupKey,
+  PARTITION_KEY,
+  SORT_KEY,
+} from "../../shared/table";
+import type { Progress } from "./progress";
+import { type Item, scanItems } from "./scan";
+
+/** The attributes this command reads and writes, checked against the row types. */
+const A = {
+  userUuid: "user_uuid",
+  handle: "user_handle",
+  displayName: "user_display_name",
+  members: "members",
+  groupUuid: "message_group_uuid",
+  lastMessageSk: "last_message_sk",
+} as const satisfies Record<string, keyof MessageItem | keyof MessageGroupSummaryItem | keyof MessageGroupItem>;
+
+export interface RefreshDeps {
+  doc: DynamoDBDocumentClient;
+  tableName: string;
+  /** The users of the pool by uuid (Cognito sub), e.g. from `profilesBySub`. */
+  profiles: ReadonlyMap<string, UserProfile>;
+}
+
+export interface RefreshOptions {
+  /** Read and report only. */
+  dryRun: boolean;
+  /** Progress of the scan and of the groups (a no-op Progress when not shown). */
+  progress?: Progress | undefined;
+  /** DescribeTable's item count, for the scan's progress bar (approximate). */
+  approximateItems?: number | undefined;
+  /** Items per Scan request (default: DynamoDB's 1 MB pages). */
+  pageSize?: number | undefined;
+  /** Writes in flight at once (default 8). */
+  concurrency?: number;
+  /** Attempts per group when the fan-out moves it meanwhile (default 5). */
+  maxAttempts?: number;
+}
+
+/** One user whose names in the table differ from Cognito. */
+export interface Rename {
+  uuid: string;
+  /** The names found in rows, `@handle (Display Name)`, each once. */
+  from: string[];
+  to: UserProfile;
+}
+
+/** What a refresh did (or, dry run, would do). */
+export interface RefreshReport {
+  dryRun: boolean;
+  /** Items read by the scan. */
+  scanned: number;
+  /** Message group items seen. */
+  groups: number;
+  /** Rows updated (dry run: to update). */
+  updated: { messages: number; summaries: number; groupItems: number };
+  renames: Rename[];
+  /** uuids named in rows but absent from the pool; their rows were left as they are. */
+  unknownUsers: string[];
+  /** Rows fixed by the final re-check (a fan-out raced the refresh). */
+  fixedOnRecheck: number;
+  /** Inconsistencies found and left alone (each one line). */
+  problems: string[];
+}
+
+const label = (p: { handle: string; display_name: string }) => `@${p.handle} (${p.display_name})`;
+const differs = (a: { handle?: unknown; display_name?: unknown }, b: UserProfile) =>
+  a.handle !== b.handle || a.display_name !== b.display_name;
+
+/** At most `limit` promises in flight; `drain` awaits them all and rethrows the first failure. */
+class Pool {
+  private readonly running = new Set<Promise<void>>();
+  private failure: { error: unknown } | undefined;
+  constructor(private readonly limit: number) {}
+
+  async run(task: () => Promise<void>): Promise<void> {
+    if (this.failure !== undefined) throw this.failure.error;
+    while (this.running.size >= this.limit) await Promise.race(this.running);
+    const p: Promise<void> = task()
+      .catch((error: unknown) => {
+        this.failure ??= { error };
+      })
+      .finally(() => this.running.delete(p));
+    this.running.add(p);
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all(this.running);
+    if (this.failure !== undefined) throw this.failure.error;
+  }
+}
+
+/**
+ * Refreshes the names. See the module documentation for the approach and its guarantees.
+ * @returns the report (also for a dry run).
+ * @throws AWS SDK errors that are not a lost race (missing table, throttling after retries...).
+ */
+export async function refreshUserNames(deps: RefreshDeps, options: RefreshOptions): Promise<RefreshReport> {
+  const { doc, tableName, profiles } = deps;
+  const progress = options.progress;
+  const pool = new Pool(options.concurrency ?? 8);
+  const report: RefreshReport = {
+    dryRun: options.dryRun,
+    scanned: 0,
+    groups: 0,
+    updated: { messages: 0, summaries: 0, groupItems: 0 },
+    renames: [],
+    unknownUsers: [],
+    fixedOnRecheck: 0,
+    problems: [],
+  };
+  const renames = new Map<string, { from: Set<string>; to: UserProfile }>();
+  const unknown = new Set<string>();
+  /** Groups to fix, with the keys of the stale GRP rows the scan saw (to spot strays). */
+  const staleGroups = new Map<string, { pk: string; sk: string }[]>();
+
+  /** The user's current profile if the stored names are stale; records the rename. */
+  const staleFor = (uuid: unknown, stored: { handle?: unknown; display_name?: unknown }): UserProfile | undefined => {
+    if (typeof uuid !== "string") return undefined;
+    const current = profiles.get(uuid);
+    if (current === undefined) {
+      unknown.add(uuid);
+      return undefined;
+    }
+    if (!differs(stored, current)) return undefined;
+    const entry = renames.get(uuid) ?? { from: new Set<string>(), to: current };
+    entry.from.add(label({ handle: String(stored.handle), display_name: String(stored.display_name) }));
+    renames.set(uuid, entry);
+    return current;
+  };
+  const markGroup = (groupUuid: string, grpKey?: { pk: string; sk: string }) => {
+    const keys = staleGroups.get(groupUuid) ?? [];
+    if (grpKey !== undefined) keys.push(grpKey);
+    staleGroups.set(groupUuid, keys);
+  };
+
+  // 1-2: scan; fix MSG rows on the way; note the groups to fix.
+  progress?.start("scanning", { total: options.approximateItems, approximate: true, unit: "items" });
+  let seen = 0;
+  for await (const item of scanItems(doc, tableName, {
+    pageSize: options.pageSize,
+    attributes: [PARTITION_KEY, SORT_KEY, A.userUuid, A.handle, A.displayName, A.members, A.groupUuid],
+    onPage: (n) => {
+      progress?.tick(n - seen);
+      seen = n;
+    },
+  })) {
+    report.scanned += 1;
+    const pk = String(item[PARTITION_KEY]);
+    const sk = String(item[SORT_KEY]);
+    const names = { handle: item[A.handle], display_name: item[A.displayName] };
+    if (pk.startsWith(MSG_PREFIX)) {
+      const current = staleFor(item[A.userUuid], names);
+      if (current === undefined) continue;
+      if (options.dryRun) report.updated.messages += 1;
+      else
+        await pool.run(
+          async () => void ((await updateMessageRow(doc, tableName, item, current)) && report.updated.messages++),
+        );
+    } else if (pk.startsWith(GRP_PREFIX)) {
+      const groupUuid = item[A.groupUuid];
+      if (typeof groupUuid === "string" && staleFor(item[A.userUuid], names) !== undefined)
+        markGroup(groupUuid, { pk, sk });
+    } else if (pk.startsWith(MESSAGE_GROUP_PREFIX) && sk === MESSAGE_GROUP_SK) {
+      report.groups += 1;
+      const members = (item[A.members] ?? []) as UserProfile[];
+      // Evaluate every member (each rename is recorded), then mark once.
+      const stale = members.map((m) => staleFor(m.uuid, m) !== undefined);
+      if (stale.some(Boolean)) markGroup(pk.slice(MESSAGE_GROUP_PREFIX.length));
+    }
+  }
+  await pool.drain();
+  progress?.done();
+
+  // 3: the groups, through their group items.
+  const changed: string[] = [];
+  progress?.start("summaries", { total: staleGroups.size, unit: "groups" });
+  for (const [groupUuid, scannedKeys] of staleGroups) {
+    await pool.run(async () => {
+      const result = await refreshGroup(deps, groupUuid, scannedKeys, options);
+      report.updated.summaries += result.summaries;
+      report.updated.groupItems += result.groupItem ? 1 : 0;
+      report.problems.push(...result.problems);
+      if (result.summaries > 0 || result.groupItem) changed.push(groupUuid);
+      progress?.tick();
+    });
+  }
+  await pool.drain();
+  progress?.done();
+
+  // 4: re-check the changed groups once (a fan-out that read the old members may have written them).
+  if (!options.dryRun && changed.length > 0) {
+    progress?.start("re-checking", { total: changed.length, unit: "groups" });
+    for (const groupUuid of changed) {
+      await pool.run(async () => {
+        const result = await refreshGroup(deps, groupUuid, [], options);
+        report.fixedOnRecheck += result.summaries + (result.groupItem ? 1 : 0);
+        report.updated.summaries += result.summaries;
+        report.updated.groupItems += result.groupItem ? 1 : 0;
+        report.problems.push(...result.problems);
+        progress?.tick();
+      });
+    }
+    await pool.drain();
+    progress?.done();
+  }
+
+  report.renames = [...renames].map(([uuid, r]) => ({ uuid, from: [...r.from], to: r.to }));
+  report.unknownUsers = [...unknown].sort();
+  report.problems = [...new Set(report.problems)];
+  return report;
+}
+
+/**
+ * Sets the sender's names on one MSG row.
+ * @returns false when the condition failed: the row is gone, is not that sender's, or is current.
+ */
+async function updateMessageRow(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  item: Item,
+  sender: UserProfile,
+): Promise<boolean> {
+  try {
+    await doc.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: { [PARTITION_KEY]: item[PARTITION_KEY], [SORT_KEY]: item[SORT_KEY] },
+        UpdateExpression: "SET #h = :h, #d = :d",
+        ConditionExpression: "attribute_exists(#pk) AND #u = :u AND (#h <> :h OR #d <> :d)",
+        ExpressionAttributeNames: { "#pk": PARTITION_KEY, "#u": A.userUuid, "#h": A.handle, "#d": A.displayName },
+        ExpressionAttributeValues: { ":u": sender.uuid, ":h": sender.handle, ":d": sender.display_name },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof Error && error.name === "ConditionalCheckFailedException") return false;
+    throw error;
+  }
+}
+
+/** What fixing one group did (or would do). */
+interface GroupResult {
+  summaries: number;
+  groupItem: boolean;
+  problems: string[];
+}
+
+/**
+ * Step 3 for one group: consistent reads of the group item and of the GRP rows it points to,
+ * then one transaction guarded by `last_message_sk`; retried when the fan-out moved the group.
+ */
+async function refreshGroup(
+  deps: RefreshDeps,
+  groupUuid: string,
+  scannedKeys: readonly { pk: string; sk: string }[],
+  options: RefreshOptions,
+): Promise<GroupResult> {
+  const { doc, tableName, profiles } = deps;
+  const maxAttempts = options.maxAttempts ?? 5;
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const problems: string[] = [];
+    const group = await getMessageGroup({ ddb: doc, tableName }, groupUuid);
+    if (group === undefined) {
+      return {
+        summaries: 0,
+        groupItem: false,
+        problems: [`group ${groupUuid}: GRP rows name it but it has no group item; left unchanged`],
+      };
+    }
+    const members = group.members.map((m) => {
+      const current = profiles.get(m.uuid);
+      return current === undefined ? m : { uuid: m.uuid, handle: current.handle, display_name: current.display_name };
+    });
+    const membersStale = group.members.some((m, i) => differs(m, members[i] as UserProfile));
+    const sk = grpSk(group.last_message_at, groupUuid);
+
+    const rowUpdates: { key: { pk: string; sk: string }; other: UserProfile }[] = [];
+    for (const owner of members) {
+      const other = members.find((m) => m.uuid !== owner.uuid) ?? owner;
+      const key = { pk: grpPk(owner.uuid), sk };
+      const { Item } = await doc.send(
+        new GetCommand({
+          TableName: tableName,
+          Key: { [PARTITION_KEY]: key.pk, [SORT_KEY]: key.sk },
+          ConsistentRead: true,
+        }),
+      );
+      if (Item === undefined) {
+        problems.push(`group ${groupUuid}: no GRP row ${key.pk} ${key.sk} although the group item points there`);
+      } else if (Item[A.userUuid] !== other.uuid) {
+        problems.push(
+          `group ${groupUuid}: GRP row ${key.pk} ${key.sk} describes ${String(Item[A.userUuid])}, not ${other.uuid}`,
+        );
+      } else if (differs({ handle: Item[A.handle], display_name: Item[A.displayName] }, other)) {
+        rowUpdates.push({ key, other });
+      }
+    }
+    // Stale GRP rows the scan saw elsewhere than where the group item points: strays, if still there.
+    for (const stray of scannedKeys.filter((k) => k.sk !== sk)) {
+      const { Item } = await doc.send(
+        new GetCommand({
+          TableName: tableName,
+          Key: { [PARTITION_KEY]: stray.pk, [SORT_KEY]: stray.sk },
+          ConsistentRead: true,
+        }),
+      );
+      if (Item !== undefined) {
+        problems.push(
+          `group ${groupUuid}: GRP row ${stray.pk} ${stray.sk} is not the one its group item points to (a stray summary); left unchanged`,
+        );
+      }
+    }
+    if (!membersStale && rowUpdates.length === 0) return { summaries: 0, groupItem: false, problems };
+    if (options.dryRun) return { summaries: rowUpdates.length, groupItem: membersStale, problems };
+
+    const groupKey = messageGroupKey(groupUuid);
+    const lock = {
+      TableName: tableName,
+      Key: groupKey,
+      ConditionExpression: "#lsk = :read",
+      ExpressionAttributeNames: { "#lsk": A.lastMessageSk } as Record<string, string>,
+      ExpressionAttributeValues: { ":read": group.last_message_sk } as Record<string, unknown>,
+    };
+    const transactItems: NonNullable<TransactWriteCommandInput["TransactItems"]> = [
+      membersStale
+        ? {
+            Update: {
+              ...lock,
+              UpdateExpression: "SET #m = :m",
+              ExpressionAttributeNames: { ...lock.ExpressionAttributeNames, "#m": A.members },
+              ExpressionAttributeValues: { ...lock.ExpressionAttributeValues, ":m": members },
+            },
+          }
+        : { ConditionCheck: lock },
+      ...rowUpdates.map(({ key, other }) => ({
+        Update: {
+          TableName: tableName,
+          Key: { [PARTITION_KEY]: key.pk, [SORT_KEY]: key.sk },
+          UpdateExpression: "SET #h = :h, #d = :d",
+          ConditionExpression: "attribute_exists(#pk) AND #u = :u",
+          ExpressionAttributeNames: { "#pk": PARTITION_KEY, "#u": A.userUuid, "#h": A.handle, "#d": A.displayName },
+          ExpressionAttributeValues: { ":u": other.uuid, ":h": other.handle, ":d": other.display_name },
+        },
+      })),
+    ];
+    try {
+      await doc.send(new TransactWriteCommand({ TransactItems: transactItems }));
+      return { summaries: rowUpdates.length, groupItem: membersStale, problems };
+    } catch (error) {
+      const codes = cancellationCodes(error);
+      // The fan-out moved the group (condition) or is moving it (conflict): read it again.
+      if (!codes?.some((c) => c === "ConditionalCheckFailed" || c === "TransactionConflict")) throw error;
+    }
+  }
+  return {
+    summaries: 0,
+    groupItem: false,
+    problems: [`group ${groupUuid}: still moving after ${maxAttempts} attempts (busy conversation); run again`],
+  };
+}

@@ -1,0 +1,75 @@
+/** Reading every item of the table (Scan, paginated) and showing one item per line. */
+import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { type DynamoDBDocumentClient, ScanCommand, type ScanCommandInput } from "@aws-sdk/lib-dynamodb";
+import { PARTITION_KEY, SORT_KEY } from "../../shared/table";
+import { inlineValue } from "./format";
+
+/** An item as the DocumentClient returns it. */
+export type Item = Record<string, unknown>;
+
+export interface ScanOptions {
+  /** Items per Scan request (DynamoDB `Limit`); default: DynamoDB's 1 MB pages. */
+  pageSize?: number | undefined;
+  /** Only these attributes (ProjectionExpression over `#a0, #a1, ...`). */
+  attributes?: readonly string[] | undefined;
+  /** Called after each page with the number of items read so far. */
+  onPage?: (itemsSoFar: number) => void;
+}
+
+/**
+ * Every item of the table, page after page (Scan with ExclusiveStartKey until DynamoDB returns
+ * no LastEvaluatedKey). Eventually consistent reads; a full table read in read capacity.
+ * @throws AWS SDK errors (ResourceNotFoundException for a missing table, ...).
+ */
+export async function* scanItems(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  options: ScanOptions = {},
+): AsyncGenerator<Item> {
+  const projection =
+    options.attributes === undefined
+      ? {}
+      : {
+          ProjectionExpression: options.attributes.map((_, i) => `#a${i}`).join(", "),
+          ExpressionAttributeNames: Object.fromEntries(options.attributes.map((a, i) => [`#a${i}`, a])),
+        };
+  let start: ScanCommandInput["ExclusiveStartKey"];
+  let count = 0;
+  do {
+    const out = await doc.send(
+      new ScanCommand({ TableName: tableName, ExclusiveStartKey: start, Limit: options.pageSize, ...projection }),
+    );
+    const items = out.Items ?? [];
+    count += items.length;
+    options.onPage?.(count);
+    yield* items;
+    start = out.LastEvaluatedKey;
+  } while (start !== undefined);
+}
+
+/**
+ * DynamoDB's item count of the table (DescribeTable `ItemCount`): exact locally, refreshed about
+ * every six hours in the cloud, so only an estimate for a progress bar.
+ * @returns undefined when unknown.
+ */
+export async function approximateItemCount(ddb: DynamoDBClient, tableName: string): Promise<number | undefined> {
+  const { Table } = await ddb.send(new DescribeTableCommand({ TableName: tableName }));
+  return Table?.ItemCount;
+}
+
+/** Width the pk column is padded to: `MSG#` or `GRP#` plus a uuid. */
+const PK_WIDTH = 40;
+
+/**
+ * One item on one line for a terminal: `pk  sk  name=value ...`, the other attributes in
+ * alphabetical order, strings quoted and cut to 60 characters, lists and maps as compact JSON.
+ */
+export function itemLine(item: Item): string {
+  const pk = String(item[PARTITION_KEY] ?? "");
+  const sk = String(item[SORT_KEY] ?? "");
+  const rest = Object.keys(item)
+    .filter((k) => k !== PARTITION_KEY && k !== SORT_KEY)
+    .sort()
+    .map((k) => `${k}=${inlineValue(item[k])}`);
+  return [pk.padEnd(PK_WIDTH), sk, ...rest].join("  ");
+}

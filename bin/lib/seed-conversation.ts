@@ -1,0 +1,72 @@
+/**
+ * `ddb seed`: the local stack's seeded conversation (local/seed-data.ts) written with the shared
+ * seeding (`seedConversation` of shared/seed.ts), between users looked up by handle in Cognito.
+ */
+import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import {
+  SEED_CONVERSATION,
+  SEED_CONVERSATION_MEMBERS,
+  SEED_LAST_MESSAGE_AGE_MS,
+  SEED_MESSAGE_STEP_MS,
+} from "../../local/seed-data";
+import type { UserProfile } from "../../shared/model";
+import { type SeedConversationResult, seedConversation } from "../../shared/seed";
+import { findUserByHandle, stripAt } from "./cognito-users";
+import { OpsError, UsageError } from "./errors";
+
+export interface SeedDeps {
+  doc: DynamoDBDocumentClient;
+  tableName: string;
+  cognito: CognitoIdentityProviderClient;
+  userPoolId: string;
+}
+
+export interface SeedOptions {
+  /** Handle of member `a` (default andrewbrown). */
+  a?: string | undefined;
+  /** Handle of member `b` (default bayko). */
+  b?: string | undefined;
+  /** Epoch ms "now": the last message is SEED_LAST_MESSAGE_AGE_MS before it. */
+  nowMs: number;
+}
+
+export interface SeedResult extends SeedConversationResult {
+  a: UserProfile;
+  b: UserProfile;
+  /** Messages of the conversation. */
+  messages: number;
+}
+
+/**
+ * Seeds the conversation between `a` and `b` (the seed data's texts, one a minute, the last five
+ * minutes before `nowMs`). Idempotent: the pair's message_group_uuid is derived from the two
+ * users, and a pair that already has a group is skipped (`skipped: true`), so running it twice
+ * leaves one copy.
+ * @throws UsageError when a and b are the same handle; OpsError when a handle is not (or not an
+ *   enabled user) in the pool.
+ */
+export async function seed(deps: SeedDeps, options: SeedOptions): Promise<SeedResult> {
+  const handles = [
+    stripAt(options.a ?? SEED_CONVERSATION_MEMBERS.a),
+    stripAt(options.b ?? SEED_CONVERSATION_MEMBERS.b),
+  ] as const;
+  if (handles[0] === handles[1]) throw new UsageError(`the two members must differ (both are @${handles[0]})`);
+  const found = await Promise.all(handles.map((h) => findUserByHandle(deps.cognito, deps.userPoolId, h)));
+  const missing = handles.filter((_, i) => found[i] === undefined);
+  if (missing.length > 0) {
+    throw new OpsError(
+      `${missing.map((h) => `@${h}`).join(" and ")} ${missing.length === 1 ? "is not a user" : "are not users"} of the user pool ${deps.userPoolId}`,
+      "sign them up first (the local stack creates andrewbrown, bayko and londo on `npm start`), or pick existing users with --a <handle> --b <handle>",
+    );
+  }
+  const [a, b] = found as [UserProfile, UserProfile];
+  const result = await seedConversation(deps.doc, deps.tableName, {
+    a,
+    b,
+    messages: SEED_CONVERSATION,
+    endAtMs: options.nowMs - SEED_LAST_MESSAGE_AGE_MS,
+    stepMs: SEED_MESSAGE_STEP_MS,
+  });
+  return { ...result, a, b, messages: SEED_CONVERSATION.length };
+}

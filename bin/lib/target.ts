@@ -1,0 +1,140 @@
+/**
+ * Where an operator command runs: the local stack (default, from `.local/stack.json`) or AWS
+ * (`--prod`: the default credential chain and region; table and user pool from flags or env).
+ */
+import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { LOCAL_CREDENTIALS } from "../../local/settings";
+import { readStackFile, stackFilePath } from "../../local/stack-file";
+import { TABLE_NAME } from "../../shared/table";
+import { OpsError } from "./errors";
+
+/** A resolved target. */
+export interface Target {
+  kind: "local" | "cloud";
+  /** Undefined in the cloud when the SDK is to resolve it (AWS_REGION, profile). */
+  region: string | undefined;
+  tableName: string;
+  /** Undefined in the cloud when neither `--user-pool-id` nor USER_POOL_ID is given. */
+  userPoolId: string | undefined;
+  /** Local only. */
+  dynamodbEndpoint: string | undefined;
+  /** Local only. */
+  cognitoEndpoint: string | undefined;
+}
+
+/** The target options of the command line. */
+export interface TargetOptions {
+  prod: boolean;
+  table: string | undefined;
+  userPoolId: string | undefined;
+  region: string | undefined;
+}
+
+/**
+ * Resolves the target.
+ * - local: `<stateDir>/stack.json` written by `npm start`; `--table`/`--user-pool-id` override its
+ *   values (handy for a second table), `--region` is ignored (DynamoDB Local keeps one database
+ *   per access key and region, so the stack's region is the one that holds the data).
+ * - cloud: table = `--table` ?? env TABLE_NAME ?? `cruddur-messages`; pool = `--user-pool-id` ??
+ *   env USER_POOL_ID (the stack outputs TableName and UserPoolId); region = `--region` ?? the SDK's.
+ * @throws OpsError when no local stack file exists ("run npm start").
+ */
+export async function resolveTarget(options: TargetOptions, stateDir: string, env: NodeJS.ProcessEnv): Promise<Target> {
+  const nonEmpty = (value: string | undefined) => (value === undefined || value.trim() === "" ? undefined : value);
+  if (options.prod) {
+    return {
+      kind: "cloud",
+      region: nonEmpty(options.region),
+      tableName: nonEmpty(options.table) ?? nonEmpty(env.TABLE_NAME) ?? TABLE_NAME,
+      userPoolId: nonEmpty(options.userPoolId) ?? nonEmpty(env.USER_POOL_ID),
+      dynamodbEndpoint: undefined,
+      cognitoEndpoint: undefined,
+    };
+  }
+  let stack: Awaited<ReturnType<typeof readStackFile>>;
+  try {
+    stack = await readStackFile(stateDir);
+  } catch (error) {
+    throw new OpsError(
+      `cannot read ${stackFilePath(stateDir)}: ${error instanceof Error ? error.message : String(error)}`,
+      "restart the local stack with `npm start`",
+    );
+  }
+  if (stack === undefined) {
+    throw new OpsError(
+      `no local stack is running (${stackFilePath(stateDir)} not found)`,
+      "start it with `npm start` in another terminal, or pass --prod to work on AWS",
+    );
+  }
+  return {
+    kind: "local",
+    region: stack.region,
+    tableName: nonEmpty(options.table) ?? stack.tableName,
+    userPoolId: nonEmpty(options.userPoolId) ?? stack.userPoolId,
+    dynamodbEndpoint: stack.dynamodbEndpoint,
+    cognitoEndpoint: stack.cognitoEndpoint,
+  };
+}
+
+/** Where the target is, for the operator: `local stack` or `AWS eu-west-1`. */
+export function describeTarget(target: Target): string {
+  if (target.kind === "local") return "local stack";
+  return target.region === undefined ? "AWS" : `AWS ${target.region}`;
+}
+
+/**
+ * The user pool id of the target.
+ * @throws OpsError (cloud) when neither `--user-pool-id` nor USER_POOL_ID is given.
+ */
+export function requirePool(target: Target): string {
+  if (target.userPoolId === undefined) {
+    throw new OpsError(
+      "no user pool given",
+      "pass --user-pool-id <id> or set USER_POOL_ID (the stack output UserPoolId)",
+    );
+  }
+  return target.userPoolId;
+}
+
+/** SDK clients of a target; `destroy()` closes their sockets. */
+export interface Clients {
+  ddb: DynamoDBClient;
+  doc: DynamoDBDocumentClient;
+  cognito: CognitoIdentityProviderClient;
+  destroy(): void;
+}
+
+/**
+ * Builds the clients. Locally they use the local stack's endpoints and its one access key (the
+ * same database as the stack); in the cloud, the SDK's default credential chain and region.
+ * Nothing is contacted until a command is sent.
+ */
+export function createClients(target: Target): Clients {
+  const base =
+    target.kind === "local"
+      ? { region: target.region, credentials: LOCAL_CREDENTIALS }
+      : target.region === undefined
+        ? {}
+        : { region: target.region };
+  const ddb = new DynamoDBClient({
+    ...base,
+    ...(target.dynamodbEndpoint === undefined ? {} : { endpoint: target.dynamodbEndpoint }),
+  });
+  const doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
+  const cognito = new CognitoIdentityProviderClient({
+    ...base,
+    ...(target.cognitoEndpoint === undefined ? {} : { endpoint: target.cognitoEndpoint }),
+  });
+  return {
+    ddb,
+    doc,
+    cognito,
+    destroy() {
+      doc.destroy();
+      ddb.destroy();
+      cognito.destroy();
+    },
+  };
+}
