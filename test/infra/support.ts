@@ -2,11 +2,12 @@
  * Helpers of the infra tests: synthesizing the app the way `cdk synth` does (same entry code,
  * the feature flags of cdk.json) and reading IAM grants out of a template.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App, type Environment } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
+import { afterAll } from "vitest";
 import { PROJECT_ROOT } from "../../infra/bundling";
 import { createMessagingApp } from "../../infra/messaging-app";
 import type { MessagingStack } from "../../infra/messaging-stack";
@@ -44,9 +45,16 @@ export interface Synthesized {
   outdir: string;
 }
 
+const outdirs: string[] = [];
+// Cloud assemblies (with bundled assets) are removed once the test file is done with them.
+afterAll(() => {
+  for (const dir of outdirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
 /** Synthesizes the app (with its AwsSolutions checks) once and returns its template. */
 export function synth(options: SynthOptions = {}): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), "cruddur-cdk-"));
+  outdirs.push(outdir);
   const app = new App({
     outdir,
     builtinCloudFormationValidation: options.cloudFormationValidation ?? false,
