@@ -19,17 +19,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const process = await startDynamoDbLocal({ port });
+  const dynamodb = await startDynamoDbLocal({ port });
   const client = new DynamoDBClient({ endpoint, region: DEFAULT_REGION, credentials: LOCAL_CREDENTIALS });
   try {
-    await waitForDynamoDb(client, process);
+    await waitForDynamoDb(client, dynamodb);
   } catch (error) {
-    await process.stop();
+    await dynamodb.stop();
     throw error;
   }
   client.destroy();
   project.provide("dynamodbEndpoint", endpoint);
   return async () => {
-    await process.stop();
+    await dynamodb.stop();
   };
 }
