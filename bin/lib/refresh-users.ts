@@ -208,9 +208,9 @@ export async function refreshUserNames(deps: RefreshDeps, options: RefreshOption
       if (current === undefined) continue;
       if (options.dryRun) report.updated.messages += 1;
       else
-        await pool.run(
-          async () => void ((await updateMessageRow(doc, tableName, item, current)) && report.updated.messages++),
-        );
+        await pool.run(async () => {
+          if (await updateMessageRow(doc, tableName, item, current)) report.updated.messages += 1;
+        });
     } else if (pk.startsWith(GRP_PREFIX)) {
       const groupUuid = item[A.groupUuid];
       if (typeof groupUuid === "string" && staleFor(item[A.userUuid], names) !== undefined)

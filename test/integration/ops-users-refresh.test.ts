@@ -1,0 +1,281 @@
+/**
+ * `users refresh` against cognito-local and DynamoDB Local: what it prints and writes, that it
+ * writes nothing with --dry-run or a second time, that keys never change, and that it holds
+ * with the fan-out (pattern E) moving the summaries while it runs.
+ */
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { profilesBySub } from "../../bin/lib/cognito-users";
+import { refreshUserNames } from "../../bin/lib/refresh-users";
+import { usersProgram } from "../../bin/lib/users-commands";
+import { applyNewestMessage } from "../../shared/fan-out";
+import { messageGroupUuidFor } from "../../shared/ids";
+import { getMessageGroup } from "../../shared/messages";
+import type { MessageGroupItem, MessageItem, UserProfile } from "../../shared/model";
+import { messageItem } from "../../shared/rows";
+import { seedConversation } from "../../shared/seed";
+import { GRP_PREFIX, MESSAGE_GROUP_PREFIX, MSG_PREFIX, messageGroupKey } from "../../shared/table";
+import { toTimestamp } from "../../shared/time";
+import { runOps, startTestCognito, stateDirFor, type TestCognito } from "../support/ops";
+import { createTestTable, type TestTable } from "../support/table";
+import { makeUser } from "../support/users";
+
+let cognito: TestCognito;
+let table: TestTable;
+let stateDir: string;
+let alice: UserProfile;
+let bob: UserProfile;
+let carol: UserProfile;
+/** In the table but not in the pool (a deleted user). */
+const ghost = makeUser("ghost", "Ghost");
+let clock = Date.UTC(2026, 4, 1, 9, 0, 0);
+
+type Row = Record<string, unknown>;
+const NAME_ATTRIBUTES = ["user_handle", "user_display_name", "members"];
+const keysOf = (rows: Row[]) => rows.map((r) => `${r.pk} ${r.sk}`).sort();
+/** Every attribute but the names, so a test can see that nothing else changed. */
+const withoutNames = (rows: Row[]) =>
+  rows
+    .map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !NAME_ATTRIBUTES.includes(k))))
+    .sort((x, y) => `${x.pk} ${x.sk}`.localeCompare(`${y.pk} ${y.sk}`));
+
+/** Pattern C then E: writes a MSG row from `sender` and moves the summaries as the fan-out does. */
+async function post(sender: UserProfile, groupUuid: string, text: string): Promise<MessageItem> {
+  clock += 60_000;
+  const item = messageItem({
+    messageGroupUuid: groupUuid,
+    messageUuid: crypto.randomUUID(),
+    sender,
+    text,
+    createdAt: toTimestamp(clock),
+  });
+  await table.ddb.send(new PutCommand({ TableName: table.tableName, Item: item }));
+  await applyNewestMessage({ ddb: table.ddb, tableName: table.tableName }, { messageGroupUuid: groupUuid, item });
+  return item;
+}
+
+const profilesNow = () => profilesBySub(cognito.client, cognito.userPoolId);
+
+beforeAll(async () => {
+  [cognito, table] = await Promise.all([startTestCognito(), createTestTable()]);
+  alice = await cognito.createUser("alice_r", "Alice R");
+  bob = await cognito.createUser("bob_r", "Bob R");
+  carol = await cognito.createUser("carol_r", "Carol R");
+  stateDir = await stateDirFor({ dynamodbEndpoint: table.endpoint, tableName: table.tableName, cognito });
+  const seed = (a: UserProfile, b: UserProfile, n: number) =>
+    seedConversation(table.ddb, table.tableName, {
+      a,
+      b,
+      messages: Array.from({ length: n }, (_, i) => ({ from: i % 2 === 0 ? "a" : "b", text: `${a.handle} ${i}` })),
+      endAtMs: clock,
+      stepMs: 1000,
+    });
+  await seed(alice, bob, 5);
+  await seed(bob, carol, 3);
+  await seed(carol, ghost, 2);
+  const ab = messageGroupUuidFor(alice.uuid, bob.uuid);
+  await post(bob, ab, "moved by the fan-out");
+  await post(alice, ab, "and again");
+});
+afterAll(async () => {
+  await cognito?.stop();
+});
+
+describe("users refresh", () => {
+  it("--dry-run reports the renames and what would change, and writes nothing", async () => {
+    await cognito.rename("bob_r", "robert", "Robert Renamed");
+    const before = await table.scanAll();
+    const result = await runOps(usersProgram, ["refresh", "--dry-run"], stateDir);
+    expect(result.code).toBe(0);
+    expect(result.lines).toEqual([
+      `@bob_r (Bob R) -> @robert (Robert Renamed)  ${bob.uuid}`,
+      // bob sent 2 + 1 messages to alice and 2 to carol; the GRP rows of alice and carol describe him; two group items.
+      "would update 5 MSG rows, 2 GRP rows, 2 message group items (21 items scanned, 3 groups, 3 users in the pool)",
+    ]);
+    expect(result.stderr).toContain("dry run: refreshing table");
+    expect(result.stderr).toContain(`left alone: 1 users named in the table are not in the pool (${ghost.uuid})`);
+    expect(await table.scanAll()).toEqual(before);
+  });
+
+  it("rewrites the names in MSG rows, GRP rows and group members, never a key or another attribute", async () => {
+    const before = await table.scanAll();
+    const result = await runOps(usersProgram, ["refresh"], stateDir);
+    expect(result.code).toBe(0);
+    expect(result.lines).toEqual([
+      `@bob_r (Bob R) -> @robert (Robert Renamed)  ${bob.uuid}`,
+      "updated 5 MSG rows, 2 GRP rows, 2 message group items (21 items scanned, 3 groups, 3 users in the pool)",
+    ]);
+    const after = await table.scanAll();
+    expect(keysOf(after)).toEqual(keysOf(before));
+    expect(withoutNames(after)).toEqual(withoutNames(before));
+
+    const renamed = { uuid: bob.uuid, handle: "robert", display_name: "Robert Renamed" };
+    for (const row of after) {
+      const pk = String(row.pk);
+      if (pk.startsWith(MSG_PREFIX) || pk.startsWith(GRP_PREFIX)) {
+        const expected = [alice, renamed, carol, ghost].find((u) => u.uuid === row.user_uuid);
+        expect({ handle: row.user_handle, name: row.user_display_name }).toEqual({
+          handle: expected?.handle,
+          name: expected?.display_name,
+        });
+      } else if (pk.startsWith(MESSAGE_GROUP_PREFIX)) {
+        for (const m of row.members as UserProfile[]) {
+          if (m.uuid === bob.uuid) expect(m).toEqual(renamed);
+        }
+      }
+    }
+  });
+
+  it("is idempotent: a second run writes nothing", async () => {
+    const before = await table.scanAll();
+    const result = await runOps(usersProgram, ["refresh"], stateDir);
+    expect(result.code).toBe(0);
+    expect(result.lines).toEqual([
+      "updated 0 MSG rows, 0 GRP rows, 0 message group items (21 items scanned, 3 groups, 3 users in the pool)",
+    ]);
+    expect(await table.scanAll()).toEqual(before);
+  });
+
+  it("leaves the fan-out's invariants: the next message moves one GRP row per member, with the new names", async () => {
+    const groupUuid = messageGroupUuidFor(alice.uuid, bob.uuid);
+    const last = await post(alice, groupUuid, "after the rename");
+    const ofGroup = (rows: Awaited<ReturnType<TestTable["summariesOf"]>>) =>
+      rows.filter((r) => r.message_group_uuid === groupUuid);
+    const aliceRows = ofGroup(await table.summariesOf(alice.uuid));
+    const bobRows = ofGroup(await table.summariesOf(bob.uuid));
+    expect(aliceRows).toHaveLength(1);
+    expect(bobRows).toHaveLength(1);
+    expect(aliceRows[0]).toMatchObject({
+      user_handle: "robert",
+      user_display_name: "Robert Renamed",
+      message: last.message,
+    });
+    expect(bobRows[0]).toMatchObject({ user_handle: "alice_r", message: last.message });
+  });
+
+  it("shows a progress bar on a terminal stderr, and plain lines with --progress", async () => {
+    const tty = await runOps(usersProgram, ["refresh"], stateDir, { stderrTTY: true });
+    expect(tty.code).toBe(0);
+    expect(tty.stderr).toMatch(/\rscanning \[[#-]{24}\]\s+\d+% \d+\/~\d+ items/);
+    const plain = await runOps(usersProgram, ["refresh", "--progress"], stateDir);
+    expect(plain.stderr).toMatch(/\nscanning \[#{24}\] 100% 22\/~22 items\n/);
+    const quiet = await runOps(usersProgram, ["refresh"], stateDir);
+    expect(quiet.stderr).not.toContain("scanning");
+  });
+
+  it("retries a group the fan-out moves between its read and its write", async () => {
+    await cognito.rename("alice_r", "alicia", "Alicia R");
+    const groupUuid = messageGroupUuidFor(alice.uuid, bob.uuid);
+    let raced = false;
+    let transactions = 0;
+    const racing = interceptTransactions(table.ddb, async () => {
+      transactions += 1;
+      if (raced) return;
+      raced = true;
+      await post({ ...bob, handle: "robert", display_name: "Robert Renamed" }, groupUuid, "sent while refreshing");
+    });
+    const report = await refreshUserNames(
+      { doc: racing, tableName: table.tableName, profiles: await profilesNow() },
+      { dryRun: false },
+    );
+    expect(raced).toBe(true);
+    // The first transaction lost to the fan-out; the group was read again and written.
+    expect(transactions).toBeGreaterThanOrEqual(2);
+    expect(report.problems).toEqual([]);
+    const aliceRows = (await table.summariesOf(alice.uuid)).filter((r) => r.message_group_uuid === groupUuid);
+    const bobRows = (await table.summariesOf(bob.uuid)).filter((r) => r.message_group_uuid === groupUuid);
+    expect(bobRows).toHaveLength(1);
+    expect(aliceRows).toHaveLength(1);
+    expect(bobRows[0]).toMatchObject({
+      user_handle: "alicia",
+      user_display_name: "Alicia R",
+      message: "sent while refreshing",
+    });
+    expect(aliceRows[0]).toMatchObject({ user_handle: "robert" });
+    const group = (await getMessageGroup(
+      { ddb: table.ddb, tableName: table.tableName },
+      groupUuid,
+    )) as MessageGroupItem;
+    expect(group.members.find((m) => m.uuid === alice.uuid)?.handle).toBe("alicia");
+  });
+
+  it("re-checks the groups it changed: a fan-out that read the old members is fixed at the end", async () => {
+    await cognito.rename("carol_r", "caroline", "Caroline R");
+    const groupUuid = messageGroupUuidFor(bob.uuid, carol.uuid);
+    const stale = (await getMessageGroup(
+      { ddb: table.ddb, tableName: table.tableName },
+      groupUuid,
+    )) as MessageGroupItem;
+    let raced = false;
+    const racing = interceptTransactions(table.ddb, undefined, async (command) => {
+      // Right after the refresh's transaction of this group (not of carol's other group).
+      if (raced || !JSON.stringify(command.input).includes(messageGroupKey(groupUuid).pk)) return;
+      raced = true;
+      // A fan-out that read the group item before the refresh committed: old members.
+      clock += 60_000;
+      const item = messageItem({
+        messageGroupUuid: groupUuid,
+        messageUuid: crypto.randomUUID(),
+        sender: bob,
+        text: "stale fan-out",
+        createdAt: toTimestamp(clock),
+      });
+      await table.ddb.send(new PutCommand({ TableName: table.tableName, Item: item }));
+      await applyNewestMessage(
+        { ddb: staleGroupReads(table.ddb, groupUuid, stale), tableName: table.tableName },
+        { messageGroupUuid: groupUuid, item },
+      );
+    });
+    const report = await refreshUserNames(
+      { doc: racing, tableName: table.tableName, profiles: await profilesNow() },
+      { dryRun: false, concurrency: 1 },
+    );
+    expect(raced).toBe(true);
+    expect(report.fixedOnRecheck).toBe(1);
+    const bobRows = (await table.summariesOf(bob.uuid)).filter((r) => r.message_group_uuid === groupUuid);
+    expect(bobRows).toHaveLength(1);
+    expect(bobRows[0]).toMatchObject({ user_handle: "caroline", message: "stale fan-out" });
+  });
+});
+
+/**
+ * A DocumentClient that runs `before` ahead of, and `after` behind, each TransactWriteItems
+ * (the refresh's group transactions), to let a fan-out slip in at those points.
+ */
+function interceptTransactions(
+  doc: DynamoDBDocumentClient,
+  before?: (command: TransactWriteCommand) => Promise<void>,
+  after?: (command: TransactWriteCommand) => Promise<void>,
+): DynamoDBDocumentClient {
+  return new Proxy(doc, {
+    get(target, property, receiver) {
+      if (property !== "send") return Reflect.get(target, property, receiver);
+      return async (command: Parameters<DynamoDBDocumentClient["send"]>[0]) => {
+        if (!(command instanceof TransactWriteCommand)) return target.send(command as TransactWriteCommand);
+        await before?.(command);
+        const out = await target.send(command);
+        await after?.(command);
+        return out;
+      };
+    },
+  });
+}
+
+/** A DocumentClient whose reads of one group item answer `stale` (a read made earlier). */
+function staleGroupReads(
+  doc: DynamoDBDocumentClient,
+  groupUuid: string,
+  stale: MessageGroupItem,
+): DynamoDBDocumentClient {
+  const key = messageGroupKey(groupUuid);
+  return new Proxy(doc, {
+    get(target, property, receiver) {
+      if (property !== "send") return Reflect.get(target, property, receiver);
+      return async (command: { input?: { Key?: Row } } & Parameters<DynamoDBDocumentClient["send"]>[0]) => {
+        const k = command.input?.Key;
+        if (command instanceof GetCommand && k?.pk === key.pk && k?.sk === key.sk) return { Item: stale };
+        return target.send(command as TransactWriteCommand);
+      };
+    },
+  });
+}
