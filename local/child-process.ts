@@ -2,8 +2,9 @@
  * Child processes of the local stack (DynamoDB Local, cognito-local). Each runs in its own
  * process group (spawned `detached`), so stopping it kills the whole group and leaves no orphan
  * behind; a safety net kills every group still running when this process exits. The pids are
- * recorded in a file so that the next start can reap the children of a run that was killed
- * with SIGKILL (which runs no handler) before they block its ports.
+ * recorded in a file, with the pid of their owner (this process), so that the next start can
+ * reap the children of a run that was killed with SIGKILL (which runs no handler) before they
+ * block its ports, and can tell such leftovers from the children of a stack still running.
  */
 import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -99,16 +100,19 @@ export function manageProcess(name: string, marker: string, child: ChildProcess)
   return managed;
 }
 
-interface PidRecord {
-  name: string;
-  pid: number;
-  marker: string;
+interface PidFile {
+  /** Pid of the process that started the children. */
+  owner: number;
+  children: { name: string; pid: number; marker: string }[];
 }
 
-/** Records the pids of `processes` in `file` (JSON), for {@link reapStaleProcesses}. */
+/** Records this process and the pids of `processes` in `file` (JSON), for {@link reapStaleProcesses}. */
 export async function recordProcesses(file: string, processes: readonly ManagedProcess[]): Promise<void> {
-  const records: PidRecord[] = processes.map(({ name, pid, marker }) => ({ name, pid, marker }));
-  await writeFile(file, `${JSON.stringify(records, null, 2)}\n`);
+  const content: PidFile = {
+    owner: process.pid,
+    children: processes.map(({ name, pid, marker }) => ({ name, pid, marker })),
+  };
+  await writeFile(file, `${JSON.stringify(content, null, 2)}\n`);
 }
 
 /** Removes the pid file written by {@link recordProcesses}. */
@@ -124,32 +128,48 @@ function commandLine(pid: number): string | undefined {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** True while `pid` runs; a zombie (exited, not yet reaped, e.g. an orphan under a lazy init) does not. */
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  try {
+    // Field 3 of /proc/<pid>/stat is the state; the command name before it is in parentheses.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
   } catch {
-    return false;
+    return true;
   }
 }
 
+/** Thrown when the pid file belongs to a process that still runs (another stack on the same state). */
+export class StateInUseError extends Error {
+  override name = "StateInUseError";
+}
+
 /**
- * Kills the process groups recorded in `file` by a previous run that did not stop them, when
- * they still run and their command line still shows their marker (so a recycled pid of an
- * unrelated process is left alone; where `/proc` is missing nothing is killed). Waits up to
- * 5000 ms for them to exit, then removes the file.
+ * Kills the process groups recorded in `file` by a previous run that ended without stopping
+ * them, when they still run and their command line still shows their marker (so a recycled pid
+ * of an unrelated process is left alone; where `/proc` is missing nothing is killed). Waits up
+ * to 5000 ms for them to exit, then removes the file.
  * @returns the names of the processes that were killed.
+ * @throws StateInUseError when the process that recorded them still runs.
  */
 export async function reapStaleProcesses(file: string): Promise<string[]> {
-  let records: PidRecord[];
+  let recorded: PidFile;
   try {
-    records = JSON.parse(await readFile(file, "utf8")) as PidRecord[];
+    recorded = JSON.parse(await readFile(file, "utf8")) as PidFile;
   } catch {
     return [];
   }
-  const stale = records.filter((r) => commandLine(r.pid)?.includes(r.marker) === true);
+  if (recorded.owner !== process.pid && isRunning(recorded.owner)) {
+    throw new StateInUseError(`another local stack (pid ${recorded.owner}) runs on this state (${file})`);
+  }
+  const stale = (recorded.children ?? []).filter((r) => commandLine(r.pid)?.includes(r.marker) === true);
   for (const r of stale) killGroup(r.pid, "SIGKILL");
-  for (let waited = 0; waited < 5000 && stale.some((r) => isAlive(r.pid)); waited += 50) await sleep(50);
+  for (let waited = 0; waited < 5000 && stale.some((r) => isRunning(r.pid)); waited += 50) await sleep(50);
   await forgetProcesses(file);
   return stale.map((r) => r.name);
 }

@@ -79,6 +79,11 @@ export interface LocalStack {
   pids: number[];
   /** Stops the API, the poller (after its batch in flight) and every child process; restores `process.env`. */
   stop(): Promise<void>;
+  /**
+   * Resolves once the stack has stopped: after `stop()`, or after a child process exited on its
+   * own (logged as an error; the rest of the stack is then stopped too).
+   */
+  done: Promise<void>;
 }
 
 /** Environment the functions read (see shared/config.ts), set while a stack runs. */
@@ -151,8 +156,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   // Undone in reverse order by stop(), or when starting fails half-way.
   const undo: (() => Promise<void> | void)[] = [];
   let stopped = false;
+  let markDone: () => void = () => {};
+  const done = new Promise<void>((resolve) => {
+    markDone = resolve;
+  });
   const stop = async () => {
-    if (stopped) return;
+    if (stopped) return done;
     stopped = true;
     while (undo.length > 0) {
       try {
@@ -162,6 +171,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       }
     }
     running = false;
+    markDone();
   };
 
   try {
@@ -276,7 +286,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stateDir,
       pids: children.map((c) => c.pid),
       stop,
+      done,
     };
+    for (const child of children) {
+      void child.exited.then(() => {
+        if (stopped) return;
+        logger.error("child process exited unexpectedly: stopping the local stack", {
+          process: child.name,
+          output: child.outputTail().slice(-2000),
+        });
+        void stop();
+      });
+    }
     logger.info("local stack ready", { api_url: api.url, persist, elapsed_ms: elapsedMs() });
     return stack;
   } catch (error) {

@@ -32,6 +32,14 @@ try {
   process.exit(1);
 }
 
+// A child process that dies stops the stack (the stack logs why): exit with an error.
+void stack.done.then(async () => {
+  if (stopping || stack === undefined) return;
+  await removeStackFile(stack.stateDir);
+  process.stderr.write("the local stack stopped because a child process exited (see the log above)\n");
+  process.exit(1);
+});
+
 const info = toStackFile(stack);
 await writeStackFile(stack.stateDir, info);
 const seconds = ((performance.now() - started) / 1000).toFixed(1);

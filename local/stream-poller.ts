@@ -56,6 +56,9 @@ interface ShardState {
   last: string | undefined;
 }
 
+/** Longest pause between two polls after consecutive failures, ms. */
+const MAX_FAILURE_BACKOFF_MS = 5000;
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls the table's stream and delivers the fan-out batches; see the module comment. */
@@ -101,16 +104,22 @@ export class StreamPoller {
   }
 
   private async run(): Promise<void> {
+    const intervalMs = this.options.pollIntervalMs ?? 100;
+    let failures = 0;
     while (!this.stopping) {
       try {
         await this.pollOnce();
+        failures = 0;
       } catch (error) {
-        this.options.logger.warn("stream poll failed", { error });
+        failures += 1;
+        this.options.logger.warn("stream poll failed", { consecutive_failures: failures, error });
       }
       if (this.stopping) break;
+      // After failures, back off (doubling, at most MAX_FAILURE_BACKOFF_MS) instead of spinning.
+      const pauseMs = failures === 0 ? intervalMs : Math.min(MAX_FAILURE_BACKOFF_MS, intervalMs * 2 ** failures);
       await new Promise<void>((resolve) => {
         this.wake = resolve;
-        setTimeout(resolve, this.options.pollIntervalMs ?? 100);
+        setTimeout(resolve, pauseMs);
       });
     }
   }

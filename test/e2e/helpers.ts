@@ -1,4 +1,5 @@
 /** Helpers of the end-to-end tests: a local stack on free ports, and an HTTP client of its API. */
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -65,12 +66,18 @@ export async function pollUntil<T>(
   }
 }
 
-/** True while a process with this pid exists. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+/** Pids of the processes of process group `pgid` that still run (zombies excluded; Linux /proc). */
+export function runningGroupMembers(pgid: number): number[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        return state !== "Z" && Number(pgrp) === pgid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }

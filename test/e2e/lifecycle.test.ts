@@ -6,12 +6,13 @@
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { isRunning } from "../../local/child-process";
 import { isPortFree } from "../../local/free-port";
 import { SEED_CONVERSATION } from "../../local/seed-data";
 import { signIn } from "../../local/sign-in";
 import type { LocalStack } from "../../local/stack";
 import type { MessageGroupView } from "../../shared/model";
-import { callApi, isAlive, pollUntil, startTestStack, tempStateDir } from "./helpers";
+import { callApi, pollUntil, runningGroupMembers, startTestStack, tempStateDir } from "./helpers";
 
 const portsOf = (stack: LocalStack) =>
   [stack.apiUrl, stack.dynamodbEndpoint, stack.cognitoEndpoint].map((url) => Number(new URL(url).port));
@@ -33,9 +34,12 @@ describe("local stack lifecycle", () => {
     dirs.push(stateDir);
     const first = await startTestStack({ stateDir });
     expect(first.pids).toHaveLength(2);
-    for (const pid of first.pids) expect(isAlive(pid)).toBe(true);
+    for (const pid of first.pids) expect(isRunning(pid)).toBe(true);
     await first.stop();
-    for (const pid of first.pids) expect(isAlive(pid)).toBe(false);
+    for (const pid of first.pids) {
+      expect(isRunning(pid)).toBe(false);
+      expect(runningGroupMembers(pid)).toEqual([]);
+    }
     for (const port of portsOf(first)) expect(await isPortFree(port)).toBe(true);
     await first.stop(); // a second stop does nothing
 
@@ -52,7 +56,7 @@ describe("local stack lifecycle", () => {
     } finally {
       await second.stop();
     }
-    for (const pid of second.pids) expect(isAlive(pid)).toBe(false);
+    for (const pid of second.pids) expect(isRunning(pid)).toBe(false);
   });
 
   it("refuses a second stack while one runs in this process", async () => {
