@@ -12,6 +12,21 @@
  * | COGNITO_ENDPOINT    | no       | local only: cognito-local URL                                 |
  * | USER_CACHE_TTL_MS   | no       | user lookup cache TTL in ms (default 60000, 0 disables)       |
  */
+/** Service name of every log line (Powertools `service`), unless `POWERTOOLS_SERVICE_NAME` says otherwise. */
+export const SERVICE_NAME = "cruddur-messages";
+
+/** Names of the environment variables the functions read (the CDK stack sets them from here). */
+export const CONFIG_ENV = {
+  tableName: "TABLE_NAME",
+  region: "AWS_REGION",
+  userPoolId: "USER_POOL_ID",
+  dynamodbEndpoint: "DYNAMODB_ENDPOINT",
+  cognitoEndpoint: "COGNITO_ENDPOINT",
+  userCacheTtlMs: "USER_CACHE_TTL_MS",
+  serviceName: "POWERTOOLS_SERVICE_NAME",
+  logLevel: "POWERTOOLS_LOG_LEVEL",
+} as const;
+
 export interface Config {
   tableName: string;
   region: string;
@@ -46,17 +61,17 @@ function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
  *   non-negative integer.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const ttlText = optional(env, "USER_CACHE_TTL_MS") ?? "60000";
+  const ttlText = optional(env, CONFIG_ENV.userCacheTtlMs) ?? "60000";
   const userCacheTtlMs = Number(ttlText);
   if (!Number.isInteger(userCacheTtlMs) || userCacheTtlMs < 0) {
-    throw new ConfigError(`USER_CACHE_TTL_MS must be a non-negative integer (ms), got "${ttlText}"`);
+    throw new ConfigError(`${CONFIG_ENV.userCacheTtlMs} must be a non-negative integer (ms), got "${ttlText}"`);
   }
   return {
-    tableName: required(env, "TABLE_NAME"),
-    region: required(env, "AWS_REGION"),
-    dynamodbEndpoint: optional(env, "DYNAMODB_ENDPOINT"),
-    cognitoEndpoint: optional(env, "COGNITO_ENDPOINT"),
-    userPoolId: optional(env, "USER_POOL_ID"),
+    tableName: required(env, CONFIG_ENV.tableName),
+    region: required(env, CONFIG_ENV.region),
+    dynamodbEndpoint: optional(env, CONFIG_ENV.dynamodbEndpoint),
+    cognitoEndpoint: optional(env, CONFIG_ENV.cognitoEndpoint),
+    userPoolId: optional(env, CONFIG_ENV.userPoolId),
     userCacheTtlMs,
   };
 }
@@ -67,7 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
  */
 export function requireUserPoolId(config: Config): string {
   if (config.userPoolId === undefined) {
-    throw new ConfigError("missing required environment variable USER_POOL_ID");
+    throw new ConfigError(`missing required environment variable ${CONFIG_ENV.userPoolId}`);
   }
   return config.userPoolId;
 }

@@ -12,6 +12,7 @@ import { ApplicationLogLevel, Architecture, LoggingFormat, SystemLogLevel } from
 import { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
+import { CONFIG_ENV, SERVICE_NAME } from "../../shared/config";
 import type { FunctionPermissions } from "../../shared/routes";
 import {
   DEPS_LOCK_FILE,
@@ -23,19 +24,10 @@ import {
 } from "../bundling";
 
 /**
- * Environment variables the functions read (`shared/config.ts`, `shared/logger.ts`).
+ * Environment variables the functions read (`shared/config.ts`), plus Node's own options.
  * AWS_REGION is set by Lambda itself.
  */
-export const FUNCTION_ENV = {
-  tableName: "TABLE_NAME",
-  userPoolId: "USER_POOL_ID",
-  serviceName: "POWERTOOLS_SERVICE_NAME",
-  logLevel: "POWERTOOLS_LOG_LEVEL",
-  nodeOptions: "NODE_OPTIONS",
-} as const;
-
-/** Service name in every log line (Powertools `service` key). */
-export const SERVICE_NAME = "cruddur-messages";
+export const FUNCTION_ENV = { ...CONFIG_ENV, nodeOptions: "NODE_OPTIONS" } as const;
 
 /** Level of the functions' own log lines (Powertools); Lambda's log filter (advanced logging controls) is the same. */
 export const LOG_LEVEL = "INFO";
