@@ -279,7 +279,9 @@ export async function runCli(program: Program, argv: readonly string[], env: Cli
       return clients;
     },
     progress,
-    print: (line) => progress.around(() => env.stdout.write(`${line}\n`)),
+    // Output to a file or a pipe never meets the progress line; output to the terminal must not mix with it.
+    print: (line) =>
+      env.stdout.isTTY === true ? progress.around(() => env.stdout.write(`${line}\n`)) : env.stdout.write(`${line}\n`),
     note: (line) => progress.around(() => env.stderr.write(`${line}\n`)),
   };
 

@@ -40,6 +40,8 @@ export class Progress {
   private unit = "";
   private drawn = false;
   private lastDraw = 0;
+  /** The last plain line written (not a terminal): the same line is not written twice. */
+  private lastLine = "";
   private readonly enabled: boolean;
   private readonly tty: boolean;
   private readonly now: () => number;
@@ -97,7 +99,8 @@ export class Progress {
     this.options.stream.write("\r\x1b[K");
     this.drawn = false;
     write();
-    this.draw(true);
+    // Redrawn at once only if a redraw is due anyway; else by the next tick.
+    this.draw(false);
   }
 
   /** The text of the progress line, e.g. `scanning [#####-----] 50% 500/1000 items`. */
@@ -118,11 +121,13 @@ export class Progress {
     if (!force && now - this.lastDraw < (this.tty ? TTY_INTERVAL_MS : LINE_INTERVAL_MS)) return;
     this.lastDraw = now;
     if (this.tty) {
-      const width = this.options.stream.columns ?? 80;
+      const width = this.options.stream.columns || 80;
       this.options.stream.write(`\r${this.render().slice(0, Math.max(10, width - 1))}\x1b[K`);
       this.drawn = true;
     } else {
-      this.options.stream.write(`${this.render()}\n`);
+      const text = this.render();
+      if (text !== this.lastLine) this.options.stream.write(`${text}\n`);
+      this.lastLine = text;
     }
   }
 
