@@ -118,6 +118,58 @@ async function readBody(request: IncomingMessage, maxBytes: number): Promise<str
   return size === 0 ? undefined : Buffer.concat(chunks).toString("utf8");
 }
 
+/** What is known of a request before it is answered. */
+interface RequestInfo {
+  requestId: string;
+  method: string;
+  rawPath: string;
+  rawQueryString: string;
+  matched: MatchedRoute | undefined;
+}
+
+/** The answer to one request, per the module's rules; a handler's error is logged, not answered. */
+async function answerRequest(
+  options: HttpApiOptions,
+  request: IncomingMessage,
+  info: RequestInfo,
+): Promise<HttpAnswer> {
+  if (info.method === "OPTIONS") {
+    return { statusCode: 204, headers: preflightHeaders(options.frontendOrigin), body: Buffer.alloc(0) };
+  }
+  const { matched } = info;
+  if (matched === undefined) return jsonAnswer(404, ["route_not_found"]);
+  const body = await readBody(request, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+  if (body === "too_large") return jsonAnswer(413, ["payload_too_large"]);
+  const token = bearerToken(request.headers.authorization);
+  if (token === undefined) return jsonAnswer(401, ["unauthorized"]);
+  let claims: JwtPayload;
+  try {
+    claims = await options.verifyAccessToken(token);
+  } catch {
+    return jsonAnswer(401, ["unauthorized"]);
+  }
+  const event = buildHttpApiEvent(
+    {
+      method: info.method,
+      rawPath: info.rawPath,
+      rawQueryString: info.rawQueryString,
+      headers: request.headersDistinct,
+      body,
+      sourceIp: request.socket.remoteAddress ?? "127.0.0.1",
+      protocol: `HTTP/${request.httpVersion}`,
+      port: request.socket.localPort ?? 0,
+    },
+    { ...matched, claims, requestId: info.requestId, timeEpochMs: Date.now() },
+  );
+  const handler = options.handlers.get(matched.route.fn) as HttpHandler;
+  try {
+    return answerOfResult(await handler(event, lambdaContext(matched.route.fn, randomUUID(), options.region)));
+  } catch (error) {
+    options.logger.error("handler threw", { api_request_id: info.requestId, fn: matched.route.fn, error });
+    return jsonAnswer(500, ["internal_error"]);
+  }
+}
+
 /**
  * Starts the emulated API.
  * @throws Error when a route has no handler, or the port cannot be bound.
@@ -125,74 +177,38 @@ async function readBody(request: IncomingMessage, maxBytes: number): Promise<str
 export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   const missing = options.routes.filter((r) => !options.handlers.has(r.fn)).map((r) => r.fn);
   if (missing.length > 0) throw new Error(`http api: no handler for ${missing.join(", ")}`);
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-
-  async function answer(request: IncomingMessage, requestId: string, port: number, matched: MatchedRoute | undefined) {
-    const method = request.method ?? "GET";
-    if (method === "OPTIONS")
-      return { statusCode: 204, headers: preflightHeaders(options.frontendOrigin), body: Buffer.alloc(0) };
-    if (matched === undefined) return jsonAnswer(404, ["route_not_found"]);
-    const body = await readBody(request, maxBodyBytes);
-    if (body === "too_large") return jsonAnswer(413, ["payload_too_large"]);
-    let claims: JwtPayload;
-    try {
-      const token = bearerToken(request.headers.authorization);
-      if (token === undefined) return jsonAnswer(401, ["unauthorized"]);
-      claims = await options.verifyAccessToken(token);
-    } catch {
-      return jsonAnswer(401, ["unauthorized"]);
-    }
-    const [rawPath = "/", rawQueryString = ""] = splitUrl(request.url);
-    const event = buildHttpApiEvent(
-      {
-        method,
-        rawPath,
-        rawQueryString,
-        headers: request.headersDistinct,
-        body,
-        sourceIp: request.socket.remoteAddress ?? "127.0.0.1",
-        protocol: `HTTP/${request.httpVersion}`,
-        port,
-      },
-      { ...matched, claims, requestId, timeEpochMs: Date.now() },
-    );
-    const handler = options.handlers.get(matched.route.fn) as HttpHandler;
-    try {
-      const context = lambdaContext(matched.route.fn, randomUUID(), options.region);
-      return answerOfResult(await handler(event, context));
-    } catch (error) {
-      options.logger.error("handler threw", { api_request_id: requestId, fn: matched.route.fn, error });
-      return jsonAnswer(500, ["internal_error"]);
-    }
-  }
 
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const started = performance.now();
-    const requestId = randomUUID();
     const method = request.method ?? "GET";
-    const [rawPath = "/"] = splitUrl(request.url);
-    const matched = resolveRoute(options.routes, method, rawPath);
-    const port = request.socket.localPort ?? 0;
-    void answer(request, requestId, port, matched)
+    const [rawPath, rawQueryString] = splitUrl(request.url);
+    const info: RequestInfo = {
+      requestId: randomUUID(),
+      method,
+      rawPath,
+      rawQueryString,
+      matched: resolveRoute(options.routes, method, rawPath),
+    };
+    void answerRequest(options, request, info)
       .catch((error: unknown) => {
-        options.logger.error("http api failed", { api_request_id: requestId, error });
+        options.logger.error("http api failed", { api_request_id: info.requestId, error });
         return jsonAnswer(500, ["internal_error"]);
       })
       .then((result) => {
         response.writeHead(result.statusCode, {
           ...result.headers,
           ...corsHeaders(options.frontendOrigin),
-          "apigw-requestid": requestId,
+          "apigw-requestid": info.requestId,
           "content-length": String(result.body.length),
         });
         response.end(result.body);
         options.logger.info("request", {
           method,
           path: rawPath,
-          route: matched?.routeKey ?? null,
+          route: info.matched?.routeKey ?? null,
           status: result.statusCode,
           duration_ms: Math.round(performance.now() - started),
-          api_request_id: requestId,
+          api_request_id: info.requestId,
         });
       });
   });

@@ -13,7 +13,7 @@ import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { createDocumentClient } from "../shared/clients";
-import { loadConfig } from "../shared/config";
+import { CONFIG_ENV, loadConfig, SERVICE_NAME } from "../shared/config";
 import { FAN_OUT_FUNCTION, ROUTES } from "../shared/routes";
 import { TABLE_NAME } from "../shared/table";
 import { forgetProcesses, type ManagedProcess, reapStaleProcesses, recordProcesses } from "./child-process";
@@ -86,71 +86,70 @@ export interface LocalStack {
   done: Promise<void>;
 }
 
-/** Environment the functions read (see shared/config.ts), set while a stack runs. */
-const FUNCTION_ENV_KEYS = [
-  "TABLE_NAME",
-  "AWS_REGION",
-  "USER_POOL_ID",
-  "DYNAMODB_ENDPOINT",
-  "COGNITO_ENDPOINT",
-  "AWS_ACCESS_KEY_ID",
-  "AWS_SECRET_ACCESS_KEY",
-  "AWS_SESSION_TOKEN",
-  "POWERTOOLS_SERVICE_NAME",
-  "POWERTOOLS_LOG_LEVEL",
-] as const;
-type FunctionEnv = Partial<Record<(typeof FUNCTION_ENV_KEYS)[number], string>>;
-
 let running = false;
 
 function envPort(name: string, fallback: number): number {
   const text = process.env[name];
   if (text === undefined || text === "") return fallback;
   const port = Number(text);
-  if (!Number.isInteger(port) || port < 1 || port > 65535)
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new Error(`${name} must be a port number, got "${text}"`);
+  }
   return port;
 }
 
-/** Sets `env` in process.env; returns a function that restores the previous values. */
-function applyEnv(env: FunctionEnv): () => void {
-  const previous = Object.fromEntries(FUNCTION_ENV_KEYS.map((k) => [k, process.env[k]]));
-  for (const key of FUNCTION_ENV_KEYS) {
-    const value = env[key];
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
-  return () => {
-    for (const [key, value] of Object.entries(previous)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  };
-}
-
-/**
- * Starts the local stack and resolves once it serves requests (about 3 s).
- * @throws Error when a stack already runs in this process, a port is taken, a child process
- *   fails to start or answer within 30 s, or a function cannot be loaded; whatever was started
- *   is stopped again before the error is thrown.
- */
-export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  if (running) throw new Error("a local stack already runs in this process (the functions read process.env)");
-  running = true;
-  const started = performance.now();
+/** The options with their defaults filled in. */
+function resolveSettings(options: LocalStackOptions) {
   const ports = {
     dynamodb: options.dynamodbPort ?? envPort("DYNAMODB_PORT", DEFAULT_PORTS.dynamodb),
     cognito: options.cognitoPort ?? envPort("COGNITO_PORT", DEFAULT_PORTS.cognito),
     api: options.apiPort ?? envPort("PORT", DEFAULT_PORTS.api),
   };
-  const persist = options.persist ?? false;
-  const stateDir = resolve(options.stateDir ?? DEFAULT_STATE_DIR);
-  const region = options.region ?? (process.env.AWS_REGION || DEFAULT_REGION);
-  const frontendOrigin = options.frontendOrigin ?? (process.env.FRONTEND_URL || DEFAULT_FRONTEND_URL);
-  const logger = options.logger ?? createLocalLogger({ quiet: options.quiet ?? false });
-  const tableName = TABLE_NAME;
-  const dynamodbEndpoint = `http://localhost:${ports.dynamodb}`;
-  const cognitoEndpoint = `http://localhost:${ports.cognito}`;
+  return {
+    ports,
+    persist: options.persist ?? false,
+    seed: options.seed ?? true,
+    stateDir: resolve(options.stateDir ?? DEFAULT_STATE_DIR),
+    region: options.region ?? (process.env[CONFIG_ENV.region] || DEFAULT_REGION),
+    frontendOrigin: options.frontendOrigin ?? (process.env.FRONTEND_URL || DEFAULT_FRONTEND_URL),
+    logger: options.logger ?? createLocalLogger({ quiet: options.quiet ?? false }),
+    functionsDir: options.functionsDir ?? FUNCTIONS_DIR,
+    tableName: TABLE_NAME,
+    dynamodbEndpoint: `http://localhost:${ports.dynamodb}`,
+    cognitoEndpoint: `http://localhost:${ports.cognito}`,
+  };
+}
+
+/**
+ * Sets `env` in process.env (an `undefined` value removes the variable).
+ * @returns a function that restores the previous values.
+ */
+function applyEnv(env: Record<string, string | undefined>): () => void {
+  const previous = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  const set = (values: Record<string, string | undefined>) => {
+    for (const [key, value] of Object.entries(values)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
+  set(env);
+  return () => set(previous);
+}
+
+/**
+ * Starts the local stack and resolves once it serves requests (about 4 s).
+ * @throws Error when a stack already runs in this process, a port is taken, the state directory
+ *   is in use by another running stack (StateInUseError), a child process fails to start or to
+ *   answer within 30 s, or a function cannot be loaded; whatever was started is stopped again
+ *   before the error is thrown.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  if (running) throw new Error("a local stack already runs in this process (the functions read process.env)");
+  running = true;
+  const started = performance.now();
+  const elapsedMs = () => Math.round(performance.now() - started);
+  const settings = resolveSettings(options);
+  const { ports, persist, seed, stateDir, region, logger, tableName, dynamodbEndpoint, cognitoEndpoint } = settings;
   const pidFile = join(stateDir, "pids.json");
 
   // Undone in reverse order by stop(), or when starting fails half-way.
@@ -195,16 +194,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const [dynamodbProcess, cognitoProcess] = children as [ManagedProcess, ManagedProcess];
     await recordProcesses(pidFile, children);
 
+    // The functions' configuration (shared/config.ts), read when they are loaded.
     undo.push(
       applyEnv({
-        TABLE_NAME: tableName,
-        AWS_REGION: region,
-        DYNAMODB_ENDPOINT: dynamodbEndpoint,
-        COGNITO_ENDPOINT: cognitoEndpoint,
+        [CONFIG_ENV.tableName]: tableName,
+        [CONFIG_ENV.region]: region,
+        [CONFIG_ENV.dynamodbEndpoint]: dynamodbEndpoint,
+        [CONFIG_ENV.cognitoEndpoint]: cognitoEndpoint,
+        [CONFIG_ENV.userPoolId]: undefined,
+        [CONFIG_ENV.serviceName]: SERVICE_NAME,
+        ...(options.quiet === true ? { [CONFIG_ENV.logLevel]: "SILENT" } : {}),
         AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
         AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-        POWERTOOLS_SERVICE_NAME: "cruddur-messages",
-        ...(options.quiet === true ? { POWERTOOLS_LOG_LEVEL: "SILENT" } : {}),
+        AWS_SESSION_TOKEN: undefined,
       }),
     );
     const ddbConfig = { region, credentials: LOCAL_CREDENTIALS, endpoint: dynamodbEndpoint };
@@ -219,8 +221,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       for (const client of [ddb, streams, cognito, ddbProbe, cognitoProbe]) client.destroy();
     });
 
-    const elapsedMs = () => Math.round(performance.now() - started);
-    const seed = options.seed !== false;
     // The JVM takes longest: meanwhile, set up cognito-local and load the functions (which read
     // USER_POOL_ID when loaded). allSettled, so nothing runs on in the background after a failure.
     const [dynamodbSetup, cognitoSetup] = await Promise.allSettled([
@@ -232,8 +232,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         logger.info("cognito-local ready", { endpoint: cognitoEndpoint, elapsed_ms: elapsedMs() });
         const pool = await ensureUserPool(cognito);
         const users = seed ? await seedUsers(cognito, pool.userPoolId, SEED_USERS) : [];
-        process.env.USER_POOL_ID = pool.userPoolId;
-        const functions = await loadFunctions(options.functionsDir ?? FUNCTIONS_DIR);
+        process.env[CONFIG_ENV.userPoolId] = pool.userPoolId;
+        const functions = await loadFunctions(settings.functionsDir);
         return { pool, users, functions };
       }),
     ]);
@@ -268,7 +268,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         issuer: cognitoLocalIssuer(ports.cognito, pool.userPoolId),
         clientId: pool.userPoolClientId,
       }),
-      frontendOrigin,
+      frontendOrigin: settings.frontendOrigin,
       region,
       logger,
     });
