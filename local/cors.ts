@@ -4,8 +4,10 @@
  * answer, and the paging cursor header exposed to the browser.
  */
 import { NEXT_CURSOR_HEADER } from "../shared/http";
+import { ROUTES } from "../shared/routes";
 
-export const CORS_ALLOW_METHODS = ["GET", "POST", "OPTIONS"] as const;
+/** The methods of the routes, and OPTIONS (as the CDK stack derives them). */
+export const CORS_ALLOW_METHODS: readonly string[] = [...new Set(ROUTES.map((r) => r.method)), "OPTIONS"];
 export const CORS_ALLOW_HEADERS = ["Authorization", "Content-Type"] as const;
 export const CORS_EXPOSE_HEADERS = [NEXT_CURSOR_HEADER] as const;
 /** How long a browser may cache a preflight answer, seconds. */
