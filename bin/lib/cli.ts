@@ -6,6 +6,8 @@
  */
 import { parseArgs } from "node:util";
 import { DEFAULT_STATE_DIR } from "../../local/settings";
+import { CONFIG_ENV } from "../../shared/config";
+import { TABLE_NAME } from "../../shared/table";
 import { explainError, UsageError } from "./errors";
 import { Progress, type ProgressStream } from "./progress";
 import { type Clients, createClients, resolveTarget, type Target } from "./target";
@@ -103,14 +105,14 @@ const TABLE_OPTION: Record<string, OptionSpec> = {
   table: {
     type: "string",
     value: "<name>",
-    description: "table (default: the local stack's; with --prod TABLE_NAME or cruddur-messages)",
+    description: `table (default: the local stack's; with --prod ${CONFIG_ENV.tableName} or ${TABLE_NAME})`,
   },
 };
 const POOL_OPTION: Record<string, OptionSpec> = {
   "user-pool-id": {
     type: "string",
     value: "<id>",
-    description: "user pool (default: the local stack's; with --prod USER_POOL_ID)",
+    description: `user pool (default: the local stack's; with --prod ${CONFIG_ENV.userPoolId})`,
   },
 };
 const COMMON_OPTIONS: Record<string, OptionSpec> = {

@@ -1,4 +1,5 @@
 /** The `ddb` program: table administration, seeding, scan and the access patterns A and B. */
+import { MESSAGE_GROUP_PREFIX } from "../../shared/table";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../../shared/validation";
 import type { CommandContext, CommandSpec, Program } from "./cli";
 import { findUserByHandle, stripAt } from "./cognito-users";
@@ -151,7 +152,11 @@ const scanCommand: CommandSpec = {
     "page-size": { type: "string", value: "<n>", description: "items per Scan request (default: 1 MB pages)" },
   },
   uses: { table: true },
-  examples: ["scan", 'scan --json | grep \'"pk":"MG#\'', "scan --prod --table cruddur-messages --progress > items.txt"],
+  examples: [
+    "scan",
+    `scan --json | grep '"pk":"${MESSAGE_GROUP_PREFIX}'`,
+    "scan --prod --table cruddur-messages --progress > items.txt",
+  ],
   async run(ctx) {
     const target = await ctx.target();
     const { ddb, doc } = await ctx.clients();

@@ -2,6 +2,7 @@
  * Errors of the operator commands, and the one place that turns any error into what an operator
  * reads: what is wrong and what to do about it, never a stack trace (unless `--debug`).
  */
+import { CONFIG_ENV } from "../../shared/config";
 import type { Target } from "./target";
 
 /** An error whose message is meant for the operator; `hint` says what to do. */
@@ -123,12 +124,12 @@ export function explainError(error: unknown, target: Target | undefined): Explan
           }
         : {
             message: `user pool ${target?.userPoolId ?? ""} not found: ${message(error)}`,
-            hint: "pass the stack output UserPoolId with --user-pool-id (or USER_POOL_ID) and check the region",
+            hint: `pass the stack output UserPoolId with --user-pool-id (or ${CONFIG_ENV.userPoolId}) and check the region`,
           };
     }
     return {
       message: `table "${target?.tableName ?? "?"}" does not exist${local ? " in the local stack" : ""}`,
-      hint: `create it with \`${commandLine(target, "ddb", "schema-load")}\`${local ? "" : ", or name the right one with --table (or TABLE_NAME)"}`,
+      hint: `create it with \`${commandLine(target, "ddb", "schema-load")}\`${local ? "" : `, or name the right one with --table (or ${CONFIG_ENV.tableName})`}`,
     };
   }
   if (["ProvisionedThroughputExceededException", "ThrottlingException", "TooManyRequestsException"].includes(name)) {

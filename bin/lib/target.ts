@@ -7,6 +7,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { LOCAL_CREDENTIALS } from "../../local/settings";
 import { readStackFile, stackFilePath } from "../../local/stack-file";
+import { CONFIG_ENV } from "../../shared/config";
 import { TABLE_NAME } from "../../shared/table";
 import { OpsError } from "./errors";
 
@@ -38,7 +39,8 @@ export interface TargetOptions {
  *   values (handy for a second table), `--region` is ignored (DynamoDB Local keeps one database
  *   per access key and region, so the stack's region is the one that holds the data).
  * - cloud: table = `--table` ?? env TABLE_NAME ?? `cruddur-messages`; pool = `--user-pool-id` ??
- *   env USER_POOL_ID (the stack outputs TableName and UserPoolId); region = `--region` ?? the SDK's.
+ *   env USER_POOL_ID (the functions' variables, `CONFIG_ENV` of shared/config.ts, and the stack
+ *   outputs TableName and UserPoolId); region = `--region` ?? the SDK's.
  * @throws OpsError when no local stack file exists ("run npm start").
  */
 export async function resolveTarget(options: TargetOptions, stateDir: string, env: NodeJS.ProcessEnv): Promise<Target> {
@@ -47,8 +49,8 @@ export async function resolveTarget(options: TargetOptions, stateDir: string, en
     return {
       kind: "cloud",
       region: nonEmpty(options.region),
-      tableName: nonEmpty(options.table) ?? nonEmpty(env.TABLE_NAME) ?? TABLE_NAME,
-      userPoolId: nonEmpty(options.userPoolId) ?? nonEmpty(env.USER_POOL_ID),
+      tableName: nonEmpty(options.table) ?? nonEmpty(env[CONFIG_ENV.tableName]) ?? TABLE_NAME,
+      userPoolId: nonEmpty(options.userPoolId) ?? nonEmpty(env[CONFIG_ENV.userPoolId]),
       dynamodbEndpoint: undefined,
       cognitoEndpoint: undefined,
     };
@@ -92,7 +94,7 @@ export function requirePool(target: Target): string {
   if (target.userPoolId === undefined) {
     throw new OpsError(
       "no user pool given",
-      "pass --user-pool-id <id> or set USER_POOL_ID (the stack output UserPoolId)",
+      `pass --user-pool-id <id> or set ${CONFIG_ENV.userPoolId} (the stack output UserPoolId)`,
     );
   }
   return target.userPoolId;

@@ -9,6 +9,7 @@ import { SEED_CONVERSATION, SEED_CONVERSATION_MEMBERS, SEED_USERS } from "../../
 import { messageGroupUuidFor } from "../../shared/ids";
 import { postToHandle } from "../../shared/messages";
 import type { UserProfile } from "../../shared/model";
+import { MSG_PREFIX } from "../../shared/table";
 import { runOps, startTestCognito, stateDirFor, type TestCognito } from "../support/ops";
 import { createTestTable, type TestTable } from "../support/table";
 import { directoryOf } from "../support/users";
@@ -84,10 +85,10 @@ describe("ddb seed", () => {
       `seeded conversation ${groupUuid} between @${a.handle} and @${b.handle}: ${SEED_CONVERSATION.length} messages, ${SEED_CONVERSATION.length + 3} items`,
     ]);
     const afterFirst = await table.scanAll();
-    expect(afterFirst.filter((i) => String(i.pk).startsWith("MSG#"))).toHaveLength(SEED_CONVERSATION.length);
+    expect(afterFirst.filter((i) => String(i.pk).startsWith(MSG_PREFIX))).toHaveLength(SEED_CONVERSATION.length);
     expect((await table.summariesOf(a.uuid)).map((g) => g.user_handle)).toEqual([b.handle]);
     const texts = afterFirst
-      .filter((i) => String(i.pk).startsWith("MSG#"))
+      .filter((i) => String(i.pk).startsWith(MSG_PREFIX))
       .sort((x, y) => String(x.sk).localeCompare(String(y.sk)))
       .map((i) => i.message);
     expect(texts).toEqual(SEED_CONVERSATION.map((m) => m.text));
