@@ -2,9 +2,12 @@
  * The operator commands' plumbing without any service: argument errors and help, error
  * explanations, progress rendering and terminal formatting.
  */
+import { CognitoIdentityProviderClient, ListUsersCommand } from "@aws-sdk/client-cognito-identity-provider";
+import { mockClient } from "aws-sdk-client-mock";
 import { describe, expect, it } from "vitest";
 import { type CliEnv, commandHelp, programHelp, runCli } from "../../bin/lib/cli";
 import { cognitoProgram } from "../../bin/lib/cognito-commands";
+import { listPoolUsers } from "../../bin/lib/cognito-users";
 import { ddbProgram } from "../../bin/lib/ddb-commands";
 import { explainError, isConnectionError, OpsError } from "../../bin/lib/errors";
 import { columns, inlineValue, jsonLine, localDateTime, preview } from "../../bin/lib/format";
@@ -201,5 +204,46 @@ describe("formatting", () => {
     expect(jsonLine({ s: new Set(["x"]), n: 1 })).toBe('{"s":["x"],"n":1}');
     expect(inlineValue("hi")).toBe('"hi"');
     expect(inlineValue([{ a: 1 }])).toBe('[{"a":1}]');
+  });
+});
+
+describe("listing the users of a pool", () => {
+  const user = (sub: string, handle: string) => ({
+    Username: handle,
+    Enabled: true,
+    UserStatus: "CONFIRMED" as const,
+    Attributes: [
+      { Name: "sub", Value: sub },
+      { Name: "preferred_username", Value: handle },
+      { Name: "name", Value: handle.toUpperCase() },
+    ],
+  });
+
+  it("follows PaginationToken until Cognito gives none (cognito-local answers everything at once)", async () => {
+    const cognito = new CognitoIdentityProviderClient({ region: "us-east-1" });
+    const mock = mockClient(cognito);
+    mock
+      .on(ListUsersCommand, { PaginationToken: undefined })
+      .resolves({ Users: [user("1", "a"), user("2", "b")], PaginationToken: "t1" })
+      .on(ListUsersCommand, { PaginationToken: "t1" })
+      .resolves({ Users: [user("3", "c")] });
+    const pages: number[] = [];
+    const users = await listPoolUsers(cognito, "pool", (n) => pages.push(n));
+    expect(users.map((u) => [u.handle, u.uuid, u.display_name])).toEqual([
+      ["a", "1", "A"],
+      ["b", "2", "B"],
+      ["c", "3", "C"],
+    ]);
+    expect(pages).toEqual([2, 3]);
+    expect(mock.commandCalls(ListUsersCommand).map((c) => c.args[0].input.Limit)).toEqual([60, 60]);
+  });
+
+  it("stops on a token answered twice, and de-duplicates users", async () => {
+    const cognito = new CognitoIdentityProviderClient({ region: "us-east-1" });
+    const mock = mockClient(cognito);
+    mock.on(ListUsersCommand).resolves({ Users: [user("1", "a")], PaginationToken: "same" });
+    const users = await listPoolUsers(cognito, "pool");
+    expect(users).toHaveLength(1);
+    expect(mock.commandCalls(ListUsersCommand)).toHaveLength(2);
   });
 });
