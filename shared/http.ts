@@ -17,6 +17,17 @@ export type HttpHandler = (event: HttpEvent, context: Context) => Promise<HttpRe
 /** Response header carrying the opaque cursor of the next (older) page of a list route. */
 export const NEXT_CURSOR_HEADER = "x-next-cursor";
 
+/**
+ * CORS of the HTTP API for the frontend's origins (the CDK stack's `corsPreflight` and the local
+ * emulator both read this). Methods are those of the route table, plus OPTIONS.
+ */
+export const CORS = {
+  allowHeaders: ["Authorization", "Content-Type"],
+  exposeHeaders: [NEXT_CURSOR_HEADER],
+  /** How long a browser may cache a preflight answer, seconds. */
+  maxAgeSeconds: 600,
+} as const;
+
 /** A JSON answer. */
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
   return { statusCode, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) };

@@ -18,7 +18,7 @@ import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
-import { NEXT_CURSOR_HEADER } from "../../shared/http";
+import { CORS } from "../../shared/http";
 import type { RouteDefinition } from "../../shared/routes";
 
 /**
@@ -53,9 +53,6 @@ export function accessLogFormat(): string {
   return `{${parts.join(",")}}`;
 }
 
-/** Request headers the frontend sends across origins. */
-export const CORS_ALLOW_HEADERS = ["Authorization", "Content-Type"];
-
 export interface MessagesApiProps {
   routes: readonly RouteDefinition[];
   /** The function of each route, by `fn`. */
@@ -87,10 +84,10 @@ export class MessagesApi extends Construct {
       corsPreflight: {
         allowOrigins: props.corsOrigins,
         allowMethods: [...methods.map((m) => CorsHttpMethod[m]), CorsHttpMethod.OPTIONS],
-        allowHeaders: CORS_ALLOW_HEADERS,
-        exposeHeaders: [NEXT_CURSOR_HEADER],
+        allowHeaders: [...CORS.allowHeaders],
+        exposeHeaders: [...CORS.exposeHeaders],
         allowCredentials: false,
-        maxAge: Duration.minutes(10),
+        maxAge: Duration.seconds(CORS.maxAgeSeconds),
       },
     });
 

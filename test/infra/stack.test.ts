@@ -9,12 +9,12 @@ import { Match, type Template } from "aws-cdk-lib/assertions";
 import type { Construct } from "constructs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ESM_REQUIRE_BANNER } from "../../infra/bundling";
-import { ACCESS_LOG_FIELDS, CORS_ALLOW_HEADERS } from "../../infra/constructs/http-api";
+import { ACCESS_LOG_FIELDS } from "../../infra/constructs/http-api";
 import { FUNCTION_ENV, VPC_ACCESS_ACTIONS } from "../../infra/constructs/messaging-function";
 import { CONTEXT_DEFAULTS } from "../../infra/context";
 import type { MessagingStack } from "../../infra/messaging-stack";
 import { loadConfig, requireUserPoolId } from "../../shared/config";
-import { NEXT_CURSOR_HEADER } from "../../shared/http";
+import { CORS, NEXT_CURSOR_HEADER } from "../../shared/http";
 import { FAN_OUT_FUNCTION, type FunctionPermissions, ROUTES } from "../../shared/routes";
 import { FAN_OUT_DELIVERY, lambdaFilterPattern } from "../../shared/stream";
 import { createTableInput, GSI, TABLE_NAME } from "../../shared/table";
@@ -231,7 +231,7 @@ describe("HTTP API", () => {
     const cors = Object.values(template.findResources("AWS::ApiGatewayV2::Api"))[0]?.Properties.CorsConfiguration;
     expect(cors).toMatchObject({
       AllowOrigins: CONTEXT_DEFAULTS.corsOrigins,
-      AllowHeaders: CORS_ALLOW_HEADERS,
+      AllowHeaders: [...CORS.allowHeaders],
       ExposeHeaders: [NEXT_CURSOR_HEADER],
       AllowCredentials: false,
     });
