@@ -115,7 +115,8 @@ export async function applyNewestMessage(deps: FanOutDeps, message: NewMessage):
                 Key: messageGroupKey(messageGroupUuid),
                 UpdateExpression:
                   "SET last_message_sk = :sk, last_message_uuid = :uuid, last_message_at = :at, last_message = :text, last_message_user_uuid = :sender",
-                ConditionExpression: "last_message_sk = :read",
+                // Members too: a `users refresh` that renamed one since the read must not be undone.
+                ConditionExpression: "last_message_sk = :read AND members = :members",
                 ExpressionAttributeValues: {
                   ":sk": item.sk,
                   ":uuid": item.message_uuid,
@@ -123,6 +124,7 @@ export async function applyNewestMessage(deps: FanOutDeps, message: NewMessage):
                   ":text": item.message,
                   ":sender": item.user_uuid,
                   ":read": group.last_message_sk,
+                  ":members": group.members,
                 },
               },
             },

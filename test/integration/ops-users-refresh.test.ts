@@ -199,7 +199,7 @@ describe("users refresh", () => {
     expect(group.members.find((m) => m.uuid === alice.uuid)?.handle).toBe("alicia");
   });
 
-  it("re-checks the groups it changed: a fan-out that read the old members is fixed at the end", async () => {
+  it("a fan-out that read the old members cannot write them back: its condition fails and it re-reads", async () => {
     await cognito.rename("carol_r", "caroline", "Caroline R");
     const groupUuid = messageGroupUuidFor(bob.uuid, carol.uuid);
     const stale = (await getMessageGroup(
@@ -211,7 +211,8 @@ describe("users refresh", () => {
       // Right after the refresh's transaction of this group (not of carol's other group).
       if (raced || !JSON.stringify(command.input).includes(messageGroupKey(groupUuid).pk)) return;
       raced = true;
-      // A fan-out that read the group item before the refresh committed: old members.
+      // A fan-out that read the group item before the refresh committed (old members), then,
+      // after its condition on the members failed, read it again.
       clock += 60_000;
       const item = messageItem({
         messageGroupUuid: groupUuid,
@@ -231,7 +232,7 @@ describe("users refresh", () => {
       { dryRun: false, concurrency: 1 },
     );
     expect(raced).toBe(true);
-    expect(report.fixedOnRecheck).toBe(1);
+    expect(report.fixedOnRecheck).toBe(0);
     const bobRows = (await table.summariesOf(bob.uuid)).filter((r) => r.message_group_uuid === groupUuid);
     expect(bobRows).toHaveLength(1);
     expect(bobRows[0]).toMatchObject({ user_handle: "caroline", message: "stale fan-out" });
@@ -261,19 +262,23 @@ function interceptTransactions(
   });
 }
 
-/** A DocumentClient whose reads of one group item answer `stale` (a read made earlier). */
+/** A DocumentClient whose first read of one group item answers `stale` (a read made earlier). */
 function staleGroupReads(
   doc: DynamoDBDocumentClient,
   groupUuid: string,
   stale: MessageGroupItem,
 ): DynamoDBDocumentClient {
   const key = messageGroupKey(groupUuid);
+  let served = false;
   return new Proxy(doc, {
     get(target, property, receiver) {
       if (property !== "send") return Reflect.get(target, property, receiver);
       return async (command: { input?: { Key?: Row } } & Parameters<DynamoDBDocumentClient["send"]>[0]) => {
         const k = command.input?.Key;
-        if (command instanceof GetCommand && k?.pk === key.pk && k?.sk === key.sk) return { Item: stale };
+        if (!served && command instanceof GetCommand && k?.pk === key.pk && k?.sk === key.sk) {
+          served = true;
+          return { Item: stale };
+        }
         return target.send(command as TransactWriteCommand);
       };
     },
