@@ -2,8 +2,14 @@
  * Seeding a conversation with history: the message group item, both GRP rows (agreeing with
  * the last message) and every MSG row. Used by the local stack and the `ddb seed` command.
  */
-import { BatchWriteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  TransactWriteCommand,
+} from "@aws-sdk/lib-dynamodb";
 import { v5 as uuidv5 } from "uuid";
+import { cancellationCodes } from "./errors";
 import { messageGroupUuidFor } from "./ids";
 import type { MessageGroupItem, MessageItem, UserProfile } from "./model";
 import { groupItem, messageItem, summaryItems } from "./rows";
@@ -34,9 +40,10 @@ const BATCH_WRITE_MAX = 25;
 
 /**
  * Writes a conversation between `a` and `b`: message i is at `endAtMs - (n-1-i)*stepMs`.
- * Message uuids are derived from the group and the index, so the rows are the same on every run.
- * The message group item is written last with a condition, so a concurrent or repeated seed
- * never creates a second copy of the summaries.
+ * Message uuids are derived from the group and the index. The group item and both GRP rows are
+ * written first, in one transaction conditioned on the group not existing, so a repeated or
+ * concurrent seed never writes a second copy; the MSG rows follow. A seed interrupted during the
+ * MSG rows leaves a group with part of its history, and a rerun skips it: drop the table to redo.
  * @throws Error when `messages` is empty; AWS SDK errors from DynamoDB.
  */
 export async function seedConversation(
@@ -61,6 +68,28 @@ export async function seedConversation(
       createdAt: toTimestamp(input.endAtMs - (n - 1 - i) * input.stepMs),
     }),
   );
+  // Claim the pair first: the group item (conditional) and both GRP rows in one transaction, so
+  // of two seeds racing exactly one writes, and the summaries always agree with the last message.
+  const last = rows[n - 1] as MessageItem;
+  const group: MessageGroupItem = groupItem({ messageGroupUuid, members: [input.a, input.b], first: last });
+  try {
+    await ddb.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: tableName, Item: group, ConditionExpression: "attribute_not_exists(pk)" } },
+          ...summaryItems(messageGroupUuid, group.members, last).map((Item) => ({
+            Put: { TableName: tableName, Item },
+          })),
+        ],
+      }),
+    );
+  } catch (error) {
+    if (cancellationCodes(error)?.[0] === "ConditionalCheckFailed") {
+      return { message_group_uuid: messageGroupUuid, written: 0, skipped: true };
+    }
+    throw error;
+  }
+  // Then the history. The fan-out ignores these inserts: none is newer than the group's last message.
   for (let i = 0; i < rows.length; i += BATCH_WRITE_MAX) {
     let requests: NonNullable<ConstructorParameters<typeof BatchWriteCommand>[0]["RequestItems"]> = {
       [tableName]: rows.slice(i, i + BATCH_WRITE_MAX).map((Item) => ({ PutRequest: { Item } })),
@@ -72,13 +101,5 @@ export async function seedConversation(
       requests = out.UnprocessedItems ?? {};
     }
   }
-  const last = rows[n - 1] as MessageItem;
-  const group: MessageGroupItem = groupItem({ messageGroupUuid, members: [input.a, input.b], first: last });
-  for (const summary of summaryItems(messageGroupUuid, group.members, last)) {
-    await ddb.send(new PutCommand({ TableName: tableName, Item: summary }));
-  }
-  await ddb.send(
-    new PutCommand({ TableName: tableName, Item: group, ConditionExpression: "attribute_not_exists(pk)" }),
-  );
   return { message_group_uuid: messageGroupUuid, written: n + 3, skipped: false };
 }

@@ -228,3 +228,26 @@ describe("pattern B: list a user's message groups", () => {
     expect((await listMessageGroups(deps(), stranger.uuid, page())).items).toEqual([]);
   });
 });
+
+describe("seeding a conversation", () => {
+  it("writes one copy when two seeds race, with summaries that agree with the last message", async () => {
+    const a = makeUser("seed_a");
+    const b = makeUser("seed_b");
+    const messages = [
+      { from: "a", text: "one" },
+      { from: "b", text: "two" },
+    ] as const;
+    const results = await Promise.all(
+      [Date.parse("2026-01-01T00:00:00.000Z"), Date.parse("2026-02-01T00:00:00.000Z")].map((endAtMs) =>
+        seedConversation(table.ddb, table.tableName, { a, b, messages, endAtMs, stepMs: 60_000 }),
+      ),
+    );
+    expect(results.map((r) => r.skipped).sort()).toEqual([false, true]);
+    const [summaryA] = await table.summariesOf(a.uuid);
+    expect(await table.summariesOf(a.uuid)).toHaveLength(1);
+    expect(summaryA).toMatchObject({ message: "two", user_handle: "seed_b" });
+    const listed = await listMessages(deps(), a.uuid, results[0]?.message_group_uuid ?? "", page());
+    expect(listed.items.map((m) => m.message)).toEqual(["one", "two"]);
+    expect(listed.items[1]?.created_at).toBe(summaryA?.last_message_at);
+  });
+});
