@@ -22,6 +22,7 @@ import {
   PASSWORD_POLICY,
   REQUIRED_ATTRIBUTES,
   TOKEN_VALIDITY,
+  USER_ATTRIBUTES,
   USER_POOL_CLIENT_NAME,
   USER_POOL_NAME,
 } from "../shared/user-pool";
@@ -150,7 +151,7 @@ export async function ensureUser(
 ): Promise<string> {
   const getSub = async () => {
     const out = await client.send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: user.handle }));
-    return out.UserAttributes?.find((a) => a.Name === "sub")?.Value;
+    return out.UserAttributes?.find((a) => a.Name === USER_ATTRIBUTES.uuid)?.Value;
   };
   let sub: string | undefined;
   try {
@@ -163,8 +164,8 @@ export async function ensureUser(
         Username: user.handle,
         MessageAction: "SUPPRESS",
         UserAttributes: [
-          { Name: "preferred_username", Value: user.handle },
-          { Name: "name", Value: user.display_name },
+          { Name: USER_ATTRIBUTES.handle, Value: user.handle },
+          { Name: USER_ATTRIBUTES.display_name, Value: user.display_name },
           { Name: "email", Value: user.email },
           { Name: "email_verified", Value: "true" },
         ],

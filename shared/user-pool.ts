@@ -6,6 +6,9 @@
 export const USER_POOL_NAME = "cruddur-messages-users";
 export const USER_POOL_CLIENT_NAME = "cruddur-messages-web";
 
+/** Which Cognito attribute holds each field of a user profile. */
+export const USER_ATTRIBUTES = { uuid: "sub", handle: "preferred_username", display_name: "name" } as const;
+
 /** Standard attributes a user must have. */
 export const REQUIRED_ATTRIBUTES = ["preferred_username", "name", "email"] as const;
 

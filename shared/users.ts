@@ -12,7 +12,7 @@ import {
 import { LRUCache } from "lru-cache";
 import { unauthorized } from "./errors";
 import type { UserProfile } from "./model";
-import { HANDLE_PATTERN } from "./user-pool";
+import { HANDLE_PATTERN, USER_ATTRIBUTES } from "./user-pool";
 
 /** The claims of a verified Cognito access token that identify the caller. */
 export interface CallerClaims {
@@ -49,9 +49,9 @@ function attribute(attributes: AttributeType[] | undefined, name: string): strin
 
 /** A profile from Cognito attributes, or `undefined` when one of sub/preferred_username/name is missing. */
 export function profileFromAttributes(attributes: AttributeType[] | undefined): UserProfile | undefined {
-  const uuid = attribute(attributes, "sub");
-  const handle = attribute(attributes, "preferred_username");
-  const displayName = attribute(attributes, "name");
+  const uuid = attribute(attributes, USER_ATTRIBUTES.uuid);
+  const handle = attribute(attributes, USER_ATTRIBUTES.handle);
+  const displayName = attribute(attributes, USER_ATTRIBUTES.display_name);
   if (uuid === undefined || handle === undefined || displayName === undefined) return undefined;
   return { uuid, handle, display_name: displayName };
 }
@@ -101,7 +101,7 @@ export function createUserDirectory(
       if (cached !== undefined) return cached;
       // The handle pattern admits no quote or backslash, so it is safe inside the filter string.
       const out = await cognito.send(
-        new ListUsersCommand({ UserPoolId: userPoolId, Filter: `preferred_username = "${handle}"`, Limit: 2 }),
+        new ListUsersCommand({ UserPoolId: userPoolId, Filter: `${USER_ATTRIBUTES.handle} = "${handle}"`, Limit: 2 }),
       );
       for (const u of out.Users ?? []) {
         const user = profileFromAttributes(u.Attributes);

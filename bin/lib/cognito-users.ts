@@ -8,6 +8,7 @@ import {
   type UserType,
 } from "@aws-sdk/client-cognito-identity-provider";
 import type { UserProfile } from "../../shared/model";
+import { USER_ATTRIBUTES } from "../../shared/user-pool";
 import { createUserDirectory } from "../../shared/users";
 
 /** A user of the pool as the operator commands show it. */
@@ -30,9 +31,9 @@ function toPoolUser(user: UserType): PoolUser {
   const attribute = (name: string) => user.Attributes?.find((a) => a.Name === name)?.Value;
   return {
     username: user.Username ?? "",
-    uuid: attribute("sub"),
-    handle: attribute("preferred_username"),
-    display_name: attribute("name"),
+    uuid: attribute(USER_ATTRIBUTES.uuid),
+    handle: attribute(USER_ATTRIBUTES.handle),
+    display_name: attribute(USER_ATTRIBUTES.display_name),
     email: attribute("email"),
     status: user.UserStatus,
     enabled: user.Enabled !== false,
