@@ -5,7 +5,9 @@ import { defineConfig } from "vitest/config";
  * - unit: pure code, no processes;
  * - integration: domain and handlers against DynamoDB Local started by the run (free port);
  * - infra: CDK assertions on the synthesized template, offline;
- * - e2e: the whole local stack (DynamoDB Local, cognito-local, HTTP API, stream poller) over HTTP.
+ * - e2e: the whole local stack (DynamoDB Local, cognito-local, HTTP API, stream poller) over HTTP;
+ * - reliability: generated bad input, tokens, authorization, fan-out under faults, concurrency,
+ *   restart and infrastructure policy (docs/reliability.md); one stack per file, files in turn.
  */
 export default defineConfig({
   test: {
@@ -33,6 +35,17 @@ export default defineConfig({
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           testTimeout: 60_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "reliability",
+          include: ["test/reliability/**/*.test.ts"],
+          globalSetup: ["test/integration/global-setup.ts"],
+          testTimeout: 180_000,
           hookTimeout: 120_000,
           fileParallelism: false,
         },

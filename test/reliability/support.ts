@@ -1,0 +1,162 @@
+/**
+ * Helpers of the reliability suites (docs/reliability.md): users and tokens on a running local
+ * stack, a full scan of its table, tokens minted with cognito-local's own signing key, and the
+ * checks every error answer must pass.
+ */
+import { createPrivateKey, createSign, type KeyObject } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { expect } from "vitest";
+import { ensureUser } from "../../local/cognito-local";
+import type { LocalLogger } from "../../local/logger";
+import type { SeededUser } from "../../local/seed";
+import { SEED_USERS } from "../../local/seed-data";
+import { LOCAL_CREDENTIALS } from "../../local/settings";
+import { signIn } from "../../local/sign-in";
+import type { LocalStack } from "../../local/stack";
+import type { ApiResponse } from "../e2e/helpers";
+
+/** A signed-in user of the stack. */
+export interface Caller extends SeededUser {
+  accessToken: string;
+  idToken: string;
+}
+
+/** Signs a seeded user in by handle. */
+export async function seededCaller(stack: LocalStack, handle: string): Promise<Caller> {
+  const user = stack.users.find((u) => u.handle === handle);
+  if (user === undefined) throw new Error(`no seeded user ${handle}`);
+  const tokens = await signIn(stack, user.username, user.password);
+  return { ...user, accessToken: tokens.accessToken, idToken: tokens.idToken };
+}
+
+/**
+ * Creates one more user in the stack's pool (a "stranger" with no conversation yet), with the
+ * password rules of the seeded ones, and signs it in.
+ */
+export async function newCaller(stack: LocalStack, handle: string): Promise<Caller> {
+  const cognito = new CognitoIdentityProviderClient({
+    endpoint: stack.cognitoEndpoint,
+    region: stack.region,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  const template = SEED_USERS[0];
+  const user = {
+    handle,
+    display_name: `Display ${handle}`,
+    email: `${handle}@example.com`,
+    password: `${template.password}-${handle}`,
+  };
+  try {
+    const uuid = await ensureUser(cognito, stack.userPoolId, user);
+    const tokens = await signIn(stack, handle, user.password);
+    return {
+      username: handle,
+      handle,
+      display_name: user.display_name,
+      password: user.password,
+      uuid,
+      accessToken: tokens.accessToken,
+      idToken: tokens.idToken,
+    };
+  } finally {
+    cognito.destroy();
+  }
+}
+
+/** Every item of the stack's table (a full, strongly consistent scan). */
+export async function scanStackTable(stack: LocalStack): Promise<Record<string, unknown>[]> {
+  const client = new DynamoDBClient({
+    endpoint: stack.dynamodbEndpoint,
+    region: stack.region,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  const ddb = DynamoDBDocumentClient.from(client);
+  try {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await ddb.send(
+        new ScanCommand({ TableName: stack.tableName, ExclusiveStartKey: start, ConsistentRead: true }),
+      );
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start !== undefined);
+    return items;
+  } finally {
+    client.destroy();
+  }
+}
+
+/** The table's items as sorted `pk|sk|json` lines, to compare two scans. */
+export function scanFingerprint(items: readonly Record<string, unknown>[]): string[] {
+  return items.map((i) => `${String(i.pk)}|${String(i.sk)}|${JSON.stringify(i)}`).sort();
+}
+
+/** Asserts the error contract: a 4xx whose body is a non-empty JSON array of snake_case codes. */
+export function expectClientError(response: ApiResponse, context: string): void {
+  expect(response.status, context).toBeGreaterThanOrEqual(400);
+  expect(response.status, context).toBeLessThan(500);
+  expect(Array.isArray(response.body), context).toBe(true);
+  const codes = response.body as unknown[];
+  expect(codes.length, context).toBeGreaterThan(0);
+  for (const code of codes) expect(code, context).toMatch(/^[a-z][a-z_]*$/);
+}
+
+/**
+ * cognito-local's RS256 signing key (the `CognitoLocal` key of its JWKS), read from the installed
+ * package, so tests can mint tokens the local API trusts except for the one claim they break.
+ */
+export function cognitoLocalSigningKey(): { key: KeyObject; kid: string } {
+  const require = createRequire(import.meta.url);
+  const path = require.resolve("cognito-local/lib/keys/cognitoLocal.private.json");
+  const { pem } = JSON.parse(readFileSync(path, "utf8")) as { pem: string };
+  const publicPath = require.resolve("cognito-local/lib/keys/cognitoLocal.public.json");
+  const { jwk } = JSON.parse(readFileSync(publicPath, "utf8")) as { jwk: { kid: string } };
+  return { key: createPrivateKey(pem), kid: jwk.kid };
+}
+
+const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString("base64url");
+
+/** A compact JWT of `header` and `payload`, RS256-signed with `key` (or unsigned for `alg: none`). */
+export function mintJwt(header: Record<string, unknown>, payload: Record<string, unknown>, key?: KeyObject): string {
+  const signingInput = `${b64url(header)}.${b64url(payload)}`;
+  if (key === undefined) return `${signingInput}.`;
+  const signature = createSign("RSA-SHA256").update(signingInput).sign(key).toString("base64url");
+  return `${signingInput}.${signature}`;
+}
+
+/** The decoded payload of a JWT. */
+export function jwtPayload(token: string): Record<string, unknown> {
+  const payload = token.split(".")[1] ?? "";
+  return JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>;
+}
+
+/** A silent stack logger that counts what the stream poller delivered and records errors. */
+export interface CountingLogger extends LocalLogger {
+  /** Records delivered to the fan-out so far (sum of the "stream batch" sizes). */
+  deliveredRecords(): number;
+  /** Messages of the error lines logged so far (e.g. "stream records dead-lettered"). */
+  errors: string[];
+}
+
+/** A {@link CountingLogger}. */
+export function countingLogger(): CountingLogger {
+  let delivered = 0;
+  const errors: string[] = [];
+  return {
+    debug() {},
+    warn() {},
+    error(message) {
+      errors.push(message);
+    },
+    info(message, ...attributes) {
+      if (message === "stream batch") delivered += Number(attributes[0]?.records ?? 0);
+    },
+    deliveredRecords: () => delivered,
+    errors,
+  };
+}
