@@ -48,7 +48,7 @@ export interface LocalStackOptions {
   persist?: boolean;
   /** Origin allowed by CORS (default env FRONTEND_URL, else http://localhost:3000). */
   frontendOrigin?: string;
-  /** State directory (default `.local/` of the repository). */
+  /** State directory (default env LOCAL_STATE_DIR, else `.local/` of the repository). */
   stateDir?: string;
   /** Seed the users and the conversation (default true). */
   seed?: boolean;
@@ -109,7 +109,7 @@ function resolveSettings(options: LocalStackOptions) {
     ports,
     persist: options.persist ?? false,
     seed: options.seed ?? true,
-    stateDir: resolve(options.stateDir ?? DEFAULT_STATE_DIR),
+    stateDir: resolve(options.stateDir ?? (process.env.LOCAL_STATE_DIR || DEFAULT_STATE_DIR)),
     region: options.region ?? (process.env[CONFIG_ENV.region] || DEFAULT_REGION),
     frontendOrigin: options.frontendOrigin ?? (process.env.FRONTEND_URL || DEFAULT_FRONTEND_URL),
     logger: options.logger ?? createLocalLogger({ quiet: options.quiet ?? false }),
