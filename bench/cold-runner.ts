@@ -1,0 +1,34 @@
+/**
+ * Runs in a fresh Node process (bundled like a function): imports one function bundle, serves one
+ * request and prints what it took as one JSON line, then exits. Inputs from the environment:
+ * BENCH_BUNDLE (path of index.mjs), BENCH_FUNCTION (name), BENCH_EVENT (the event, JSON).
+ * Times are ms since this process started (`performance.timeOrigin`).
+ */
+import { randomUUID } from "node:crypto";
+import { pathToFileURL } from "node:url";
+import { lambdaContext } from "../local/lambda-context";
+
+/** What the runner prints. */
+export interface ColdRunnerResult {
+  /** When the bundle had been imported (module scope run), ms since process start. */
+  loadedMs: number;
+  /** When the first request had been answered, ms since process start. */
+  answeredMs: number;
+  /** HTTP status, or the number of failed records for the fan-out (0 is success). */
+  status: number;
+}
+
+const bundle = process.env.BENCH_BUNDLE ?? "";
+const fn = process.env.BENCH_FUNCTION ?? "bench";
+const event: unknown = JSON.parse(process.env.BENCH_EVENT ?? "{}");
+const module = (await import(pathToFileURL(bundle).href)) as {
+  handler: (event: unknown, context: unknown) => Promise<Record<string, unknown>>;
+};
+const loadedMs = performance.now();
+const answer = await module.handler(event, lambdaContext(fn, randomUUID(), process.env.AWS_REGION ?? "us-east-1"));
+const answeredMs = performance.now();
+const failures = answer.batchItemFailures;
+const status = Array.isArray(failures) ? failures.length : Number(answer.statusCode);
+const result: ColdRunnerResult = { loadedMs, answeredMs, status };
+process.stdout.write(`${JSON.stringify(result)}\n`);
+process.exit(0);

@@ -1,0 +1,117 @@
+/**
+ * Cold start: a fresh Node process imports one function bundle and serves its first request
+ * against DynamoDB Local (and cognito-local for the functions that read users), next to a
+ * baseline fresh process that only creates the SDK client and makes one DynamoDB call. Runs are
+ * interleaved (baseline, every function, baseline, ...) so that noise hits all alike.
+ */
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { FUNCTION_ENV } from "../infra/constructs/messaging-function";
+import type { BundleFigures } from "./bundles";
+import { buildBundle } from "./bundles";
+import type { ColdRunnerResult } from "./cold-runner";
+import type { Fixture } from "./fixture";
+import { typicalEvent } from "./requests";
+import { median } from "./stats";
+
+/** Name of the baseline in the results. */
+export const BASELINE = "baseline (SDK client + 1 Query)";
+
+/** Medians of one function's cold runs, ms. */
+export interface ColdStartFigures {
+  name: string;
+  runs: number;
+  /** Spawn of the process to the first answer, as the parent saw it (median, ms). */
+  wallMs: number;
+  /** Process start to bundle imported (median, ms). */
+  loadedMs: number;
+  /** Bundle imported to first answer (median, ms). */
+  firstRequestMs: number;
+}
+
+/** Runs `runner` once in a fresh `node` for `bundleFile`; resolves with the wall time (ms) and its report. */
+function runOnce(
+  runner: string,
+  name: string,
+  bundleFile: string,
+  event: unknown,
+  env: Record<string, string>,
+): Promise<{ wallMs: number; result: ColdRunnerResult }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [runner], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        ...env,
+        BENCH_BUNDLE: bundleFile,
+        BENCH_FUNCTION: name,
+        BENCH_EVENT: JSON.stringify(event),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    let wallMs: number | undefined;
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString("utf8");
+      if (wallMs === undefined && out.includes("\n")) wallMs = performance.now() - started;
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      err += chunk.toString("utf8");
+    });
+    child.once("error", reject);
+    child.once("exit", (code) => {
+      const line = out.split("\n")[0] ?? "";
+      if (code !== 0 || wallMs === undefined) {
+        reject(new Error(`cold run of ${name} exited ${code}: ${err.slice(-2000)}`));
+        return;
+      }
+      const result = JSON.parse(line) as ColdRunnerResult;
+      const ok = name.startsWith("fan-out") ? result.status === 0 : result.status === 200;
+      if (!ok) reject(new Error(`cold run of ${name} answered ${result.status}`));
+      else resolve({ wallMs, result });
+    });
+  });
+}
+
+/**
+ * Cold-starts each bundle (and the baseline) `runs` times, interleaved.
+ * @param outDir where the runner and baseline bundles are built.
+ * @returns the baseline first, then each function in the order of `bundles`.
+ */
+export async function measureColdStarts(
+  fixture: Fixture,
+  bundles: readonly BundleFigures[],
+  outDir: string,
+  runs: number,
+): Promise<ColdStartFigures[]> {
+  const runner = (await buildBundle("cold-runner", join(import.meta.dirname, "cold-runner.ts"), outDir)).file;
+  const baseline = await buildBundle("cold-baseline", join(import.meta.dirname, "cold-baseline.ts"), outDir);
+  // As deployed (infra/constructs/messaging-function.ts): source maps on, USER_CACHE_TTL_MS default.
+  const env = { ...fixture.functionEnv, [FUNCTION_ENV.nodeOptions]: "--enable-source-maps" };
+  const subjects = [
+    { name: BASELINE, file: baseline.file, event: () => typicalEvent("list-message-groups", fixture) },
+    ...bundles.map((b) => ({ name: b.name, file: b.file, event: () => typicalEvent(b.name, fixture) })),
+  ];
+  const samples = new Map(subjects.map((s) => [s.name, [] as { wallMs: number; result: ColdRunnerResult }[]]));
+  // One warm-up round (file cache, DynamoDB Local's JIT), not counted.
+  for (const s of subjects) await runOnce(runner, s.name, s.file, s.event(), env);
+  for (let i = 0; i < runs; i++) {
+    // Rotate the order each round so no subject always follows the same neighbour.
+    for (let j = 0; j < subjects.length; j++) {
+      const s = subjects[(i + j) % subjects.length];
+      if (s === undefined) continue;
+      samples.get(s.name)?.push(await runOnce(runner, s.name, s.file, s.event(), env));
+    }
+  }
+  return subjects.map((s) => {
+    const runsOf = samples.get(s.name) ?? [];
+    return {
+      name: s.name,
+      runs: runsOf.length,
+      wallMs: median(runsOf.map((r) => r.wallMs)),
+      loadedMs: median(runsOf.map((r) => r.result.loadedMs)),
+      firstRequestMs: median(runsOf.map((r) => r.result.answeredMs - r.result.loadedMs)),
+    };
+  });
+}

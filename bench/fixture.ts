@@ -1,0 +1,108 @@
+/**
+ * What every measurement runs against: DynamoDB Local and cognito-local started with the local
+ * stack's helpers on free ports, the table and user pool from the shared definitions, the seeded
+ * users and conversation. No HTTP emulator and no stream poller: the bench drives the handlers
+ * itself, so nothing runs in the background while it measures.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { ensureUserPool, startCognitoLocal, waitForCognito } from "../local/cognito-local";
+import { ensureTable, startDynamoDbLocal, waitForDynamoDb } from "../local/dynamodb-local";
+import { freePort } from "../local/free-port";
+import { type SeededUser, seedLocalConversation, seedUsers } from "../local/seed";
+import { SEED_USERS } from "../local/seed-data";
+import { DEFAULT_REGION, LOCAL_CREDENTIALS } from "../local/settings";
+import { CONFIG_ENV, SERVICE_NAME } from "../shared/config";
+import { messageGroupUuidFor } from "../shared/ids";
+import { TABLE_NAME } from "../shared/table";
+
+/** The running services and the seeded data. */
+export interface Fixture {
+  region: string;
+  tableName: string;
+  dynamodbEndpoint: string;
+  cognitoEndpoint: string;
+  userPoolId: string;
+  /** Seeded users; `users[0]` and `users[1]` share {@link Fixture.groupUuid}. */
+  users: SeededUser[];
+  /** The seeded conversation's message_group_uuid. */
+  groupUuid: string;
+  /** The functions' environment (shared/config.ts names), logs off. */
+  functionEnv: Record<string, string>;
+  /** A plain DocumentClient on DynamoDB Local (the baselines' client: no middleware). */
+  newDocumentClient(): DynamoDBDocumentClient;
+  stop(): Promise<void>;
+}
+
+/** A DocumentClient configured as `shared/clients.ts` configures the functions' client. */
+function documentClient(endpoint: string, region: string): DynamoDBDocumentClient {
+  const client = new DynamoDBClient({ endpoint, region, credentials: LOCAL_CREDENTIALS });
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+/** Starts the services (about 4 s) and seeds them. */
+export async function startFixture(): Promise<Fixture> {
+  const region = DEFAULT_REGION;
+  const tableName = TABLE_NAME;
+  const dir = await mkdtemp(join(tmpdir(), "cruddur-bench-"));
+  const [dynamodbPort, cognitoPort] = [await freePort(), await freePort()];
+  const dynamodbEndpoint = `http://localhost:${dynamodbPort}`;
+  const cognitoEndpoint = `http://localhost:${cognitoPort}`;
+  const dynamodb = await startDynamoDbLocal({ port: dynamodbPort });
+  const cognito = await startCognitoLocal({ port: cognitoPort, dir, fresh: true });
+  const stop = async () => {
+    await Promise.all([dynamodb.stop(), cognito.stop()]);
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const ddbProbe = new DynamoDBClient({
+      endpoint: dynamodbEndpoint,
+      region,
+      credentials: LOCAL_CREDENTIALS,
+      maxAttempts: 1,
+    });
+    const cognitoClient = new CognitoIdentityProviderClient({
+      endpoint: cognitoEndpoint,
+      region,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    await Promise.all([waitForDynamoDb(ddbProbe, dynamodb), waitForCognito(cognitoClient, cognito)]);
+    await ensureTable(ddbProbe, tableName);
+    const pool = await ensureUserPool(cognitoClient);
+    const users = await seedUsers(cognitoClient, pool.userPoolId, SEED_USERS);
+    const doc = documentClient(dynamodbEndpoint, region);
+    await seedLocalConversation(doc, tableName, users, Date.now());
+    for (const client of [ddbProbe, cognitoClient, doc]) client.destroy();
+    const [a, b] = users as [SeededUser, SeededUser];
+    return {
+      region,
+      tableName,
+      dynamodbEndpoint,
+      cognitoEndpoint,
+      userPoolId: pool.userPoolId,
+      users,
+      groupUuid: messageGroupUuidFor(a.uuid, b.uuid),
+      functionEnv: {
+        [CONFIG_ENV.tableName]: tableName,
+        [CONFIG_ENV.region]: region,
+        [CONFIG_ENV.dynamodbEndpoint]: dynamodbEndpoint,
+        [CONFIG_ENV.cognitoEndpoint]: cognitoEndpoint,
+        [CONFIG_ENV.userPoolId]: pool.userPoolId,
+        [CONFIG_ENV.serviceName]: SERVICE_NAME,
+        [CONFIG_ENV.logLevel]: "SILENT",
+        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      },
+      newDocumentClient: () => documentClient(dynamodbEndpoint, region),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
