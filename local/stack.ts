@@ -35,6 +35,7 @@ import {
   FUNCTIONS_DIR,
   LOCAL_CREDENTIALS,
 } from "./settings";
+import type { StackFile } from "./stack-file";
 import { StreamPoller } from "./stream-poller";
 
 export interface LocalStackOptions {
@@ -62,16 +63,7 @@ export interface LocalStackOptions {
 }
 
 /** A running local stack: what a client needs, and `stop`. */
-export interface LocalStack {
-  /** `http://localhost:<port>`, the emulated HTTP API. */
-  apiUrl: string;
-  /** cognito-local endpoint (Cognito user pools API). */
-  cognitoEndpoint: string;
-  region: string;
-  userPoolId: string;
-  userPoolClientId: string;
-  tableName: string;
-  dynamodbEndpoint: string;
+export interface LocalStack extends Omit<StackFile, "users"> {
   /** The seeded users (empty when not seeded). */
   users: SeededUser[];
   stateDir: string;
