@@ -1,7 +1,7 @@
 /**
  * Verification of Cognito access tokens minted by cognito-local, as API Gateway's JWT authorizer
- * does in the cloud: RS256 signature against the issuer's JWKS, expiry, issuer, and, since access
- * tokens carry no `aud`, `client_id` = the app client and `token_use` = `access`.
+ * does in the cloud: RS256 signature against the issuer's JWKS, expiry (`exp` required), issuer,
+ * and, since access tokens carry no `aud`, `client_id` = the app client and `token_use` = `access`.
  *
  * aws-jwt-verify's CognitoJwtVerifier accepts only AWS pool ids and https issuers, so the
  * generic JwtVerifier is used, with a JWKS cache whose fetcher is the global `fetch` (the
@@ -45,6 +45,8 @@ export function createAccessTokenVerifier(options: { issuer: string; clientId: s
       jwksUri: `${options.issuer}/.well-known/jwks.json`,
       audience: null,
       customJwtCheck: ({ payload }) => {
+        // API Gateway's JWT authorizer requires exp; aws-jwt-verify checks it only when present.
+        if (typeof payload.exp !== "number") throw new Error("token without exp");
         if (payload.token_use !== "access") throw new Error("not an access token");
         if (payload.client_id !== options.clientId) throw new Error("token of another app client");
       },

@@ -57,6 +57,7 @@ describe("createAccessTokenVerifier (JWKS over http, like cognito-local)", () =>
     ["an ID token", () => sign(access({ token_use: "id", aud: CLIENT_ID }))],
     ["a token of another client", () => sign(access({ client_id: "client-2" }))],
     ["an expired token", () => sign(access({ exp: now() - 10 }))],
+    ["a token without exp (it would never expire)", () => sign(access({ exp: undefined }))],
     ["another issuer", () => sign(access({ iss: "http://localhost:1/other" }))],
     ["a token signed with another key", () => sign(access(), other.privateKey)],
     [
