@@ -19,7 +19,7 @@ import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
-import { z } from "zod";
+import * as z from "zod";
 import { cancellationCodes } from "./errors";
 import { getMessageGroup } from "./messages";
 import type { MessageItem } from "./model";

@@ -3,7 +3,7 @@
  * are all that apply (DESIGN.md "HTTP API"): 400 for a request that cannot be read (body not
  * JSON, not an object, bad path or query parameter), 422 for body fields that fail the rules.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { badRequest, unprocessable } from "./errors";
 import { UUID_PATTERN } from "./ids";
 import { HANDLE_PATTERN } from "./user-pool";
