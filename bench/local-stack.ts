@@ -1,0 +1,89 @@
+/**
+ * Time from `npm start` to the first answered authenticated request: spawns `npm start` with its
+ * own state directory (LOCAL_STATE_DIR) and free ports (PORT, DYNAMODB_PORT, COGNITO_PORT), waits
+ * for its `stack.json`, signs a seeded user in on cognito-local and polls
+ * GET /api/message_groups until it answers 200, then stops the stack by its process group.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { freePort } from "../local/free-port";
+import { REPO_ROOT } from "../local/settings";
+import { signIn } from "../local/sign-in";
+import { readStackFile } from "../local/stack-file";
+import { waitFor } from "../local/wait";
+import { routeOf } from "./events";
+
+/** One `npm start`, ms from spawn. */
+export interface LocalStackFigures {
+  /** `stack.json` written (the stack says it is ready). */
+  readyMs: number;
+  /** First authenticated request answered 200 (sign-in included). */
+  firstAnswerMs: number;
+}
+
+/** Stops the `npm start` process group (SIGTERM, SIGKILL after 15 s) and waits for it. */
+async function stopGroup(child: ChildProcess): Promise<void> {
+  const pid = child.pid;
+  if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  process.kill(-pid, "SIGTERM");
+  const killed = await Promise.race([exited.then(() => true), sleep(15_000).then(() => false)]);
+  if (!killed) {
+    process.kill(-pid, "SIGKILL");
+    await exited;
+  }
+}
+
+/** Starts and stops the local stack once. @throws Error when it is not answering within 60 s. */
+export async function measureLocalStackStart(): Promise<LocalStackFigures> {
+  const stateDir = await mkdtemp(join(tmpdir(), "cruddur-bench-stack-"));
+  const env = {
+    ...process.env,
+    LOCAL_STATE_DIR: stateDir,
+    PORT: String(await freePort()),
+    DYNAMODB_PORT: String(await freePort()),
+    COGNITO_PORT: String(await freePort()),
+  };
+  const started = performance.now();
+  const child = spawn("npm", ["start"], { cwd: REPO_ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString("utf8")).slice(-4000);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  const giveUpIf = () => (child.exitCode !== null ? `npm start exited: ${output}` : undefined);
+  try {
+    const stack = await waitFor(
+      "npm start",
+      async () => {
+        const file = await readStackFile(stateDir);
+        if (file === undefined) throw new Error("no stack.json yet");
+        return file;
+      },
+      { timeoutMs: 60_000, intervalMs: 25, giveUpIf },
+    );
+    const readyMs = performance.now() - started;
+    const user = stack.users[0];
+    if (user === undefined) throw new Error("the local stack seeded no user");
+    const route = routeOf("list-message-groups");
+    await waitFor(
+      "first authenticated request",
+      async () => {
+        const tokens = await signIn(stack, user.username, user.password);
+        const response = await fetch(`${stack.apiUrl}${route.path}`, {
+          headers: { authorization: `Bearer ${tokens.accessToken}` },
+        });
+        if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
+      },
+      { timeoutMs: 30_000, intervalMs: 25, giveUpIf },
+    );
+    return { readyMs, firstAnswerMs: performance.now() - started };
+  } finally {
+    await stopGroup(child);
+    await rm(stateDir, { recursive: true, force: true });
+  }
+}

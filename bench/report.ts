@@ -1,0 +1,208 @@
+/** The bench report: markdown tables of every figure, as printed and as copied into docs/performance.md. */
+import type { BundleFigures } from "./bundles";
+import { dollarsPerMillion, ON_DEMAND_PRICES, type RouteCapacity } from "./capacity";
+import type { ColdStartFigures } from "./cold-start";
+import type { FanOutFigures, LocalWriteCeiling } from "./fan-out";
+import type { LocalStackFigures } from "./local-stack";
+import type { describeMachine } from "./machine";
+import { kib, ms, ratio, table } from "./stats";
+import type { WarmFigures } from "./warm";
+
+/** Everything one run measured. */
+export interface BenchResults {
+  mode: "full" | "quick";
+  machine: ReturnType<typeof describeMachine>;
+  bundles: BundleFigures[];
+  coldStarts: ColdStartFigures[];
+  warm: WarmFigures[];
+  fanOut: FanOutFigures[];
+  writeCeiling: LocalWriteCeiling;
+  capacity: RouteCapacity[];
+  localStack: LocalStackFigures[];
+  /** Wall time of the whole run, ms. */
+  runtimeMs: number;
+}
+
+const num = (value: number, digits = 2) => (Number.isInteger(value) ? String(value) : value.toFixed(digits));
+
+/** Minimum of the fan-out per group move: GetItem (1) + update, 2 puts and 2 deletes, GRP rows in the index. */
+export const FAN_OUT_MOVE_MINIMUM = {
+  readUnits: 1,
+  writeUnits: 9,
+  why: "GetItem of the group item (1); group item update (1) + per member a put and a delete of the GRP row, each 1 on the table + 1 on the index (8); no transaction",
+} as const;
+
+function bundleSection(bundles: readonly BundleFigures[]): string {
+  return table(
+    ["function", "minified", "gzip", "largest parts (minified bytes in the bundle)"],
+    bundles.map((b) => [
+      b.name,
+      kib(b.bytes),
+      kib(b.gzipBytes),
+      b.packages
+        .slice(0, 5)
+        .map((p) => `${p.name} ${kib(p.bytes)}`)
+        .join(", "),
+    ]),
+  );
+}
+
+function coldSection(cold: readonly ColdStartFigures[]): string {
+  const base = cold[0];
+  return table(
+    ["process", "runs", "spawn → first answer (median ms)", "× baseline", "module loaded (ms)", "first request (ms)"],
+    cold.map((c) => [
+      c.name,
+      String(c.runs),
+      ms(c.wallMs),
+      base === undefined ? "" : ratio(c.wallMs, base.wallMs),
+      ms(c.loadedMs),
+      ms(c.firstRequestMs),
+    ]),
+  );
+}
+
+function warmSection(warm: readonly WarmFigures[]): string {
+  return table(
+    ["handler", "bare calls", "n", "handler p50", "bare p50", "p50 ratio", "handler p99", "bare p99", "p99 ratio"],
+    warm.map((w) => [
+      w.name,
+      w.baseline,
+      String(w.handler.n),
+      ms(w.handler.p50),
+      w.bare === undefined ? "–" : ms(w.bare.p50),
+      w.bare === undefined ? "–" : ratio(w.handler.p50, w.bare.p50),
+      ms(w.handler.p99),
+      w.bare === undefined ? "–" : ms(w.bare.p99),
+      w.bare === undefined ? "–" : ratio(w.handler.p99, w.bare.p99),
+    ]),
+  );
+}
+
+function fanOutSection(fanOut: readonly FanOutFigures[]): string {
+  return table(
+    [
+      "groups per batch of 100",
+      "batches",
+      "records/s",
+      "batch (median ms)",
+      "TransactWriteItems/msg",
+      "GetItem/msg",
+      "item writes/msg",
+      "RCU/msg",
+      "WCU/msg (Local says)",
+      "WCU/msg (billed, est.)",
+    ],
+    fanOut.map((f) => [
+      String(f.groups),
+      String(f.batches),
+      f.recordsPerSecond.toFixed(0),
+      ms(f.batchMs),
+      num(f.perMessage.transactions),
+      num(f.perMessage.getItems),
+      num(f.perMessage.itemWrites),
+      num(f.perMessage.readUnits),
+      num(f.perMessage.localWriteUnits),
+      num(f.perMessage.cloudWriteUnits),
+    ]),
+  );
+}
+
+function capacitySection(capacity: readonly RouteCapacity[], fanOut: readonly FanOutFigures[]): string {
+  const rows = capacity.map((c) => [
+    c.route,
+    c.calls,
+    num(c.readUnits),
+    num(c.localWriteUnits),
+    num(c.cloudWriteUnits),
+    `${num(c.minimum.readUnits)} / ${num(c.minimum.writeUnits)}`,
+    c.minimum.why,
+  ]);
+  for (const f of fanOut) {
+    const movesPerMessage = f.perMessage.transactions;
+    rows.push([
+      `fan-out (E), ${BATCH_LABEL(f.groups)}`,
+      `${num(f.perMessage.getItems)}× GetItem + ${num(f.perMessage.transactions)}× TransactWriteItems`,
+      num(f.perMessage.readUnits),
+      num(f.perMessage.localWriteUnits),
+      num(f.perMessage.cloudWriteUnits),
+      `${num(FAN_OUT_MOVE_MINIMUM.readUnits * movesPerMessage)} / ${num(FAN_OUT_MOVE_MINIMUM.writeUnits * movesPerMessage)}`,
+      `per group move: ${FAN_OUT_MOVE_MINIMUM.why}`,
+    ]);
+  }
+  return table(
+    [
+      "request",
+      "DynamoDB calls",
+      "RCU",
+      "WCU (Local says)",
+      "WCU (billed, est.)",
+      "model minimum RCU / WCU",
+      "minimum because",
+    ],
+    rows,
+  );
+}
+
+const BATCH_LABEL = (groups: number) => `${100 / groups} message(s) per group per batch`;
+
+function dollarsSection(capacity: readonly RouteCapacity[], fanOut: readonly FanOutFigures[]): string {
+  const post = capacity.find((c) => c.route.includes("(C)"));
+  if (post === undefined) return "";
+  const rows = fanOut.map((f) => {
+    const read = post.readUnits + f.perMessage.readUnits;
+    const write = post.cloudWriteUnits + f.perMessage.cloudWriteUnits;
+    const minRead = post.minimum.readUnits + FAN_OUT_MOVE_MINIMUM.readUnits * f.perMessage.transactions;
+    const minWrite = post.minimum.writeUnits + FAN_OUT_MOVE_MINIMUM.writeUnits * f.perMessage.transactions;
+    return [
+      `POST (C) + fan-out, ${BATCH_LABEL(f.groups)}`,
+      num(read),
+      num(write),
+      `$${dollarsPerMillion(read, write).toFixed(2)}`,
+      `$${dollarsPerMillion(minRead, minWrite).toFixed(2)}`,
+    ];
+  });
+  return table(["per message", "RCU", "WCU (billed, est.)", "USD per million messages", "at the model minimum"], rows);
+}
+
+function localStackSection(runs: readonly LocalStackFigures[]): string {
+  return table(
+    ["run", "stack.json written (ms)", "first authenticated answer (ms)"],
+    runs.map((r, i) => [String(i + 1), ms(r.readyMs), ms(r.firstAnswerMs)]),
+  );
+}
+
+/** The whole report as markdown. */
+export function renderReport(r: BenchResults): string {
+  const m = r.machine;
+  return [
+    `# npm run bench (${r.mode}) — ${m.date}`,
+    "",
+    `Machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}. Runtime ${(r.runtimeMs / 1000).toFixed(0)} s.`,
+    "",
+    "## 1. Bundle size (as deployed: infra/bundling.ts)",
+    bundleSection(r.bundles),
+    "",
+    "## 2. Cold start (fresh node process, first request on DynamoDB Local / cognito-local)",
+    coldSection(r.coldStarts),
+    "",
+    "## 3. Warm overhead (ms per request, one warm container)",
+    warmSection(r.warm),
+    "",
+    "## 4. Fan-out (pattern E), batches of 100 stream records",
+    fanOutSection(r.fanOut),
+    "",
+    `DynamoDB Local on this machine: 100 concurrent PutItem take ${ms(r.writeCeiling.putsMs)} ms, 100 concurrent 5-item TransactWriteItems ${ms(r.writeCeiling.transactionsMs)} ms.`,
+    "",
+    "## 5. Capacity per request",
+    capacitySection(r.capacity, r.fanOut),
+    "",
+    `Prices: on-demand, ${ON_DEMAND_PRICES.region}, ${ON_DEMAND_PRICES.asOf}: $${ON_DEMAND_PRICES.writePerMillionUnits} per million write request units, $${ON_DEMAND_PRICES.readPerMillionUnits} per million read request units (AWS DynamoDB pricing page as of that date; check before use).`,
+    "",
+    dollarsSection(r.capacity, r.fanOut),
+    "",
+    "## 6. Local stack: npm start to the first answered authenticated request",
+    localStackSection(r.localStack),
+    "",
+  ].join("\n");
+}

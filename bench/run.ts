@@ -1,0 +1,72 @@
+/**
+ * `npm run bench [-- --quick] [-- --out <file>]`: every benchmark in one run, side by side, so
+ * that the ratios hold on a noisy machine; prints the report (markdown) and optionally writes it
+ * to a file. Benchmarks report; they never fail on a figure. `--quick` runs fewer iterations.
+ */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { buildFunctionBundles } from "./bundles";
+import { measureRouteCapacity } from "./capacity";
+import { measureColdStarts } from "./cold-start";
+import { measureFanOut, measureLocalWriteCeiling } from "./fan-out";
+import { startFixture } from "./fixture";
+import { measureLocalStackStart } from "./local-stack";
+import { describeMachine } from "./machine";
+import { type BenchResults, renderReport } from "./report";
+import { measureWarmOverhead } from "./warm";
+
+// Node 20 is supported locally; the SDK's notice about 2027 would only clutter the report.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+const { values } = parseArgs({
+  options: { quick: { type: "boolean", default: false }, out: { type: "string" } },
+});
+const quick = values.quick === true;
+/** Iterations per benchmark: full (default) and `--quick`. */
+const ITERATIONS = quick
+  ? { coldRuns: 5, warmRequests: 200, fanOutBatches: 5, meteredBatches: 1, capacityRuns: 2, localStackRuns: 1 }
+  : { coldRuns: 20, warmRequests: 1000, fanOutBatches: 20, meteredBatches: 3, capacityRuns: 5, localStackRuns: 3 };
+
+const step = (what: string) => process.stderr.write(`bench: ${what}...\n`);
+const started = performance.now();
+const outDir = await mkdtemp(join(tmpdir(), "cruddur-bench-bundles-"));
+try {
+  step("bundling the functions");
+  const bundles = await buildFunctionBundles(outDir);
+  step("starting DynamoDB Local and cognito-local");
+  const fixture = await startFixture();
+  let measured: Pick<BenchResults, "coldStarts" | "warm" | "fanOut" | "writeCeiling" | "capacity">;
+  try {
+    step(`cold starts (${ITERATIONS.coldRuns} interleaved runs each)`);
+    const coldStarts = await measureColdStarts(fixture, bundles, outDir, ITERATIONS.coldRuns);
+    step(`warm overhead (${ITERATIONS.warmRequests} requests each)`);
+    const warm = await measureWarmOverhead(fixture, bundles, ITERATIONS.warmRequests);
+    step(`fan-out (${ITERATIONS.fanOutBatches} batches per spread)`);
+    const fanOut = await measureFanOut(fixture, bundles, ITERATIONS.fanOutBatches, ITERATIONS.meteredBatches);
+    const writeCeiling = await measureLocalWriteCeiling(fixture);
+    step("capacity per route");
+    const capacity = await measureRouteCapacity(fixture, ITERATIONS.capacityRuns);
+    measured = { coldStarts, warm, fanOut, writeCeiling, capacity };
+  } finally {
+    await fixture.stop();
+  }
+  const localStack = [];
+  for (let i = 0; i < ITERATIONS.localStackRuns; i++) {
+    step(`npm start, run ${i + 1} of ${ITERATIONS.localStackRuns}`);
+    localStack.push(await measureLocalStackStart());
+  }
+  const report = renderReport({
+    mode: quick ? "quick" : "full",
+    machine: describeMachine(),
+    bundles,
+    ...measured,
+    localStack,
+    runtimeMs: performance.now() - started,
+  });
+  process.stdout.write(`${report}\n`);
+  if (values.out !== undefined) await writeFile(values.out, `${report}\n`);
+} finally {
+  await rm(outDir, { recursive: true, force: true });
+}
