@@ -108,8 +108,8 @@ export async function measureRouteCapacity(fixture: Fixture, runs: number): Prom
       },
       minimum: {
         readUnits: 1,
-        writeUnits: 12,
-        why: "GetItem (1); one transaction: group item + MSG row (2 × 1 each) + 2 GRP rows (2 × (1 + 1 index) each)",
+        writeUnits: 6,
+        why: "GetItem (1); group item + MSG row (1 each) + 2 GRP rows (1 + 1 index each); the transaction doubles it",
       },
     },
     {

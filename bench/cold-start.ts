@@ -17,6 +17,9 @@ import { median } from "./stats";
 /** Name of the baseline in the results. */
 export const BASELINE = "baseline (SDK client + 1 Query)";
 
+/** Suffix of the subject run without NODE_OPTIONS=--enable-source-maps. */
+export const NO_SOURCE_MAPS = "(no --enable-source-maps)";
+
 /** Medians of one function's cold runs, ms. */
 export interface ColdStartFigures {
   name: string;
@@ -89,19 +92,29 @@ export async function measureColdStarts(
   const baseline = await buildBundle("cold-baseline", join(import.meta.dirname, "cold-baseline.ts"), outDir);
   // As deployed (infra/constructs/messaging-function.ts): source maps on, USER_CACHE_TTL_MS default.
   const env = { ...fixture.functionEnv, [FUNCTION_ENV.nodeOptions]: "--enable-source-maps" };
-  const subjects = [
+  const subjects: { name: string; file: string; event: () => unknown; env?: Record<string, string> }[] = [
     { name: BASELINE, file: baseline.file, event: () => typicalEvent("list-message-groups", fixture) },
     ...bundles.map((b) => ({ name: b.name, file: b.file, event: () => typicalEvent(b.name, fixture) })),
   ];
+  // What the deployed `--enable-source-maps` costs: the first function again without it.
+  const first = bundles[0];
+  if (first !== undefined) {
+    subjects.push({
+      name: `${first.name} ${NO_SOURCE_MAPS}`,
+      file: first.file,
+      event: () => typicalEvent(first.name, fixture),
+      env: { ...env, [FUNCTION_ENV.nodeOptions]: "" },
+    });
+  }
   const samples = new Map(subjects.map((s) => [s.name, [] as { wallMs: number; result: ColdRunnerResult }[]]));
   // One warm-up round (file cache, DynamoDB Local's JIT), not counted.
-  for (const s of subjects) await runOnce(runner, s.name, s.file, s.event(), env);
+  for (const s of subjects) await runOnce(runner, s.name, s.file, s.event(), s.env ?? env);
   for (let i = 0; i < runs; i++) {
     // Rotate the order each round so no subject always follows the same neighbour.
     for (let j = 0; j < subjects.length; j++) {
       const s = subjects[(i + j) % subjects.length];
       if (s === undefined) continue;
-      samples.get(s.name)?.push(await runOnce(runner, s.name, s.file, s.event(), env));
+      samples.get(s.name)?.push(await runOnce(runner, s.name, s.file, s.event(), s.env ?? env));
     }
   }
   return subjects.map((s) => {
