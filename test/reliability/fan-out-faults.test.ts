@@ -1,0 +1,296 @@
+/**
+ * Suite 4, fan-out (pattern E) under faults: 1,000 generated runs against DynamoDB Local. Each
+ * run makes fresh groups on one table (so runs are independent and can go four at a time), then
+ * delivers a generated sequence of their MSG row INSERT records (duplicates, replays, any order,
+ * several groups per batch, messages of the same millisecond) in batches, through Powertools'
+ * BatchProcessor as the function does, retried as Lambda retries (partial batch response: again
+ * from the lowest failed record; a crashed invocation: the whole batch again). Faults are injected
+ * at every DynamoDB call of the fan-out:
+ *
+ * - throttling (ThrottlingException, ProvisionedThroughputExceededException) of the group read or
+ *   of the transaction;
+ * - a crash between the group read and the transaction (the read succeeded, then the run dies);
+ * - a transaction conflict (TransactionCanceledException / TransactionConflict);
+ * - a crash after the transaction succeeded but before the function answered;
+ * - an invocation that dies between the groups of one batch (some groups done, no answer at all).
+ *
+ * A summary move is ONE TransactWriteItems (group item update + puts + deletes), so there is no
+ * crash point between its writes; the points above are all the others. After every failed or
+ * crashed invocation and after the last one, each member has exactly one GRP row per group, never
+ * older than before; after the deliveries, it shows the newest message delivered.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+} from "@aws-sdk/lib-dynamodb";
+import type { Context, DynamoDBRecord } from "aws-lambda";
+import { mockClient } from "aws-sdk-client-mock";
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createBatchFanOut, type FanOutDeps } from "../../shared/fan-out";
+import { messageGroupUuidFor } from "../../shared/ids";
+import { getMessageGroup } from "../../shared/messages";
+import type { MessageGroupSummaryItem, MessageItem, UserProfile } from "../../shared/model";
+import { groupItem, messageItem, summaryItems } from "../../shared/rows";
+import { GSI, grpPk, grpSk } from "../../shared/table";
+import { toTimestamp } from "../../shared/time";
+import { insertRecord } from "../support/records";
+import { createTestTable, type TestTable } from "../support/table";
+import { makeUser } from "../support/users";
+
+/** Generated runs in all, and how many properties run them side by side. */
+const RUNS = 1000;
+const PARALLEL = 4;
+
+const FAULTS = [
+  "none",
+  "throttle",
+  "throughput_exceeded",
+  "crash_after_read",
+  "conflict",
+  "crash_after_write",
+  "invocation_crash",
+] as const;
+type Fault = (typeof FAULTS)[number];
+
+let table: TestTable;
+beforeAll(async () => {
+  table = await createTestTable();
+});
+
+const lambdaContext = { awsRequestId: "reliability", functionName: "fan-out-messages" } as Context;
+const START_MS = Date.parse("2026-11-01T00:00:00.000Z");
+
+interface Conversation {
+  groupUuid: string;
+  members: UserProfile[];
+  messages: MessageItem[];
+}
+
+/**
+ * Fresh groups as pattern D leaves them (group item, both GRP rows and the first MSG row, from
+ * the same row builders, at START_MS), written in one BatchWriteItem for speed, each with later
+ * messages at the given ms offsets (ties allowed).
+ */
+async function conversations(offsetsPerGroup: number[][]): Promise<Conversation[]> {
+  const convos: Conversation[] = [];
+  const items: object[] = [];
+  for (const offsets of offsetsPerGroup) {
+    const members = [makeUser(`a${convos.length}`), makeUser(`b${convos.length}`)] as const;
+    const groupUuid = messageGroupUuidFor(members[0].uuid, members[1].uuid);
+    const message = (sender: UserProfile, text: string, atMs: number) =>
+      messageItem({
+        messageGroupUuid: groupUuid,
+        messageUuid: crypto.randomUUID(),
+        sender,
+        text,
+        createdAt: toTimestamp(atMs),
+      });
+    const first = message(members[0], "first", START_MS);
+    const group = groupItem({ messageGroupUuid: groupUuid, members, first });
+    items.push(group, ...summaryItems(groupUuid, group.members, first), first);
+    const messages = offsets.map((offset, i) =>
+      message(members[(i + 1) % 2] as UserProfile, `message ${i}`, START_MS + 1 + offset),
+    );
+    convos.push({ groupUuid, members: [...members], messages });
+  }
+  await table.ddb.send(
+    new BatchWriteCommand({ RequestItems: { [table.tableName]: items.map((Item) => ({ PutRequest: { Item } })) } }),
+  );
+  return convos;
+}
+
+const error = (name: string, extra: object = {}) => Object.assign(new Error(name), { name, ...extra });
+
+/** Counts of what the runs did, for docs/reliability.md. */
+const stats = { runs: 0, records: 0, invocations: 0, retries: 0, faults: {} as Record<string, number> };
+
+/**
+ * A DocumentClient on the test table whose calls fail as `plan` says (one entry per call, then
+ * none); set a new plan for each run. `crashed` tells whether the invocation died (no answer:
+ * Lambda retries the whole batch).
+ */
+function faultyDeps() {
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: "us-east-1" }));
+  const mock = mockClient(client);
+  const state = { crashed: false, plan: [] as Fault[] };
+  const inject = async <T>(call: () => Promise<T>, point: "read" | "write"): Promise<T> => {
+    const drawn = state.plan.shift() ?? "none";
+    // A conflict is a transaction's answer, a crash after the read or the write happens at that step.
+    const fault =
+      (drawn === "conflict" || drawn === "crash_after_write") && point === "read"
+        ? "none"
+        : drawn === "crash_after_read" && point === "write"
+          ? "none"
+          : drawn;
+    if (fault !== "none") stats.faults[`${fault} (${point})`] = (stats.faults[`${fault} (${point})`] ?? 0) + 1;
+    if (fault === "throttle") throw error("ThrottlingException");
+    if (fault === "throughput_exceeded") throw error("ProvisionedThroughputExceededException");
+    if (fault === "conflict") {
+      throw error("TransactionCanceledException", { CancellationReasons: [{ Code: "TransactionConflict" }] });
+    }
+    const out = await call();
+    if (fault === "crash_after_read" || fault === "crash_after_write") throw error("Crash");
+    if (fault === "invocation_crash") {
+      state.crashed = true;
+      throw error("InvocationCrash");
+    }
+    return out;
+  };
+  mock.on(GetCommand).callsFake((input) => inject(() => table.ddb.send(new GetCommand(input)), "read"));
+  mock
+    .on(TransactWriteCommand)
+    .callsFake((input) => inject(() => table.ddb.send(new TransactWriteCommand(input)), "write"));
+  return { deps: { ddb: client, tableName: table.tableName } satisfies FanOutDeps, state };
+}
+
+type Faulty = ReturnType<typeof faultyDeps>;
+
+/** One invocation as the function runs it. @returns the failed sequence numbers, or "crashed". */
+async function invoke(deps: FanOutDeps, state: { crashed: boolean }, records: DynamoDBRecord[]) {
+  stats.invocations += 1;
+  state.crashed = false;
+  const processor = new BatchProcessor(EventType.DynamoDBStreams);
+  let failed: string[];
+  try {
+    const response = await processPartialResponse({ Records: records }, createBatchFanOut(deps, records), processor, {
+      context: lambdaContext,
+    });
+    failed = response.batchItemFailures.map((f) => f.itemIdentifier);
+  } catch {
+    failed = records.map((r) => r.dynamodb?.SequenceNumber ?? "");
+  }
+  return state.crashed ? "crashed" : failed;
+}
+
+/** Each member's GRP rows of each group (one GSI query per group: the index holds GRP rows only). */
+async function observe(convos: Conversation[]) {
+  const rows = new Map<string, { count: number; at: string; uuid: string }>();
+  for (const c of convos) {
+    const out = await table.ddb.send(
+      new QueryCommand({
+        TableName: table.tableName,
+        IndexName: GSI.indexName,
+        KeyConditionExpression: `${GSI.partitionKey} = :g`,
+        ExpressionAttributeValues: { ":g": c.groupUuid },
+      }),
+    );
+    const summaries = (out.Items ?? []) as MessageGroupSummaryItem[];
+    for (const m of c.members) {
+      const mine = summaries.filter((s) => s.pk === grpPk(m.uuid));
+      rows.set(`${c.groupUuid}/${m.uuid}`, {
+        count: mine.length,
+        at: mine[0]?.last_message_at ?? "",
+        uuid: mine[0]?.last_message_uuid ?? "",
+      });
+      expect(mine[0]?.sk).toBe(grpSk(mine[0]?.last_message_at ?? "", c.groupUuid));
+    }
+  }
+  return { rows };
+}
+
+const runArbitrary = fc.record({
+  // Offsets of each group's messages, ms after the first: small range, so ties happen.
+  groups: fc.array(fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 1, maxLength: 4 }), {
+    minLength: 1,
+    maxLength: 3,
+  }),
+  order: fc.array(fc.nat(), { minLength: 1, maxLength: 12 }),
+  batchSize: fc.integer({ min: 1, max: 10 }),
+  faults: fc.array(fc.constantFrom<Fault>(...FAULTS, "none", "none"), { maxLength: 12 }),
+});
+
+type Run = typeof runArbitrary extends fc.Arbitrary<infer T> ? T : never;
+
+async function oneRun({ deps, state }: Faulty, { groups, order, batchSize, faults }: Run): Promise<void> {
+  stats.runs += 1;
+  const convos = await conversations(groups);
+  const all = convos.flatMap((c) => c.messages);
+  const delivered = order.map((i) => all[i % all.length] as MessageItem);
+  const records = delivered.map((m) => insertRecord(m));
+  stats.records += records.length;
+  state.plan = [...faults];
+
+  let seen = await observe(convos);
+  const check = async () => {
+    const now = await observe(convos);
+    for (const [key, row] of now.rows) {
+      expect(row.count, `${key}: one summary`).toBe(1);
+      expect(row.at >= (seen.rows.get(key)?.at ?? ""), `${key}: never older`).toBe(true);
+    }
+    seen = now;
+  };
+
+  // The stream, as Lambda reads it: batches in order; a failed batch is retried before the next.
+  let position = 0;
+  let retries = 0;
+  while (position < records.length) {
+    const batch = records.slice(position, position + batchSize);
+    const failed = await invoke(deps, state, batch);
+    if (failed !== "crashed" && failed.length === 0) {
+      position += batch.length;
+      continue;
+    }
+    // After every failed or crashed invocation: nothing lost, nothing moved backwards.
+    await check();
+    retries += 1;
+    stats.retries += 1;
+    if (retries > 100) throw new Error("delivery did not converge");
+    if (failed !== "crashed") {
+      const failedSet = new Set(failed);
+      position += batch.findIndex((r) => failedSet.has(r.dynamodb?.SequenceNumber ?? ""));
+    }
+  }
+
+  await check();
+  for (const c of convos) {
+    const newest = delivered
+      .filter((m) => c.messages.includes(m))
+      .reduce<MessageItem | undefined>((a, m) => (a === undefined || m.sk > a.sk ? m : a), undefined);
+    for (const m of c.members) {
+      const row = seen.rows.get(`${c.groupUuid}/${m.uuid}`);
+      if (newest === undefined) expect(row?.at).toBe(toTimestamp(START_MS));
+      else
+        expect(row, "shows the newest message delivered").toEqual({
+          count: 1,
+          at: newest.created_at,
+          uuid: newest.message_uuid,
+        });
+    }
+    // The group item, the fan-out's lock point, names the same message.
+    const group = await getMessageGroup({ ddb: table.ddb, tableName: table.tableName }, c.groupUuid);
+    expect(group?.last_message_at).toBe(newest?.created_at ?? toTimestamp(START_MS));
+    if (newest !== undefined) expect(group?.last_message_sk).toBe(newest.sk);
+  }
+}
+
+describe("pattern E under injected faults (generated)", () => {
+  it(`holds every invariant in ${RUNS} runs with faults at every step, retried as Lambda retries`, async () => {
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: PARALLEL }, () => {
+        const faulty = faultyDeps();
+        return fc.assert(
+          fc.asyncProperty(runArbitrary, (run) => oneRun(faulty, run)),
+          { numRuns: RUNS / PARALLEL },
+        );
+      }),
+    );
+    expect(stats.runs).toBeGreaterThanOrEqual(RUNS);
+    for (const fault of FAULTS.filter((f) => f !== "none")) {
+      expect(
+        Object.keys(stats.faults).some((k) => k.startsWith(fault)),
+        fault,
+      ).toBe(true);
+    }
+    if (process.env.RELIABILITY_REPORT === "1") {
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      console.info(`fan-out under faults: ${JSON.stringify(stats)} in ${seconds} s`);
+    }
+  });
+});
