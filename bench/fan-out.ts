@@ -71,11 +71,14 @@ async function createGroups(fixture: Fixture, count: number): Promise<{ uuid: st
   return groups;
 }
 
-let clockMs = Date.now();
+/** Epoch ms of the last message made: every batch is newer than the one before. */
+let clockMs = 0;
 
 /** A batch of {@link BATCH_SIZE} inserts round-robin over `groups`, each newer than all before. */
 function batchOver(groups: readonly { uuid: string; sender: SeededUser }[]): DynamoDBStreamEvent {
   const Records = [];
+  // Newer than every message so far, and than the groups' first message (created "now - 60 s").
+  clockMs = Math.max(clockMs, Date.now());
   for (let i = 0; i < BATCH_SIZE; i++) {
     const group = groups[i % groups.length];
     if (group === undefined) throw new Error("no groups");
@@ -127,6 +130,8 @@ export async function measureFanOut(
       if (response.batchItemFailures.length > 0) throw new Error("metered fan-out failed");
     }
     const used: CapacityTotals = meter.snapshot();
+    // Not a timing check: a spread whose messages moved nothing would measure nothing.
+    if ((used.calls.TransactWriteItems ?? 0) < meteredBatches * count) throw new Error("the fan-out moved no summary");
     const messages = meteredBatches * BATCH_SIZE;
     const total = times.reduce((x, y) => x + y, 0);
     figures.push({
