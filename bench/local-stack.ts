@@ -2,13 +2,16 @@
  * Time from `npm start` to the first answered authenticated request: spawns `npm start` with its
  * own state directory (LOCAL_STATE_DIR) and free ports (PORT, DYNAMODB_PORT, COGNITO_PORT), waits
  * for its `stack.json`, signs a seeded user in on cognito-local and polls
- * GET /api/message_groups until it answers 200, then stops the stack by its process group.
+ * GET /api/message_groups until it answers 200, then stops the stack by its process group and
+ * waits until it has stopped its children.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { reapStaleProcesses, StateInUseError } from "../local/child-process";
 import { freePort } from "../local/free-port";
 import { REPO_ROOT } from "../local/settings";
 import { signIn } from "../local/sign-in";
@@ -24,17 +27,37 @@ export interface LocalStackFigures {
   firstAnswerMs: number;
 }
 
-/** Stops the `npm start` process group (SIGTERM, SIGKILL after 15 s) and waits for it. */
-async function stopGroup(child: ChildProcess): Promise<void> {
+/** Whether `child` has not exited yet. */
+const runs = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
+
+/**
+ * Stops the `npm start` process group with SIGTERM (the stack then stops its own children and
+ * removes its pid file), SIGKILL after 15 s; then kills, by the pids the stack recorded, any child
+ * it left behind (`reapStaleProcesses`), so that no DynamoDB Local or cognito-local outlives the run.
+ */
+async function stopStack(child: ChildProcess, stateDir: string): Promise<void> {
   const pid = child.pid;
-  if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  process.kill(-pid, "SIGTERM");
-  const killed = await Promise.race([exited.then(() => true), sleep(15_000).then(() => false)]);
-  if (!killed) {
-    process.kill(-pid, "SIGKILL");
-    await exited;
+  if (pid === undefined) return;
+  const pidFile = join(stateDir, "pids.json");
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, signal);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+    }
+  };
+  signalGroup("SIGTERM");
+  for (let waited = 0; waited < 15_000 && (runs(child) || existsSync(pidFile)); waited += 50) await sleep(50);
+  let left: string[];
+  try {
+    left = await reapStaleProcesses(pidFile);
+  } catch (error) {
+    if (!(error instanceof StateInUseError)) throw error;
+    signalGroup("SIGKILL");
+    await sleep(500);
+    left = await reapStaleProcesses(pidFile);
   }
+  if (left.length > 0) process.stderr.write(`bench: npm start left ${left.join(", ")} running: killed\n`);
 }
 
 /** Starts and stops the local stack once. @throws Error when it is not answering within 60 s. */
@@ -83,7 +106,7 @@ export async function measureLocalStackStart(): Promise<LocalStackFigures> {
     );
     return { readyMs, firstAnswerMs: performance.now() - started };
   } finally {
-    await stopGroup(child);
+    await stopStack(child, stateDir);
     await rm(stateDir, { recursive: true, force: true });
   }
 }
