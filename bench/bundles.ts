@@ -5,12 +5,9 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
-import { type BuildOptions, build, type Metafile } from "esbuild";
-import { entryPath, functionBundling } from "../infra/bundling";
-import { FAN_OUT_FUNCTION, ROUTES } from "../shared/routes";
-
-/** Every function of the stack: the route functions, then the fan-out. */
-export const FUNCTIONS: readonly string[] = [...new Set(ROUTES.map((r) => r.fn)), FAN_OUT_FUNCTION.fn];
+import { build, type Metafile } from "esbuild";
+import { entryPath, esbuildOptions } from "../infra/bundling";
+import { FUNCTION_NAMES } from "../shared/routes";
 
 /** One built bundle. */
 export interface BundleFigures {
@@ -24,25 +21,6 @@ export interface BundleFigures {
   gzipBytes: number;
   /** Bytes in the output per package (or `project` for this repository's code), largest first. */
   packages: { name: string; bytes: number }[];
-}
-
-/** The esbuild options of {@link functionBundling}, as NodejsFunction passes them to esbuild. */
-export function deployedBuildOptions(): BuildOptions {
-  const options = functionBundling();
-  return {
-    bundle: true,
-    platform: "node",
-    format: options.format === "esm" ? "esm" : "cjs",
-    ...(options.target === undefined ? {} : { target: options.target }),
-    ...(options.mainFields === undefined ? {} : { mainFields: options.mainFields }),
-    ...(options.banner === undefined ? {} : { banner: { js: options.banner } }),
-    minify: options.minify ?? false,
-    keepNames: options.keepNames ?? false,
-    sourcemap: options.sourceMap ?? false,
-    sourcesContent: options.sourcesContent ?? true,
-    external: options.externalModules ?? [],
-    logLevel: "silent",
-  };
 }
 
 /** The package an input path of the metafile belongs to (`@aws-sdk/client-dynamodb`, `project`). */
@@ -67,7 +45,7 @@ function packageBytes(metafile: Metafile, outfile: string): { name: string; byte
  */
 export async function buildBundle(name: string, entry: string, outDir: string): Promise<BundleFigures> {
   const file = join(outDir, name, "index.mjs");
-  const result = await build({ ...deployedBuildOptions(), entryPoints: [entry], outfile: file, metafile: true });
+  const result = await build({ ...esbuildOptions(), entryPoints: [entry], outfile: file, metafile: true });
   const code = readFileSync(file);
   return {
     name,
@@ -78,9 +56,9 @@ export async function buildBundle(name: string, entry: string, outDir: string): 
   };
 }
 
-/** Builds every function of {@link FUNCTIONS} into `outDir`. */
+/** Builds every function of {@link FUNCTION_NAMES} into `outDir`. */
 export async function buildFunctionBundles(outDir: string): Promise<BundleFigures[]> {
   const bundles: BundleFigures[] = [];
-  for (const fn of FUNCTIONS) bundles.push(await buildBundle(fn, entryPath(fn), outDir));
+  for (const fn of FUNCTION_NAMES) bundles.push(await buildBundle(fn, entryPath(fn), outDir));
   return bundles;
 }

@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Runtime } from "aws-cdk-lib/aws-lambda";
 import { type BundlingOptions, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import type { BuildOptions } from "esbuild";
 
 /** The repository root (holds package.json, package-lock.json and `functions/`). */
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -60,5 +61,27 @@ export function functionBundling(): BundlingOptions {
     sourceMap: true,
     sourcesContent: false,
     externalModules: [],
+  };
+}
+
+/**
+ * The esbuild options of {@link functionBundling}, as NodejsFunction hands them to esbuild: the
+ * bundle test and the benchmarks build each entry with these to get what Lambda runs.
+ */
+export function esbuildOptions(): BuildOptions {
+  const options = functionBundling();
+  return {
+    bundle: true,
+    platform: "node",
+    format: options.format === OutputFormat.ESM ? "esm" : "cjs",
+    ...(options.target === undefined ? {} : { target: options.target }),
+    ...(options.mainFields === undefined ? {} : { mainFields: options.mainFields }),
+    ...(options.banner === undefined ? {} : { banner: { js: options.banner } }),
+    minify: options.minify ?? false,
+    keepNames: options.keepNames ?? false,
+    sourcemap: options.sourceMap ?? false,
+    sourcesContent: options.sourcesContent ?? true,
+    external: options.externalModules ?? [],
+    logLevel: "silent",
   };
 }

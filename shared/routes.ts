@@ -85,6 +85,9 @@ export const FAN_OUT_FUNCTION: { fn: string; permissions: FunctionPermissions } 
   },
 };
 
+/** Entry names of every function of the stack: the route functions, then the fan-out. */
+export const FUNCTION_NAMES: readonly string[] = [...new Set(ROUTES.map((r) => r.fn)), FAN_OUT_FUNCTION.fn];
+
 /**
  * Matches a request path against a route path template.
  * @returns the path parameters (URL-decoded) when it matches, else `undefined`.

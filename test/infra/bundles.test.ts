@@ -11,42 +11,25 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
-import { entryPath, functionBundling, HANDLER_EXPORT } from "../../infra/bundling";
+import { entryPath, esbuildOptions, HANDLER_EXPORT } from "../../infra/bundling";
 import { FUNCTION_ENV } from "../../infra/constructs/messaging-function";
-import { FAN_OUT_FUNCTION, ROUTES } from "../../shared/routes";
+import { FUNCTION_NAMES } from "../../shared/routes";
 
-const fns = [...new Set(ROUTES.map((r) => r.fn)), FAN_OUT_FUNCTION.fn];
 const outRoot = mkdtempSync(join(tmpdir(), "cruddur-bundles-"));
 
 afterAll(() => {
   rmSync(outRoot, { recursive: true, force: true });
 });
 
-/** Bundles one entry as NodejsFunction does with {@link functionBundling}; returns index.mjs. */
+/** Bundles one entry as NodejsFunction does ({@link esbuildOptions}); returns index.mjs. */
 async function bundle(fn: string): Promise<string> {
-  const options = functionBundling();
   const outfile = join(outRoot, fn, "index.mjs");
-  await build({
-    entryPoints: [entryPath(fn)],
-    outfile,
-    bundle: true,
-    platform: "node",
-    format: options.format === "esm" ? "esm" : "cjs",
-    ...(options.target === undefined ? {} : { target: options.target }),
-    ...(options.mainFields === undefined ? {} : { mainFields: options.mainFields }),
-    ...(options.banner === undefined ? {} : { banner: { js: options.banner } }),
-    minify: options.minify ?? false,
-    keepNames: options.keepNames ?? false,
-    sourcemap: options.sourceMap ?? false,
-    sourcesContent: options.sourcesContent ?? true,
-    external: options.externalModules ?? [],
-    logLevel: "silent",
-  });
+  await build({ ...esbuildOptions(), entryPoints: [entryPath(fn)], outfile });
   return outfile;
 }
 
 describe("function bundles", () => {
-  it.each(fns)("%s builds and exports its handler", async (fn) => {
+  it.each(FUNCTION_NAMES)("%s builds and exports its handler", async (fn) => {
     const file = await bundle(fn);
     const script = `const m = await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(typeof m.${HANDLER_EXPORT});`;
     const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
