@@ -6,6 +6,9 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "../../local/free-port";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../../local/stack";
+import { NEXT_CURSOR_HEADER } from "../../shared/http";
+import type { MessageView } from "../../shared/model";
+import { MAX_PAGE_SIZE } from "../../shared/validation";
 
 /** A fresh state directory under the OS temp dir. */
 export const tempStateDir = (): Promise<string> => mkdtemp(join(tmpdir(), "cruddur-e2e-"));
@@ -45,6 +48,24 @@ export async function callApi(
   });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text === "" ? undefined : JSON.parse(text) };
+}
+
+/**
+ * Every message of a group through the API, oldest first: pages of the largest size, following
+ * the `x-next-cursor` header back to the oldest.
+ * @throws Error when a page is not answered 200.
+ */
+export async function listAllMessages(stack: LocalStack, token: string, group: string): Promise<MessageView[]> {
+  let all: MessageView[] = [];
+  let cursor: string | null = null;
+  do {
+    const query: string = `?limit=${MAX_PAGE_SIZE}${cursor === null ? "" : `&cursor=${cursor}`}`;
+    const page = await callApi(stack, "GET", `/api/messages/${group}${query}`, { token });
+    if (page.status !== 200) throw new Error(`listing ${group}: HTTP ${page.status} ${JSON.stringify(page.body)}`);
+    all = [...(page.body as MessageView[]), ...all];
+    cursor = page.headers.get(NEXT_CURSOR_HEADER);
+  } while (cursor !== null);
+  return all;
 }
 
 /**

@@ -15,11 +15,8 @@
 import { rm } from "node:fs/promises";
 import autocannon from "autocannon";
 import { signIn } from "../../local/sign-in";
-import type { LocalStack } from "../../local/stack";
-import { NEXT_CURSOR_HEADER } from "../../shared/http";
 import type { CreatedMessageView, MessageGroupView, MessageView } from "../../shared/model";
-import { MAX_PAGE_SIZE } from "../../shared/validation";
-import { callApi, pollUntil, startTestStack } from "../e2e/helpers";
+import { callApi, listAllMessages, pollUntil, startTestStack } from "../e2e/helpers";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
@@ -32,20 +29,6 @@ interface User {
   handle: string;
   uuid: string;
   token: string;
-}
-
-/** Every message of a group, paging back from the newest. */
-async function allMessages(stack: LocalStack, reader: User, group: string): Promise<MessageView[]> {
-  let all: MessageView[] = [];
-  let cursor: string | null = null;
-  do {
-    const query: string = `?limit=${MAX_PAGE_SIZE}${cursor === null ? "" : `&cursor=${cursor}`}`;
-    const page = await callApi(stack, "GET", `/api/messages/${group}${query}`, { token: reader.token });
-    if (page.status !== 200) throw new Error(`listing ${group}: HTTP ${page.status}`);
-    all = [...(page.body as MessageView[]), ...all];
-    cursor = page.headers.get(NEXT_CURSOR_HEADER);
-  } while (cursor !== null);
-  return all;
 }
 
 async function main(): Promise<boolean> {
@@ -69,7 +52,7 @@ async function main(): Promise<boolean> {
       }
     }
     const before = new Map<string, number>();
-    for (const g of groups) before.set(g.uuid, (await allMessages(stack, g.members[0], g.uuid)).length);
+    for (const g of groups) before.set(g.uuid, (await listAllMessages(stack, g.members[0].token, g.uuid)).length);
 
     // The mix: 40% posts (pattern C), 30% reads of a group (A), 30% reads of one's groups (B).
     const acknowledged = new Set<string>();
@@ -116,7 +99,7 @@ async function main(): Promise<boolean> {
     const readableUuids = new Set<string>();
     const newest = new Map<string, MessageView>();
     for (const g of groups) {
-      const messages = await allMessages(stack, g.members[1], g.uuid);
+      const messages = await listAllMessages(stack, g.members[1].token, g.uuid);
       readable += messages.length - (before.get(g.uuid) ?? 0);
       for (const m of messages) readableUuids.add(m.uuid);
       newest.set(g.uuid, messages.at(-1) as MessageView);

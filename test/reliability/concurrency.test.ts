@@ -8,12 +8,10 @@ import { rm } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SEED_CONVERSATION_MEMBERS } from "../../local/seed-data";
 import type { LocalStack } from "../../local/stack";
-import { NEXT_CURSOR_HEADER } from "../../shared/http";
 import { messageGroupUuidFor } from "../../shared/ids";
 import type { CreatedMessageView, MessageGroupView, MessageView } from "../../shared/model";
 import { GRP_PREFIX, MESSAGE_GROUP_PREFIX, MSG_PREFIX, messageGroupKey, msgPk } from "../../shared/table";
-import { MAX_PAGE_SIZE } from "../../shared/validation";
-import { callApi, pollUntil, startTestStack } from "../e2e/helpers";
+import { callApi, listAllMessages, pollUntil, startTestStack } from "../e2e/helpers";
 import { type Caller, newCaller, scanStackTable, seededCaller } from "./support";
 
 /** Clients posting into one group at once, and messages each posts one after the other. */
@@ -38,20 +36,6 @@ async function post(from: Caller, body: Record<string, unknown>): Promise<Create
   return response.body as CreatedMessageView;
 }
 
-/** Every message of a group, oldest first, paging back from the newest. */
-async function allMessages(reader: Caller, group: string): Promise<MessageView[]> {
-  let all: MessageView[] = [];
-  let cursor: string | null = null;
-  do {
-    const query: string = `?limit=${MAX_PAGE_SIZE}${cursor === null ? "" : `&cursor=${cursor}`}`;
-    const page = await callApi(stack, "GET", `/api/messages/${group}${query}`, { token: reader.accessToken });
-    expect(page.status).toBe(200);
-    all = [...(page.body as MessageView[]), ...all];
-    cursor = page.headers.get(NEXT_CURSOR_HEADER);
-  } while (cursor !== null);
-  return all;
-}
-
 /** Waits until both members' summaries of `group` show `newest` (the fan-out is asynchronous). */
 async function expectSummariesShow(members: Caller[], group: string, newest: MessageView): Promise<void> {
   await pollUntil(30_000, async () => {
@@ -72,7 +56,7 @@ describe("concurrency through the HTTP API", () => {
     const b = await seededCaller(stack, SEED_CONVERSATION_MEMBERS.b);
     const groups = await callApi(stack, "GET", "/api/message_groups", { token: a.accessToken });
     const group = (groups.body as MessageGroupView[])[0]?.uuid ?? "";
-    const before = (await allMessages(a, group)).length;
+    const before = (await listAllMessages(stack, a.accessToken, group)).length;
 
     const sent = await Promise.all(
       Array.from({ length: CLIENTS }, async (_, client) => {
@@ -85,7 +69,7 @@ describe("concurrency through the HTTP API", () => {
       }),
     );
 
-    const listed = await allMessages(b, group);
+    const listed = await listAllMessages(stack, b.accessToken, group);
     expect(listed).toHaveLength(before + CLIENTS * MESSAGES_PER_CLIENT);
     const position = new Map(listed.map((m, i) => [m.uuid, i]));
     // Listed in time order.
@@ -153,7 +137,7 @@ describe("concurrency through the HTTP API", () => {
         const summaries = items.filter((i) => i.pk === `${GRP_PREFIX}${member.uuid}`);
         expect(summaries.map((s) => s.message_group_uuid)).toEqual([group]);
       }
-      const listed = await allMessages(x, group);
+      const listed = await listAllMessages(stack, x.accessToken, group);
       expect(listed).toHaveLength(RACERS_PER_USER * 2);
       await expectSummariesShow([x, y], group, listed.at(-1) as MessageView);
     }

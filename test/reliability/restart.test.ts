@@ -11,13 +11,10 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { SEED_CONVERSATION_MEMBERS } from "../../local/seed-data";
-import type { LocalStack } from "../../local/stack";
-import { NEXT_CURSOR_HEADER } from "../../shared/http";
 import type { CreatedMessageView, MessageGroupView, MessageView } from "../../shared/model";
 import { MSG_PREFIX } from "../../shared/table";
-import { MAX_PAGE_SIZE } from "../../shared/validation";
-import { callApi, pollUntil, startTestStack, tempStateDir } from "../e2e/helpers";
-import { type Caller, countingLogger, scanStackTable, seededCaller } from "./support";
+import { callApi, listAllMessages, pollUntil, startTestStack, tempStateDir } from "../e2e/helpers";
+import { countingLogger, scanStackTable, seededCaller } from "./support";
 
 /** Clients posting at once, and how many acknowledged posts of the first run before the stop. */
 const POSTERS = 4;
@@ -28,19 +25,6 @@ const dirs: string[] = [];
 afterAll(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
-
-async function allMessages(stack: LocalStack, reader: Caller, group: string): Promise<MessageView[]> {
-  let all: MessageView[] = [];
-  let cursor: string | null = null;
-  do {
-    const query: string = `?limit=${MAX_PAGE_SIZE}${cursor === null ? "" : `&cursor=${cursor}`}`;
-    const page = await callApi(stack, "GET", `/api/messages/${group}${query}`, { token: reader.accessToken });
-    expect(page.status).toBe(200);
-    all = [...(page.body as MessageView[]), ...all];
-    cursor = page.headers.get(NEXT_CURSOR_HEADER);
-  } while (cursor !== null);
-  return all;
-}
 
 describe("restart of the persisted local stack mid-conversation", () => {
   it("loses no acknowledged message, and the poller resumes without skipping or repeating a record", async () => {
@@ -98,7 +82,7 @@ describe("restart of the persisted local stack mid-conversation", () => {
         acked.push(response.body as CreatedMessageView);
       }
 
-      const listed = await allMessages(second, b, group);
+      const listed = await listAllMessages(second, b.accessToken, group);
       const listedUuids = new Set(listed.map((m) => m.uuid));
       for (const m of acked) expect(listedUuids.has(m.uuid), `acknowledged ${m.message}`).toBe(true);
       const times = listed.map((m) => m.created_at);
