@@ -2,6 +2,7 @@
  * Defaults of the local stack. Table, routes, user pool and stream delivery come from `shared/`;
  * only what exists locally alone is defined here.
  */
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** Root of the repository (the parent of `local/`). */
@@ -9,6 +10,14 @@ export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 /** Where the local stack keeps its state (`stack.json`, data of `--persist`), unless told otherwise. */
 export const DEFAULT_STATE_DIR = fileURLToPath(new URL("../.local", import.meta.url));
+
+/**
+ * The state directory in use: `LOCAL_STATE_DIR` when set, else {@link DEFAULT_STATE_DIR}. `npm start`,
+ * `npm run token` and the operator commands all read it, so they agree on where `stack.json` is.
+ */
+export function stateDirFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.LOCAL_STATE_DIR || DEFAULT_STATE_DIR);
+}
 
 /** Where the Lambda entry files are (`functions/<fn>.ts`, see `shared/routes.ts`). */
 export const FUNCTIONS_DIR = fileURLToPath(new URL("../functions", import.meta.url));

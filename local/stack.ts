@@ -31,9 +31,9 @@ import {
   DEFAULT_FRONTEND_URL,
   DEFAULT_PORTS,
   DEFAULT_REGION,
-  DEFAULT_STATE_DIR,
   FUNCTIONS_DIR,
   LOCAL_CREDENTIALS,
+  stateDirFromEnv,
 } from "./settings";
 import type { StackFile } from "./stack-file";
 import { StreamPoller } from "./stream-poller";
@@ -101,7 +101,7 @@ function resolveSettings(options: LocalStackOptions) {
     ports,
     persist: options.persist ?? false,
     seed: options.seed ?? true,
-    stateDir: resolve(options.stateDir ?? (process.env.LOCAL_STATE_DIR || DEFAULT_STATE_DIR)),
+    stateDir: options.stateDir === undefined ? stateDirFromEnv() : resolve(options.stateDir),
     region: options.region ?? (process.env[CONFIG_ENV.region] || DEFAULT_REGION),
     frontendOrigin: options.frontendOrigin ?? (process.env.FRONTEND_URL || DEFAULT_FRONTEND_URL),
     logger: options.logger ?? createLocalLogger({ quiet: options.quiet ?? false }),

@@ -1,10 +1,10 @@
 /**
  * `npm run token -- <handle>`: prints an access token of a seeded user of the running local
- * stack (read from `.local/stack.json`), for `curl -H "Authorization: Bearer $(...)"`.
+ * stack (read from `stack.json` in `LOCAL_STATE_DIR`, default `.local/`), for `curl -H "Authorization: Bearer $(...)"`.
  * Exits 1 with a message on stderr when no stack runs or the handle is unknown.
  */
 
-import { DEFAULT_STATE_DIR } from "./settings";
+import { stateDirFromEnv } from "./settings";
 import { signIn } from "./sign-in";
 import { readStackFile } from "./stack-file";
 
@@ -13,10 +13,13 @@ function fail(message: string): never {
   process.exit(1);
 }
 
+// Only the token goes to the terminal: not the SDK's notice about Node 20 support in 2027.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
 const handle = process.argv[2]?.replace(/^@/, "");
 if (handle === undefined || handle === "") fail("usage: npm run token -- <handle>");
 
-const stack = await readStackFile(DEFAULT_STATE_DIR);
+const stack = await readStackFile(stateDirFromEnv());
 if (stack === undefined) fail("no local stack is running (no .local/stack.json): start one with `npm start`");
 
 const user = stack.users.find((u) => u.handle === handle);

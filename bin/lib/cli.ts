@@ -5,7 +5,7 @@
  * do, with exit code 1 (2 for a wrong command line), never a stack trace unless `--debug`.
  */
 import { parseArgs } from "node:util";
-import { DEFAULT_STATE_DIR } from "../../local/settings";
+import { stateDirFromEnv } from "../../local/settings";
 import { CONFIG_ENV } from "../../shared/config";
 import { TABLE_NAME } from "../../shared/table";
 import { explainError, UsageError } from "./errors";
@@ -323,7 +323,7 @@ export async function main(program: Program): Promise<void> {
   process.exitCode = await runCli(program, process.argv.slice(2), {
     stdout: process.stdout,
     stderr: process.stderr,
-    stateDir: DEFAULT_STATE_DIR,
+    stateDir: stateDirFromEnv(),
     env: process.env,
   });
 }
