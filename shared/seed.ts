@@ -71,7 +71,10 @@ export async function seedConversation(
   // Claim the pair first: the group item (conditional) and both GRP rows in one transaction, so
   // of two seeds racing exactly one writes, and the summaries always agree with the last message.
   const last = rows[n - 1] as MessageItem;
-  const group: MessageGroupItem = groupItem({ messageGroupUuid, members: [input.a, input.b], first: last });
+  const group: MessageGroupItem = {
+    ...groupItem({ messageGroupUuid, members: [input.a, input.b], first: last }),
+    created_at: (rows[0] as MessageItem).created_at, // the group began with its oldest message
+  };
   try {
     await ddb.send(
       new TransactWriteCommand({
