@@ -45,8 +45,15 @@ export interface HttpApi {
   /** `http://localhost:<port>`. */
   url: string;
   port: number;
-  /** Stops listening and closes open connections. */
-  close(): Promise<void>;
+  /** Requests being answered now. */
+  readonly inFlight: number;
+  /**
+   * Resolves once no request is being answered (at once when none is). A client that hangs up
+   * does not stop its handler: its writes still land, and this waits for them.
+   */
+  idle(): Promise<void>;
+  /** Stops listening, waits (at most `graceMs`, default 10,000 ms) for the answers in flight, then closes every connection. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** A route matched by method and path, with its path parameters (URL-decoded). */
@@ -178,8 +185,20 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   const missing = options.routes.filter((r) => !options.handlers.has(r.fn)).map((r) => r.fn);
   if (missing.length > 0) throw new Error(`http api: no handler for ${missing.join(", ")}`);
 
+  let inFlight = 0;
+  let idleWaiters: (() => void)[] = [];
+  const settled = () => {
+    inFlight -= 1;
+    if (inFlight > 0) return;
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  };
+  const idle = () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve)));
+
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const started = performance.now();
+    inFlight += 1;
     const method = request.method ?? "GET";
     const [rawPath, rawQueryString] = splitUrl(request.url);
     const info: RequestInfo = {
@@ -210,7 +229,8 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
           duration_ms: Math.round(performance.now() - started),
           api_request_id: info.requestId,
         });
-      });
+      })
+      .finally(settled);
   });
   server.listen(options.port);
   await once(server, "listening");
@@ -218,10 +238,18 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   return {
     url: `http://localhost:${port}`,
     port,
-    close: async () => {
+    get inFlight() {
+      return inFlight;
+    },
+    idle,
+    close: async (graceMs = 10_000) => {
       const closed = new Promise<void>((resolve, reject) =>
         server.close((error) => (error === undefined ? resolve() : reject(error))),
       );
+      server.closeIdleConnections();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+      clearTimeout(timer);
       server.closeAllConnections();
       await closed;
     },

@@ -69,7 +69,12 @@ export interface LocalStack extends Omit<StackFile, "users"> {
   stateDir: string;
   /** Process ids of the child processes (DynamoDB Local, cognito-local). */
   pids: number[];
-  /** Stops the API, the poller (after its batch in flight) and every child process; restores `process.env`. */
+  /**
+   * Resolves once the emulated API answers no request (see `HttpApi.idle`): the writes of
+   * requests whose clients hung up have landed too.
+   */
+  idle(): Promise<void>;
+  /** Stops the API (after the answers in flight), the poller (after its batch in flight) and every child process; restores `process.env`. */
   stop(): Promise<void>;
   /**
    * Resolves once the stack has stopped: after `stop()`, or after a child process exited on its
@@ -277,6 +282,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       users,
       stateDir,
       pids: children.map((c) => c.pid),
+      idle: () => api.idle(),
       stop,
       done,
     };

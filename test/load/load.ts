@@ -12,7 +12,8 @@
  * as the emulated API (which is single-threaded, as one Node process), on the same 2 cores as
  * DynamoDB Local and cognito-local: the figures describe this machine's local stack, not AWS.
  */
-import { rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
 import autocannon from "autocannon";
 import { signIn } from "../../local/sign-in";
 import type { CreatedMessageView, MessageGroupView, MessageView } from "../../shared/model";
@@ -24,6 +25,16 @@ const CONNECTIONS = Number(process.env.LOAD_CONNECTIONS ?? 50);
 const DURATION_S = Number(process.env.LOAD_DURATION_S ?? 30);
 /** How soon after the load every summary must show its group's newest message, ms. */
 const FAN_OUT_CATCH_UP_MS = 10_000;
+
+/** Records the stream poller gave up (lines of the stack's dead-letter file). */
+async function deadLetterCount(stateDir: string): Promise<number> {
+  try {
+    return (await readFile(join(stateDir, "dead-letter.jsonl"), "utf8")).split("\n").filter(Boolean).length;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    throw error;
+  }
+}
 
 interface User {
   handle: string;
@@ -92,6 +103,11 @@ async function main(): Promise<boolean> {
       ],
     });
     const loadEnded = performance.now();
+    // autocannon hangs up on the requests still in flight when time is up, but their handlers run
+    // on: wait for them, or a post landing after the reads below would be newer than the newest
+    // message they saw, and the catch-up check would wait for a summary that has moved past it.
+    await stack.idle();
+    const drainedMs = Math.round(performance.now() - loadEnded);
 
     // No lost message: every post answered 200 is a readable MSG row. A post still in flight when
     // autocannon stopped may be written without its answer being counted: at most one per connection.
@@ -107,18 +123,31 @@ async function main(): Promise<boolean> {
     const lost = [...acknowledged].filter((uuid) => !readableUuids.has(uuid)).length;
     const posted = acknowledged.size;
     // The fan-out catches up: both summaries of every group show its newest message.
+    // What each member's summary of each group shows now, next to the group's newest message.
+    const summaries = async () => {
+      const seen: { message_group_uuid: string; member: string; shows: string | null; newest: string | null }[] = [];
+      for (const g of groups) {
+        for (const member of g.members) {
+          const rows = (await callApi(stack, "GET", "/api/message_groups", { token: member.token }))
+            .body as MessageGroupView[];
+          const row = rows.find((r) => r.uuid === g.uuid);
+          const newestAt = newest.get(g.uuid)?.created_at ?? null;
+          seen.push({
+            message_group_uuid: g.uuid,
+            member: member.handle,
+            shows: row?.created_at ?? null,
+            newest: newestAt,
+          });
+        }
+      }
+      return seen;
+    };
     let catchUpMs: number | undefined;
+    let behind: Awaited<ReturnType<typeof summaries>> = [];
     try {
       await pollUntil(FAN_OUT_CATCH_UP_MS, async () => {
-        for (const g of groups) {
-          for (const member of g.members) {
-            const rows = (await callApi(stack, "GET", "/api/message_groups", { token: member.token }))
-              .body as MessageGroupView[];
-            const row = rows.find((r) => r.uuid === g.uuid);
-            if (row?.created_at !== newest.get(g.uuid)?.created_at) return undefined;
-          }
-        }
-        return true;
+        behind = (await summaries()).filter((s) => s.shows !== s.newest);
+        return behind.length === 0 ? true : undefined;
       });
       catchUpMs = Math.round(performance.now() - loadEnded);
     } catch {
@@ -143,7 +172,12 @@ async function main(): Promise<boolean> {
       posts_answered_200: posted,
       new_messages_readable: readable,
       acknowledged_but_not_readable: lost,
+      requests_cut_off_drained_ms_after_load: drainedMs,
       fan_out_caught_up_ms_after_load: catchUpMs ?? null,
+      // Only when the fan-out did not catch up: the summaries still behind, and what the poller gave up.
+      ...(catchUpMs === undefined
+        ? { summaries_behind: behind, dead_lettered: await deadLetterCount(stack.stateDir) }
+        : {}),
     };
     console.log(JSON.stringify(figures, null, 2));
     const failures = [

@@ -167,3 +167,73 @@ describe("startHttpApi", () => {
     ).rejects.toThrow(/no handler for list-message-groups/);
   });
 });
+
+describe("requests in flight", () => {
+  /** An API whose create-message handler waits for `release()`, then records that it ran. */
+  async function gatedApi() {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const written: string[] = [];
+    const started: string[] = [];
+    const gated: HttpHandler = async (event) => {
+      started.push(event.requestContext.requestId);
+      await gate;
+      written.push(event.body ?? "");
+      return { statusCode: 200, body: "{}" };
+    };
+    const api = await startHttpApi({
+      port: 0,
+      routes: ROUTES,
+      handlers: new Map<string, HttpHandler>(ROUTES.map((r) => [r.fn, gated])),
+      verifyAccessToken: async () => ({ sub: "u-1", token_use: "access" }),
+      frontendOrigin: "http://localhost:3000",
+      region: "us-east-1",
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+    });
+    const post = (signal?: AbortSignal) =>
+      fetch(`${api.url}/api/messages`, {
+        method: "POST",
+        headers: { authorization: "Bearer t" },
+        body: '{"message":"hi"}',
+        ...(signal === undefined ? {} : { signal }),
+      });
+    const handlerStarted = async () => {
+      while (started.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+    return { api, release, written, post, handlerStarted };
+  }
+
+  it("idle() waits for a handler whose client hung up, so its write is seen", async () => {
+    const { api, release, written, post, handlerStarted } = await gatedApi();
+    try {
+      const abort = new AbortController();
+      const answer = post(abort.signal).catch(() => "aborted");
+      await handlerStarted();
+      abort.abort();
+      expect(await answer).toBe("aborted");
+      expect(api.inFlight).toBe(1);
+      let idle = false;
+      const idled = api.idle().then(() => (idle = true));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(idle).toBe(false);
+      release();
+      await idled;
+      expect(written).toEqual(['{"message":"hi"}']);
+      expect(api.inFlight).toBe(0);
+    } finally {
+      release();
+      await api.close();
+    }
+  });
+
+  it("close() lets the answer in flight finish, then refuses new connections", async () => {
+    const { api, release, post, handlerStarted } = await gatedApi();
+    const answer = post();
+    await handlerStarted();
+    const closed = api.close();
+    release();
+    expect((await answer).status).toBe(200);
+    await closed;
+    await expect(post()).rejects.toThrow();
+  });
+});
