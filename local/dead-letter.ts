@@ -2,7 +2,8 @@
  * The local on-failure destination: records the fan-out gave up on, appended as JSON lines
  * (one per record) to a file, so nothing is dropped silently.
  */
-import { appendFile } from "node:fs/promises";
+import { appendFile, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { DynamoDBRecord } from "aws-lambda";
 
 /** One line of the dead-letter file. */
@@ -21,4 +22,25 @@ export interface DeadLetter {
 export async function appendDeadLetters(file: string, letters: readonly DeadLetter[]): Promise<void> {
   if (letters.length === 0) return;
   await appendFile(file, letters.map((l) => `${JSON.stringify(l)}\n`).join(""));
+}
+
+/** The dead-letter file of a local stack's state directory (`.local/dead-letter.jsonl` by default). */
+export const deadLetterFilePath = (stateDir: string): string => join(stateDir, "dead-letter.jsonl");
+
+/**
+ * The letters of `file`, oldest first; empty when the file does not exist (nothing was given up).
+ * @throws file-system errors other than ENOENT; SyntaxError when a line is not JSON.
+ */
+export async function readDeadLetters(file: string): Promise<DeadLetter[]> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  }
+  return text
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => JSON.parse(line) as DeadLetter);
 }

@@ -246,7 +246,6 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       const closed = new Promise<void>((resolve, reject) =>
         server.close((error) => (error === undefined ? resolve() : reject(error))),
       );
-      server.closeIdleConnections();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
       clearTimeout(timer);

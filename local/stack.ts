@@ -18,6 +18,7 @@ import { FAN_OUT_FUNCTION, ROUTES } from "../shared/routes";
 import { TABLE_NAME } from "../shared/table";
 import { forgetProcesses, type ManagedProcess, reapStaleProcesses, recordProcesses } from "./child-process";
 import { ensureUserPool, startCognitoLocal, waitForCognito } from "./cognito-local";
+import { deadLetterFilePath } from "./dead-letter";
 import { ensureTable, startDynamoDbLocal, waitForDynamoDb } from "./dynamodb-local";
 import { isPortFree } from "./free-port";
 import { loadFunctions } from "./functions";
@@ -251,7 +252,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       region,
       invoke: (event) => functions.fanOut(event, lambdaContext(FAN_OUT_FUNCTION.fn, randomUUID(), region)),
       logger,
-      deadLetterFile: join(stateDir, "dead-letter.jsonl"),
+      deadLetterFile: deadLetterFilePath(stateDir),
       checkpointFile: persist ? join(stateDir, "stream-checkpoint.json") : undefined,
     });
     await poller.start();

@@ -12,9 +12,9 @@
  * as the emulated API (which is single-threaded, as one Node process), on the same 2 cores as
  * DynamoDB Local and cognito-local: the figures describe this machine's local stack, not AWS.
  */
-import { readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { rm } from "node:fs/promises";
 import autocannon from "autocannon";
+import { deadLetterFilePath, readDeadLetters } from "../../local/dead-letter";
 import { signIn } from "../../local/sign-in";
 import type { CreatedMessageView, MessageGroupView, MessageView } from "../../shared/model";
 import { callApi, listAllMessages, pollUntil, startTestStack } from "../e2e/helpers";
@@ -25,16 +25,6 @@ const CONNECTIONS = Number(process.env.LOAD_CONNECTIONS ?? 50);
 const DURATION_S = Number(process.env.LOAD_DURATION_S ?? 30);
 /** How soon after the load every summary must show its group's newest message, ms. */
 const FAN_OUT_CATCH_UP_MS = 10_000;
-
-/** Records the stream poller gave up (lines of the stack's dead-letter file). */
-async function deadLetterCount(stateDir: string): Promise<number> {
-  try {
-    return (await readFile(join(stateDir, "dead-letter.jsonl"), "utf8")).split("\n").filter(Boolean).length;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0;
-    throw error;
-  }
-}
 
 interface User {
   handle: string;
@@ -122,8 +112,8 @@ async function main(): Promise<boolean> {
     }
     const lost = [...acknowledged].filter((uuid) => !readableUuids.has(uuid)).length;
     const posted = acknowledged.size;
-    // The fan-out catches up: both summaries of every group show its newest message.
-    // What each member's summary of each group shows now, next to the group's newest message.
+    // The fan-out catches up: both summaries of every group show its newest message. `summaries`
+    // lists what each member's summary shows now, next to the group's newest message.
     const summaries = async () => {
       const seen: { message_group_uuid: string; member: string; shows: string | null; newest: string | null }[] = [];
       for (const g of groups) {
@@ -131,12 +121,11 @@ async function main(): Promise<boolean> {
           const rows = (await callApi(stack, "GET", "/api/message_groups", { token: member.token }))
             .body as MessageGroupView[];
           const row = rows.find((r) => r.uuid === g.uuid);
-          const newestAt = newest.get(g.uuid)?.created_at ?? null;
           seen.push({
             message_group_uuid: g.uuid,
             member: member.handle,
             shows: row?.created_at ?? null,
-            newest: newestAt,
+            newest: newest.get(g.uuid)?.created_at ?? null,
           });
         }
       }
@@ -176,7 +165,10 @@ async function main(): Promise<boolean> {
       fan_out_caught_up_ms_after_load: catchUpMs ?? null,
       // Only when the fan-out did not catch up: the summaries still behind, and what the poller gave up.
       ...(catchUpMs === undefined
-        ? { summaries_behind: behind, dead_lettered: await deadLetterCount(stack.stateDir) }
+        ? {
+            summaries_behind: behind,
+            dead_lettered: (await readDeadLetters(deadLetterFilePath(stack.stateDir))).length,
+          }
         : {}),
     };
     console.log(JSON.stringify(figures, null, 2));

@@ -8,8 +8,8 @@
  */
 import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { deadLetterFilePath } from "../../local/dead-letter";
 import { SEED_CONVERSATION_MEMBERS } from "../../local/seed-data";
 import type { CreatedMessageView, MessageGroupView, MessageView } from "../../shared/model";
 import { MSG_PREFIX } from "../../shared/table";
@@ -96,7 +96,7 @@ describe("restart of the persisted local stack mid-conversation", () => {
       expect(logger.deliveredRecords()).toBe(await msgRows());
       expect(listed.length).toBe(await msgRows());
       expect(logger.errors).toEqual([]);
-      expect(existsSync(join(stateDir, "dead-letter.jsonl"))).toBe(false);
+      expect(existsSync(deadLetterFilePath(stateDir))).toBe(false);
 
       const newest = listed.at(-1) as MessageView;
       expect(newest.uuid).toBe(acked.at(-1)?.uuid);
