@@ -2,8 +2,8 @@
  * POST /api/messages: `{message, message_group_uuid}` posts to an existing group (pattern C),
  * `{message, handle}` to the conversation with that user, created if needed (pattern D).
  */
-import { createCognitoClient, createDocumentClient } from "../shared/clients";
-import { loadConfig, requireUserPoolId } from "../shared/config";
+import { createDocumentClient } from "../shared/clients";
+import { loadConfig } from "../shared/config";
 import { bodyText, callerClaims, httpHandler, json } from "../shared/http";
 import { logger } from "../shared/logger";
 import { postToGroup, postToHandle } from "../shared/messages";
@@ -11,10 +11,9 @@ import { createUserDirectory } from "../shared/users";
 import { parseCreateMessage } from "../shared/validation";
 
 const config = loadConfig();
-const users = createUserDirectory(createCognitoClient(config), requireUserPoolId(config), {
-  ttlMs: config.userCacheTtlMs,
-});
-const deps = { ddb: createDocumentClient(config), tableName: config.tableName, users };
+const ddb = createDocumentClient(config);
+const users = createUserDirectory({ ddb, tableName: config.tableName }, { ttlMs: config.userCacheTtlMs });
+const deps = { ddb, tableName: config.tableName, users };
 
 export const handler = httpHandler(logger, async (event) => {
   const claims = callerClaims(event);

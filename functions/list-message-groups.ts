@@ -4,13 +4,17 @@ import { loadConfig } from "../shared/config";
 import { callerClaims, httpHandler, pageResponse } from "../shared/http";
 import { logger } from "../shared/logger";
 import { listMessageGroups } from "../shared/messages";
+import { createUserDirectory } from "../shared/users";
 import { parsePageRequest } from "../shared/validation";
 
 const config = loadConfig();
-const deps = { ddb: createDocumentClient(config), tableName: config.tableName };
+const ddb = createDocumentClient(config);
+const users = createUserDirectory({ ddb, tableName: config.tableName }, { ttlMs: config.userCacheTtlMs });
+const deps = { ddb, tableName: config.tableName };
 
 export const handler = httpHandler(logger, async (event) => {
-  const caller = callerClaims(event);
+  const claims = callerClaims(event);
   const page = parsePageRequest(event.queryStringParameters);
-  return pageResponse(await listMessageGroups(deps, caller.sub, page));
+  const caller = await users.caller(claims);
+  return pageResponse(await listMessageGroups(deps, caller.uuid, page));
 });

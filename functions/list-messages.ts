@@ -4,15 +4,19 @@ import { loadConfig } from "../shared/config";
 import { callerClaims, httpHandler, pageResponse } from "../shared/http";
 import { logger } from "../shared/logger";
 import { listMessages } from "../shared/messages";
+import { createUserDirectory } from "../shared/users";
 import { parseMessageGroupUuidParam, parsePageRequest } from "../shared/validation";
 
 const config = loadConfig();
-const deps = { ddb: createDocumentClient(config), tableName: config.tableName };
+const ddb = createDocumentClient(config);
+const users = createUserDirectory({ ddb, tableName: config.tableName }, { ttlMs: config.userCacheTtlMs });
+const deps = { ddb, tableName: config.tableName };
 
 export const handler = httpHandler(logger, async (event) => {
-  const caller = callerClaims(event);
+  const claims = callerClaims(event);
   const messageGroupUuid = parseMessageGroupUuidParam(event.pathParameters?.message_group_uuid);
   logger.appendKeys({ message_group_uuid: messageGroupUuid });
   const page = parsePageRequest(event.queryStringParameters);
-  return pageResponse(await listMessages(deps, caller.sub, messageGroupUuid, page));
+  const caller = await users.caller(claims);
+  return pageResponse(await listMessages(deps, caller.uuid, messageGroupUuid, page));
 });

@@ -6,11 +6,12 @@
  * | variable            | required | meaning                                                       |
  * |---------------------|----------|---------------------------------------------------------------|
  * | TABLE_NAME          | yes      | DynamoDB table (see `shared/table.ts`)                        |
- * | USER_POOL_ID        | C, D, users | Cognito user pool that holds the users                     |
+ * | USER_POOL_ID        | rename   | Cognito user pool (PATCH /api/users/me keeps its attributes in step) |
  * | AWS_REGION          | yes      | set by Lambda; locally by the local stack                     |
  * | DYNAMODB_ENDPOINT   | no       | local only: DynamoDB Local URL                                |
  * | COGNITO_ENDPOINT    | no       | local only: cognito-local URL                                 |
  * | USER_CACHE_TTL_MS   | no       | user lookup cache TTL in ms (default 60000, 0 disables)       |
+ * | HANDLE_RESERVATION_DAYS | no   | days a handle its owner left stays reserved to them (default 30) |
  */
 /** Service name of every log line (Powertools `service`), unless `POWERTOOLS_SERVICE_NAME` says otherwise. */
 export const SERVICE_NAME = "cruddur-messages";
@@ -23,6 +24,7 @@ export const CONFIG_ENV = {
   dynamodbEndpoint: "DYNAMODB_ENDPOINT",
   cognitoEndpoint: "COGNITO_ENDPOINT",
   userCacheTtlMs: "USER_CACHE_TTL_MS",
+  handleReservationDays: "HANDLE_RESERVATION_DAYS",
   serviceName: "POWERTOOLS_SERVICE_NAME",
   logLevel: "POWERTOOLS_LOG_LEVEL",
 } as const;
@@ -34,6 +36,8 @@ export interface Config {
   cognitoEndpoint: string | undefined;
   userPoolId: string | undefined;
   userCacheTtlMs: number;
+  /** How long a handle its owner left stays reserved to them, ms. */
+  handleReservationMs: number;
 }
 
 /** Thrown at cold start when the environment is incomplete or malformed. */
@@ -57,15 +61,20 @@ function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
 /**
  * Reads the configuration.
  * @param env environment to read (default `process.env`).
- * @throws ConfigError when TABLE_NAME or AWS_REGION is missing, or USER_CACHE_TTL_MS is not a
- *   non-negative integer.
+ * @throws ConfigError when TABLE_NAME or AWS_REGION is missing, or USER_CACHE_TTL_MS or
+ *   HANDLE_RESERVATION_DAYS is not a non-negative integer.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const ttlText = optional(env, CONFIG_ENV.userCacheTtlMs) ?? "60000";
-  const userCacheTtlMs = Number(ttlText);
-  if (!Number.isInteger(userCacheTtlMs) || userCacheTtlMs < 0) {
-    throw new ConfigError(`${CONFIG_ENV.userCacheTtlMs} must be a non-negative integer (ms), got "${ttlText}"`);
-  }
+  const nonNegative = (name: string, fallback: string, unit: string): number => {
+    const text = optional(env, name) ?? fallback;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < 0) {
+      throw new ConfigError(`${name} must be a non-negative integer (${unit}), got "${text}"`);
+    }
+    return value;
+  };
+  const userCacheTtlMs = nonNegative(CONFIG_ENV.userCacheTtlMs, "60000", "ms");
+  const reservationDays = nonNegative(CONFIG_ENV.handleReservationDays, "30", "days");
   return {
     tableName: required(env, CONFIG_ENV.tableName),
     region: required(env, CONFIG_ENV.region),
@@ -73,6 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cognitoEndpoint: optional(env, CONFIG_ENV.cognitoEndpoint),
     userPoolId: optional(env, CONFIG_ENV.userPoolId),
     userCacheTtlMs,
+    handleReservationMs: reservationDays * 24 * 60 * 60 * 1000,
   };
 }
 

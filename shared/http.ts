@@ -28,6 +28,9 @@ export const CORS = {
   maxAgeSeconds: 600,
 } as const;
 
+/** How long a public answer (the users route) may be cached by browsers and proxies, seconds. */
+export const PUBLIC_CACHE_SECONDS = 30;
+
 /** A JSON answer. */
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
   return { statusCode, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) };

@@ -13,7 +13,7 @@ import {
   TransactWriteCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { decodeCursor, encodeCursor } from "./cursor";
-import { cancellationCodes, notFound, unprocessable } from "./errors";
+import { cancellationCodes, notFound, unauthorized, unprocessable } from "./errors";
 import { messageGroupUuidFor, newMessageUuid } from "./ids";
 import type {
   CreatedMessageView,
@@ -114,14 +114,15 @@ export async function listMessages(
   messageGroupUuid: string,
   page: PageRequest,
 ): Promise<Page<MessageView>> {
-  await requireMembership(deps, messageGroupUuid, callerUuid);
+  const group = await requireMembership(deps, messageGroupUuid, callerUuid);
   const { rows, cursor } = await queryNewestFirst<MessageItem>(
     deps,
     msgPk(messageGroupUuid),
     `messages:${messageGroupUuid}`,
     page,
   );
-  return { items: rows.reverse().map(toMessageView), cursor };
+  // The senders as they are named now (the group item follows renames), not as the rows were written.
+  return { items: rows.reverse().map((row) => toMessageView(row, group.members)), cursor };
 }
 
 /**
@@ -183,8 +184,10 @@ const MAX_CREATE_ATTEMPTS = 3;
  * `handle`, creating it (message group item, both GRP rows and the first MSG row, in one
  * transaction) when the pair has none. The group id is derived from the pair, so concurrent
  * requests for one pair end with exactly one group: the loser of the conditional create posts
- * into the winner's group.
- * @throws AppError 404 `["handle_not_found"]` for an unknown handle; 422 `["cannot_message_self"]`.
+ * into the winner's group. The new group's members are read fresh from the directory (strongly
+ * consistent, no cache), since their names are written into the group item and the summaries.
+ * @throws AppError 404 `["handle_not_found"]` for an unknown handle; 422 `["cannot_message_self"]`;
+ *   401 when the sender is no longer active.
  */
 export async function postToHandle(
   deps: MessagingDeps & { users: UserDirectory },
@@ -201,8 +204,14 @@ export async function postToHandle(
     if ((await getMessageGroup(deps, messageGroupUuid)) !== undefined) {
       return putMessage(deps, messageGroupUuid, newMessage(deps, messageGroupUuid, sender, text));
     }
-    const first = newMessage(deps, messageGroupUuid, sender, text);
-    const group = groupItem({ messageGroupUuid, members: [sender, other], first });
+    const [me, them] = await Promise.all([
+      deps.users.profile(sender.uuid, { fresh: true }),
+      deps.users.profile(other.uuid, { fresh: true }),
+    ]);
+    if (me === undefined) throw unauthorized();
+    if (them === undefined) throw notFound("handle_not_found");
+    const first = newMessage(deps, messageGroupUuid, me, text);
+    const group = groupItem({ messageGroupUuid, members: [me, them], first });
     try {
       await deps.ddb.send(
         new TransactWriteCommand({

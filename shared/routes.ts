@@ -8,14 +8,20 @@
  * captures `@<handle>` as `{handle}` and the handler strips the `@`.
  */
 export interface RouteDefinition {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "PATCH";
   path: string;
   /** Entry file name under `functions/` (kebab-case, no extension). */
   fn: string;
-  /** Access pattern served (DESIGN.md), or `users` for the user lookup. */
-  pattern: "A" | "B" | "C+D" | "users";
-  /** True when the route needs a Cognito access token (every route but OPTIONS). */
-  auth: true;
+  /** Access pattern served (DESIGN.md), `users` for the public profile, `profile` for the caller's own. */
+  pattern: "A" | "B" | "C+D" | "users" | "profile";
+  /**
+   * True when the route needs a Cognito access token (the JWT authorizer in the cloud, the
+   * emulator's verifier locally). Only the public profile route is false: the Cruddur frontend
+   * calls it with no token.
+   */
+  auth: boolean;
+  /** Route-level throttling (requests/s, burst) below the stage's; the public route has one. */
+  throttle?: { rateLimit: number; burstLimit: number };
   /** Exactly the IAM actions the function needs: the CDK stack grants these and no more. */
   permissions: FunctionPermissions;
 }
@@ -32,7 +38,7 @@ export type DynamoDbAction =
   | "dynamodb:UpdateItem"
   | "dynamodb:DeleteItem"
   | "dynamodb:ConditionCheckItem";
-export type CognitoAction = "cognito-idp:AdminGetUser" | "cognito-idp:ListUsers";
+export type CognitoAction = "cognito-idp:AdminUpdateUserAttributes";
 
 export const ROUTES: readonly RouteDefinition[] = [
   {
@@ -41,7 +47,8 @@ export const ROUTES: readonly RouteDefinition[] = [
     fn: "list-message-groups",
     pattern: "B",
     auth: true,
-    permissions: { dynamodb: ["dynamodb:Query"], cognito: [] },
+    // GetItem: the caller's profile (an inactive caller is refused).
+    permissions: { dynamodb: ["dynamodb:GetItem", "dynamodb:Query"], cognito: [] },
   },
   {
     method: "GET",
@@ -57,20 +64,56 @@ export const ROUTES: readonly RouteDefinition[] = [
     fn: "create-message",
     pattern: "C+D",
     auth: true,
-    permissions: {
-      dynamodb: ["dynamodb:GetItem", "dynamodb:PutItem"],
-      cognito: ["cognito-idp:AdminGetUser", "cognito-idp:ListUsers"],
-    },
+    permissions: { dynamodb: ["dynamodb:GetItem", "dynamodb:PutItem"], cognito: [] },
   },
   {
     method: "GET",
     path: "/api/users/{handle}/short",
     fn: "get-user-short",
     pattern: "users",
+    auth: false,
+    throttle: { rateLimit: 20, burstLimit: 40 },
+    permissions: { dynamodb: ["dynamodb:GetItem"], cognito: [] },
+  },
+  {
+    method: "PATCH",
+    path: "/api/users/me",
+    fn: "update-profile",
+    pattern: "profile",
     auth: true,
-    permissions: { dynamodb: [], cognito: ["cognito-idp:ListUsers"] },
+    permissions: {
+      // Query: the caller's GRP rows (their groups); ConditionCheckItem: the rename's lock on a group item.
+      dynamodb: [
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:Query",
+        "dynamodb:ConditionCheckItem",
+      ],
+      // Keeps the Cognito attributes in step with the directory (the only route that calls Cognito).
+      cognito: ["cognito-idp:AdminUpdateUserAttributes"],
+    },
   },
 ] as const;
+
+/**
+ * The Cognito user pool triggers (Lambda functions the pool invokes, not routes): the
+ * pre-sign-up trigger validates the handle and display name and claims the handle; the
+ * post-confirmation trigger activates the profile. Neither calls Cognito.
+ */
+export const TRIGGER_FUNCTIONS: readonly {
+  fn: string;
+  /** The `TriggerFunctions` key of cognito-local and the `UserPoolOperation` of the CDK. */
+  trigger: "PreSignUp" | "PostConfirmation";
+  permissions: FunctionPermissions;
+}[] = [
+  { fn: "pre-sign-up", trigger: "PreSignUp", permissions: { dynamodb: ["dynamodb:PutItem"], cognito: [] } },
+  {
+    fn: "post-confirmation",
+    trigger: "PostConfirmation",
+    permissions: { dynamodb: ["dynamodb:GetItem", "dynamodb:PutItem"], cognito: [] },
+  },
+];
 
 /**
  * The stream-triggered fan-out function (pattern E): reads the message group item, then moves
@@ -85,8 +128,12 @@ export const FAN_OUT_FUNCTION: { fn: string; permissions: FunctionPermissions } 
   },
 };
 
-/** Entry names of every function of the stack: the route functions, then the fan-out. */
-export const FUNCTION_NAMES: readonly string[] = [...new Set(ROUTES.map((r) => r.fn)), FAN_OUT_FUNCTION.fn];
+/** Entry names of every function of the stack: the route functions, the fan-out, then the triggers. */
+export const FUNCTION_NAMES: readonly string[] = [
+  ...new Set(ROUTES.map((r) => r.fn)),
+  FAN_OUT_FUNCTION.fn,
+  ...TRIGGER_FUNCTIONS.map((t) => t.fn),
+];
 
 /**
  * Matches a request path against a route path template.

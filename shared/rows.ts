@@ -76,12 +76,18 @@ export function groupItem(input: {
   };
 }
 
-/** API view of a MSG row (handle/display_name are the sender). */
-export function toMessageView(item: MessageItem): MessageView {
+/**
+ * API view of a MSG row (handle/display_name are the sender). A MSG row keeps the sender's
+ * names as they were when it was written; pass the group's `members` (the message group item,
+ * kept current by renames) to show the sender as they are named now.
+ */
+export function toMessageView(item: MessageItem, members?: readonly UserProfile[]): MessageView {
+  const sender = members?.find((m) => m.uuid === item.user_uuid);
   return {
     uuid: item.message_uuid,
-    display_name: item.user_display_name,
-    handle: item.user_handle,
+    user_uuid: item.user_uuid,
+    display_name: sender?.display_name ?? item.user_display_name,
+    handle: sender?.handle ?? item.user_handle,
     message: item.message,
     created_at: item.created_at,
   };
@@ -96,6 +102,7 @@ export function toCreatedMessageView(messageGroupUuid: string, item: MessageItem
 export function toMessageGroupView(item: MessageGroupSummaryItem): MessageGroupView {
   return {
     uuid: item.message_group_uuid,
+    user_uuid: item.user_uuid,
     display_name: item.user_display_name,
     handle: item.user_handle,
     message: item.message,

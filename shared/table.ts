@@ -9,6 +9,8 @@
  * | MSG row (a message)   | `MSG#<message_group_uuid>`   | `<created_at>#<message_uuid>`              |
  * | GRP row (summary)     | `GRP#<owner user uuid>`      | `<last_message_at>#<message_group_uuid>`   |
  * | message group item    | `MG#<message_group_uuid>`    | `MG`                                       |
+ * | profile item (a user) | `USER#<user uuid>`           | `PROFILE`                                  |
+ * | handle item           | `HANDLE#<lower-case handle>` | `HANDLE`                                   |
  *
  * The sort keys start with an ISO 8601 timestamp (see `shared/time.ts`), so string order is
  * time order; the uuid suffix keeps two rows written in the same millisecond apart.
@@ -38,6 +40,20 @@ export const GRP_PREFIX = "GRP#";
 export const MESSAGE_GROUP_PREFIX = "MG#";
 /** Sort key of the message group item (one per group). */
 export const MESSAGE_GROUP_SK = "MG";
+export const USER_PREFIX = "USER#";
+/** Sort key of a user's profile item (one per user). */
+export const PROFILE_SK = "PROFILE";
+export const HANDLE_PREFIX = "HANDLE#";
+/** Sort key of a handle item (one per canonical handle). */
+export const HANDLE_SK = "HANDLE";
+
+/**
+ * The table's TTL attribute (epoch seconds). Only directory items that are meant to go away
+ * carry it: the claim of a sign-up never confirmed, and a handle its owner left (reserved to
+ * them until then). DynamoDB deletes expired items lazily (within days), so the code treats an
+ * item whose `expires_at` is past as absent and never relies on the deletion.
+ */
+export const TTL_ATTRIBUTE = "expires_at";
 
 /** pk of the MSG rows of a message group: `MSG#<message_group_uuid>`. */
 export const msgPk = (messageGroupUuid: string): string => `${MSG_PREFIX}${messageGroupUuid}`;
@@ -52,6 +68,20 @@ export const grpSk = (lastMessageAt: string, messageGroupUuid: string): string =
 export const messageGroupKey = (messageGroupUuid: string): { pk: string; sk: string } => ({
   pk: `${MESSAGE_GROUP_PREFIX}${messageGroupUuid}`,
   sk: MESSAGE_GROUP_SK,
+});
+
+/** Key of a user's profile item: pk `USER#<uuid>`, sk `PROFILE`. */
+export const profileKey = (userUuid: string): { pk: string; sk: string } => ({
+  pk: `${USER_PREFIX}${userUuid}`,
+  sk: PROFILE_SK,
+});
+/**
+ * Key of a handle item: pk `HANDLE#<canonical handle>`, sk `HANDLE`.
+ * @param canonical the handle's canonical form (`canonicalHandle` of `shared/identity-rules.ts`).
+ */
+export const handleKey = (canonical: string): { pk: string; sk: string } => ({
+  pk: `${HANDLE_PREFIX}${canonical}`,
+  sk: HANDLE_SK,
 });
 
 /**

@@ -1,113 +1,103 @@
 /**
- * The users directory: Cognito user pool lookups with a per-container cache.
- * uuid = `sub`, handle = `preferred_username`, display_name = `name` (DESIGN.md "Vocabulary").
+ * The users of a request: the caller (by the access token's `sub`) and other users (by
+ * handle), read from the user directory in the table (`shared/directory.ts`), never from
+ * Cognito, with a per-container cache.
+ *
+ * The cache can never map one key to another user's data: profiles are cached under their own
+ * uuid only, and a handle is cached only as "canonical handle -> owner uuid" from that handle's
+ * own item; a profile found through a handle must still name that handle, or it is not the
+ * handle's user. A lookup whose answer is written into rows (a new group's members) reads with
+ * `fresh`.
  */
-import {
-  AdminGetUserCommand,
-  type AdminGetUserCommandOutput,
-  type AttributeType,
-  type CognitoIdentityProviderClient,
-  ListUsersCommand,
-} from "@aws-sdk/client-cognito-identity-provider";
 import { LRUCache } from "lru-cache";
+import { type DirectoryDeps, getProfile, ownerOfHandle, toUserProfile } from "./directory";
 import { unauthorized } from "./errors";
-import type { UserProfile } from "./model";
-import { HANDLE_PATTERN, USER_ATTRIBUTES } from "./user-pool";
+import { canonicalHandle, isValidHandle } from "./identity-rules";
+import type { ProfileItem, UserProfile } from "./model";
 
 /** The claims of a verified Cognito access token that identify the caller. */
 export interface CallerClaims {
   /** Cognito `sub`: the caller's uuid. */
   sub: string;
-  /** Cognito `username` (AdminGetUser key). */
+  /** Cognito `username` (the key of Cognito's admin API; only the rename route uses it). */
   username: string;
+}
+
+/** Read options of a lookup. */
+export interface LookupOptions {
+  /** Skip the cache and read strongly consistent (default false). */
+  fresh?: boolean;
 }
 
 export interface UserDirectory {
   /**
-   * The caller's profile, from the access token's `sub` and `username`.
-   * @throws AppError 401 `["unauthorized"]` when the user no longer exists, is disabled, or its
-   *   `sub` differs from the token's (a token minted for a deleted and re-created user).
+   * The caller's profile, from the access token's `sub`.
+   * @throws AppError 401 `["unauthorized"]` when the caller has no active profile (never
+   *   confirmed, disabled, deleted): within the cache TTL of the change.
    */
-  caller(claims: CallerClaims): Promise<UserProfile>;
+  caller(claims: CallerClaims, options?: LookupOptions): Promise<UserProfile>;
+  /** The active user whose uuid is `uuid`, or `undefined` (none, or not active). */
+  profile(uuid: string, options?: LookupOptions): Promise<UserProfile | undefined>;
   /**
-   * The user whose handle is `handle` (exact match), or `undefined` when there is none, it is
-   * disabled, or `handle` is not a valid handle ({@link HANDLE_PATTERN}).
+   * The active user who owns `handle` (any case; views show it as its owner wrote it), or
+   * `undefined` when there is none or `handle` is not a valid handle.
    */
-  byHandle(handle: string): Promise<UserProfile | undefined>;
+  byHandle(handle: string, options?: LookupOptions): Promise<UserProfile | undefined>;
 }
 
 export interface UserDirectoryOptions {
-  /** How long a found user is reused, ms; 0 disables the cache. Unknown handles are never cached. */
+  /** How long a lookup is reused, ms; 0 disables the cache. Unknown handles are never cached. */
   ttlMs: number;
-  /** Most users kept per container (default 1,000). */
+  /** Most entries kept per cache per container (default 1,000). */
   maxEntries?: number;
 }
 
-function attribute(attributes: AttributeType[] | undefined, name: string): string | undefined {
-  return attributes?.find((a) => a.Name === name)?.Value;
-}
-
-/** A profile from Cognito attributes, or `undefined` when one of sub/preferred_username/name is missing. */
-export function profileFromAttributes(attributes: AttributeType[] | undefined): UserProfile | undefined {
-  const uuid = attribute(attributes, USER_ATTRIBUTES.uuid);
-  const handle = attribute(attributes, USER_ATTRIBUTES.handle);
-  const displayName = attribute(attributes, USER_ATTRIBUTES.display_name);
-  if (uuid === undefined || handle === undefined || displayName === undefined) return undefined;
-  return { uuid, handle, display_name: displayName };
-}
-
 /**
- * A directory over one user pool. Uses AdminGetUser for the caller and ListUsers with a
- * `preferred_username = "<handle>"` filter for handles (Cognito API reference, ListUsers:
- * filterable attributes include preferred_username and sub). Cognito errors other than
- * "user not found" propagate (throttling is answered 429 by the HTTP layer).
+ * A directory over the table. Each lookup costs at most one GetItem per item kind (profile,
+ * handle) on a cache miss, and none on a hit.
+ * @throws (from its methods) AWS SDK errors; throttling is answered 429 by the HTTP layer.
  */
-export function createUserDirectory(
-  cognito: CognitoIdentityProviderClient,
-  userPoolId: string,
-  options: UserDirectoryOptions,
-): UserDirectory {
-  const cache =
-    options.ttlMs > 0
-      ? new LRUCache<string, UserProfile>({ max: options.maxEntries ?? 1000, ttl: options.ttlMs })
-      : undefined;
-  const bySub = (sub: string) => `sub:${sub}`;
-  const byHandleKey = (handle: string) => `handle:${handle}`;
-  const remember = (user: UserProfile) => {
-    cache?.set(bySub(user.uuid), user);
-    cache?.set(byHandleKey(user.handle), user);
-    return user;
+export function createUserDirectory(deps: DirectoryDeps, options: UserDirectoryOptions): UserDirectory {
+  const max = options.maxEntries ?? 1000;
+  const profiles = options.ttlMs > 0 ? new LRUCache<string, ProfileItem>({ max, ttl: options.ttlMs }) : undefined;
+  const owners = options.ttlMs > 0 ? new LRUCache<string, string>({ max, ttl: options.ttlMs }) : undefined;
+
+  const profile = async (uuid: string, fresh: boolean): Promise<ProfileItem | undefined> => {
+    const cached = fresh ? undefined : profiles?.get(uuid);
+    if (cached !== undefined) return cached;
+    const item = await getProfile(deps, uuid);
+    if (item !== undefined) profiles?.set(uuid, item);
+    return item;
   };
 
   return {
-    async caller(claims) {
-      const cached = cache?.get(bySub(claims.sub));
-      if (cached !== undefined) return cached;
-      let out: AdminGetUserCommandOutput;
-      try {
-        out = await cognito.send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: claims.username }));
-      } catch (error) {
-        if (error instanceof Error && error.name === "UserNotFoundException") throw unauthorized();
-        throw error;
-      }
-      const user = profileFromAttributes(out.UserAttributes);
-      if (user === undefined || user.uuid !== claims.sub || out.Enabled === false) throw unauthorized();
-      return remember(user);
+    async profile(uuid, lookup = {}) {
+      const item = await profile(uuid, lookup.fresh ?? false);
+      return item === undefined || item.status !== "active" ? undefined : toUserProfile(item);
     },
 
-    async byHandle(handle) {
-      if (!HANDLE_PATTERN.test(handle)) return undefined;
-      const cached = cache?.get(byHandleKey(handle));
-      if (cached !== undefined) return cached;
-      // The handle pattern admits no quote or backslash, so it is safe inside the filter string.
-      const out = await cognito.send(
-        new ListUsersCommand({ UserPoolId: userPoolId, Filter: `${USER_ATTRIBUTES.handle} = "${handle}"`, Limit: 2 }),
-      );
-      for (const u of out.Users ?? []) {
-        const user = profileFromAttributes(u.Attributes);
-        if (user !== undefined && user.handle === handle && u.Enabled !== false) return remember(user);
+    async caller(claims, lookup = {}) {
+      const item = await profile(claims.sub, lookup.fresh ?? false);
+      if (item === undefined || item.status !== "active") throw unauthorized();
+      return toUserProfile(item);
+    },
+
+    async byHandle(handle, lookup = {}) {
+      if (!isValidHandle(handle)) return undefined;
+      const fresh = lookup.fresh ?? false;
+      const canonical = canonicalHandle(handle);
+      let uuid = fresh ? undefined : owners?.get(canonical);
+      if (uuid === undefined) {
+        uuid = await ownerOfHandle(deps, handle);
+        if (uuid === undefined) return undefined;
+        owners?.set(canonical, uuid);
       }
-      return undefined;
+      const item = await profile(uuid, fresh);
+      if (item === undefined || item.status !== "active" || canonicalHandle(item.handle) !== canonical) {
+        owners?.delete(canonical);
+        return undefined;
+      }
+      return toUserProfile(item);
     },
   };
 }

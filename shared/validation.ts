@@ -5,8 +5,8 @@
  */
 import * as z from "zod";
 import { badRequest, unprocessable } from "./errors";
+import { HANDLE_PATTERN, normalizeDisplayName } from "./identity-rules";
 import { UUID_PATTERN } from "./ids";
-import { HANDLE_PATTERN } from "./user-pool";
 
 /** Longest message, in characters (Unicode code points), from the Cruddur API contract. */
 export const MAX_MESSAGE_CHARS = 1024;
@@ -39,6 +39,21 @@ const createMessageBody = z.object({
   handle: handle.nullish(),
 });
 
+/**
+ * A request body that must be a JSON object.
+ * @throws AppError 400 `["body_malformed_json"]` or `["body_not_object"]`.
+ */
+function parseJsonObject(body: string | undefined): Record<string, unknown> {
+  let json: unknown;
+  try {
+    json = JSON.parse(body ?? "");
+  } catch {
+    throw badRequest("body_malformed_json");
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) throw badRequest("body_not_object");
+  return json as Record<string, unknown>;
+}
+
 /** A valid POST /api/messages body: either pattern C (to a group) or D (to a user by handle). */
 export type CreateMessageRequest =
   | { kind: "to_group"; message: string; message_group_uuid: string }
@@ -53,14 +68,7 @@ export type CreateMessageRequest =
  *   `message_group_uuid_and_handle_exclusive`.
  */
 export function parseCreateMessage(body: string | undefined): CreateMessageRequest {
-  let json: unknown;
-  try {
-    json = JSON.parse(body ?? "");
-  } catch {
-    throw badRequest("body_malformed_json");
-  }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) throw badRequest("body_not_object");
-  const raw = json as Record<string, unknown>;
+  const raw = parseJsonObject(body);
   const codes = new Set<string>();
   const hasGroup = raw.message_group_uuid !== undefined && raw.message_group_uuid !== null;
   const hasHandle = raw.handle !== undefined && raw.handle !== null;
@@ -119,4 +127,37 @@ export function parseMessageGroupUuidParam(value: string | undefined): string {
 export function parseHandleParam(value: string | undefined): string | undefined {
   const handle = value?.startsWith("@") ? value.slice(1) : value;
   return handle !== undefined && HANDLE_PATTERN.test(handle) ? handle : undefined;
+}
+
+/** A valid PATCH /api/users/me body: at least one of the two fields, each already checked. */
+export interface ProfileChangeRequest {
+  handle?: string;
+  display_name?: string;
+}
+
+/**
+ * Parses the body of PATCH /api/users/me `{handle?, display_name?}` (a leading `@` of the handle
+ * is dropped, as in POST /api/messages). The rules are those of `shared/identity-rules.ts`.
+ * @throws AppError 400 `["body_malformed_json"]` / `["body_not_object"]`; 422 with every code that
+ *   applies among `handle_invalid`, `display_name_invalid`, `handle_or_display_name_required`.
+ */
+export function parseProfileChange(body: string | undefined): ProfileChangeRequest {
+  const raw = parseJsonObject(body);
+  const codes: string[] = [];
+  const change: ProfileChangeRequest = {};
+  if (raw.handle !== undefined && raw.handle !== null) {
+    const parsed = handle.safeParse(raw.handle);
+    if (parsed.success) change.handle = parsed.data;
+    else codes.push("handle_invalid");
+  }
+  if (raw.display_name !== undefined && raw.display_name !== null) {
+    const name = normalizeDisplayName(raw.display_name);
+    if (name === undefined) codes.push("display_name_invalid");
+    else change.display_name = name;
+  }
+  if (codes.length === 0 && change.handle === undefined && change.display_name === undefined) {
+    codes.push("handle_or_display_name_required");
+  }
+  if (codes.length > 0) throw unprocessable(...codes);
+  return change;
 }

@@ -8,8 +8,7 @@ import {
   type UserType,
 } from "@aws-sdk/client-cognito-identity-provider";
 import type { UserProfile } from "../../shared/model";
-import { USER_ATTRIBUTES } from "../../shared/user-pool";
-import { createUserDirectory } from "../../shared/users";
+import { HANDLE_PATTERN, USER_ATTRIBUTES } from "../../shared/user-pool";
 
 /** A user of the pool as the operator commands show it. */
 export interface PoolUser {
@@ -98,7 +97,15 @@ export async function findUserByHandle(
   userPoolId: string,
   handle: string,
 ): Promise<UserProfile | undefined> {
-  return createUserDirectory(cognito, userPoolId, { ttlMs: 0 }).byHandle(stripAt(handle));
+  const wanted = stripAt(handle);
+  if (!HANDLE_PATTERN.test(wanted)) return undefined;
+  const out = await cognito.send(
+    new ListUsersCommand({ UserPoolId: userPoolId, Filter: `${USER_ATTRIBUTES.handle} = "${wanted}"`, Limit: 2 }),
+  );
+  const user = (out.Users ?? []).map(toPoolUser).find((u) => u.enabled && u.handle === wanted);
+  return user?.uuid === undefined || user.display_name === undefined
+    ? undefined
+    : { uuid: user.uuid, handle: wanted, display_name: user.display_name };
 }
 
 /** `@bayko` -> `bayko`. */

@@ -19,7 +19,8 @@
  *    current row is not written again, so a re-run or a concurrent run writes nothing twice).
  *    MSG rows are written once by the API and never moved, so there is no other writer to race.
  *    The update emits a MODIFY stream record, which the fan-out's filter (INSERT only) ignores.
- * 3. Each group with a stale member or a stale GRP row is then fixed the way the fan-out itself
+ * 3. Each group with a stale member or a stale GRP row is then fixed by `renameInGroup` of
+ *    `shared/renames.ts` (the protocol PATCH /api/users/me uses too), the way the fan-out itself
  *    works: the group item is read strongly consistent, the two GRP rows' keys are computed from
  *    its `last_message_at` (never taken from the scan or the GSI), and one TransactWriteItems
  *    updates `members` and the name attributes of both GRP rows, conditioned on
@@ -35,24 +36,14 @@
  * Users that are no longer in the pool keep the names the rows have. `--dry-run` does every read
  * (including the consistent reads of step 3) and reports what would change, writing nothing.
  */
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  TransactWriteCommand,
-  type TransactWriteCommandInput,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
-import { cancellationCodes } from "../../shared/errors";
-import { getMessageGroup } from "../../shared/messages";
+import { type DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { MessageGroupItem, MessageGroupSummaryItem, MessageItem, UserProfile } from "../../shared/model";
+import { namesDiffer, type RenameDeps, renameInGroup } from "../../shared/renames";
 import {
   GRP_PREFIX,
-  grpPk,
-  grpSk,
   MESSAGE_GROUP_PREFIX,
   MESSAGE_GROUP_SK,
   MSG_PREFIX,
-  messageGroupKey,
   PARTITION_KEY,
   SORT_KEY,
 } from "../../shared/table";
@@ -87,7 +78,7 @@ export interface RefreshOptions {
   pageSize?: number | undefined;
   /** Writes in flight at once (default 8). */
   concurrency?: number;
-  /** Attempts per group when the fan-out moves it meanwhile (default 5). */
+  /** Attempts per group when the fan-out moves it meanwhile (default 10, jittered back-off). */
   maxAttempts?: number;
 }
 
@@ -118,8 +109,7 @@ export interface RefreshReport {
 }
 
 const label = (p: { handle: string; display_name: string }) => `@${p.handle} (${p.display_name})`;
-const differs = (a: { handle?: unknown; display_name?: unknown }, b: UserProfile) =>
-  a.handle !== b.handle || a.display_name !== b.display_name;
+const differs = namesDiffer;
 
 /** At most `limit` promises in flight; `drain` awaits them all and rethrows the first failure. */
 class Pool {
@@ -151,6 +141,7 @@ class Pool {
  */
 export async function refreshUserNames(deps: RefreshDeps, options: RefreshOptions): Promise<RefreshReport> {
   const { doc, tableName, profiles } = deps;
+  const renameDeps: RenameDeps = { ddb: doc, tableName, profiles };
   const progress = options.progress;
   const pool = new Pool(options.concurrency ?? 8);
   const report: RefreshReport = {
@@ -231,7 +222,11 @@ export async function refreshUserNames(deps: RefreshDeps, options: RefreshOption
   progress?.start("summaries", { total: staleGroups.size, unit: "groups" });
   for (const [groupUuid, scannedKeys] of staleGroups) {
     await pool.run(async () => {
-      const result = await refreshGroup(deps, groupUuid, scannedKeys, options);
+      const result = await renameInGroup(renameDeps, groupUuid, {
+        dryRun: options.dryRun,
+        maxAttempts: options.maxAttempts,
+        strayKeys: scannedKeys,
+      });
       report.updated.summaries += result.summaries;
       report.updated.groupItems += result.groupItem ? 1 : 0;
       report.problems.push(...result.problems);
@@ -247,7 +242,10 @@ export async function refreshUserNames(deps: RefreshDeps, options: RefreshOption
     progress?.start("re-checking", { total: changed.length, unit: "groups" });
     for (const groupUuid of changed) {
       await pool.run(async () => {
-        const result = await refreshGroup(deps, groupUuid, [], options);
+        const result = await renameInGroup(renameDeps, groupUuid, {
+          dryRun: options.dryRun,
+          maxAttempts: options.maxAttempts,
+        });
         report.fixedOnRecheck += result.summaries + (result.groupItem ? 1 : 0);
         report.updated.summaries += result.summaries;
         report.updated.groupItems += result.groupItem ? 1 : 0;
@@ -291,125 +289,4 @@ async function updateMessageRow(
     if (error instanceof Error && error.name === "ConditionalCheckFailedException") return false;
     throw error;
   }
-}
-
-/** What fixing one group did (or would do). */
-interface GroupResult {
-  summaries: number;
-  groupItem: boolean;
-  problems: string[];
-}
-
-/**
- * Step 3 for one group: consistent reads of the group item and of the GRP rows it points to,
- * then one transaction guarded by `last_message_sk`; retried when the fan-out moved the group.
- */
-async function refreshGroup(
-  deps: RefreshDeps,
-  groupUuid: string,
-  scannedKeys: readonly { pk: string; sk: string }[],
-  options: RefreshOptions,
-): Promise<GroupResult> {
-  const { doc, tableName, profiles } = deps;
-  const maxAttempts = options.maxAttempts ?? 5;
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const problems: string[] = [];
-    const group = await getMessageGroup({ ddb: doc, tableName }, groupUuid);
-    if (group === undefined) {
-      return {
-        summaries: 0,
-        groupItem: false,
-        problems: [`group ${groupUuid}: GRP rows name it but it has no group item; left unchanged`],
-      };
-    }
-    const members = group.members.map((m) => {
-      const current = profiles.get(m.uuid);
-      return current === undefined ? m : { uuid: m.uuid, handle: current.handle, display_name: current.display_name };
-    });
-    const membersStale = group.members.some((m, i) => differs(m, members[i] as UserProfile));
-    const sk = grpSk(group.last_message_at, groupUuid);
-
-    const rowUpdates: { key: { pk: string; sk: string }; other: UserProfile }[] = [];
-    for (const owner of members) {
-      const other = members.find((m) => m.uuid !== owner.uuid) ?? owner;
-      const key = { pk: grpPk(owner.uuid), sk };
-      const { Item } = await doc.send(
-        new GetCommand({
-          TableName: tableName,
-          Key: { [PARTITION_KEY]: key.pk, [SORT_KEY]: key.sk },
-          ConsistentRead: true,
-        }),
-      );
-      if (Item === undefined) {
-        problems.push(`group ${groupUuid}: no GRP row ${key.pk} ${key.sk} although the group item points there`);
-      } else if (Item[A.userUuid] !== other.uuid) {
-        problems.push(
-          `group ${groupUuid}: GRP row ${key.pk} ${key.sk} describes ${String(Item[A.userUuid])}, not ${other.uuid}`,
-        );
-      } else if (differs({ handle: Item[A.handle], display_name: Item[A.displayName] }, other)) {
-        rowUpdates.push({ key, other });
-      }
-    }
-    // Stale GRP rows the scan saw elsewhere than where the group item points: strays, if still there.
-    for (const stray of scannedKeys.filter((k) => k.sk !== sk)) {
-      const { Item } = await doc.send(
-        new GetCommand({
-          TableName: tableName,
-          Key: { [PARTITION_KEY]: stray.pk, [SORT_KEY]: stray.sk },
-          ConsistentRead: true,
-        }),
-      );
-      if (Item !== undefined) {
-        problems.push(
-          `group ${groupUuid}: GRP row ${stray.pk} ${stray.sk} is not the one its group item points to (a stray summary); left unchanged`,
-        );
-      }
-    }
-    if (!membersStale && rowUpdates.length === 0) return { summaries: 0, groupItem: false, problems };
-    if (options.dryRun) return { summaries: rowUpdates.length, groupItem: membersStale, problems };
-
-    const groupKey = messageGroupKey(groupUuid);
-    const lock = {
-      TableName: tableName,
-      Key: groupKey,
-      ConditionExpression: "#lsk = :read",
-      ExpressionAttributeNames: { "#lsk": A.lastMessageSk } as Record<string, string>,
-      ExpressionAttributeValues: { ":read": group.last_message_sk } as Record<string, unknown>,
-    };
-    const transactItems: NonNullable<TransactWriteCommandInput["TransactItems"]> = [
-      membersStale
-        ? {
-            Update: {
-              ...lock,
-              UpdateExpression: "SET #m = :m",
-              ExpressionAttributeNames: { ...lock.ExpressionAttributeNames, "#m": A.members },
-              ExpressionAttributeValues: { ...lock.ExpressionAttributeValues, ":m": members },
-            },
-          }
-        : { ConditionCheck: lock },
-      ...rowUpdates.map(({ key, other }) => ({
-        Update: {
-          TableName: tableName,
-          Key: { [PARTITION_KEY]: key.pk, [SORT_KEY]: key.sk },
-          UpdateExpression: "SET #h = :h, #d = :d",
-          ConditionExpression: "attribute_exists(#pk) AND #u = :u",
-          ExpressionAttributeNames: { "#pk": PARTITION_KEY, "#u": A.userUuid, "#h": A.handle, "#d": A.displayName },
-          ExpressionAttributeValues: { ":u": other.uuid, ":h": other.handle, ":d": other.display_name },
-        },
-      })),
-    ];
-    try {
-      await doc.send(new TransactWriteCommand({ TransactItems: transactItems }));
-      return { summaries: rowUpdates.length, groupItem: membersStale, problems };
-    } catch (error) {
-      const codes = cancellationCodes(error);
-      // The fan-out moved the group (condition) or is moving it (conflict): read it again.
-      if (!codes?.some((c) => c === "ConditionalCheckFailed" || c === "TransactionConflict")) throw error;
-    }
-  }
-  return {
-    summaries: 0,
-    groupItem: false,
-    problems: [`group ${groupUuid}: still moving after ${maxAttempts} attempts (busy conversation); run again`],
-  };
 }

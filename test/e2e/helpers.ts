@@ -34,7 +34,7 @@ export interface ApiResponse {
 /** Calls the stack's API as the frontend does; `token` goes in `Authorization: Bearer`. */
 export async function callApi(
   stack: LocalStack,
-  method: "GET" | "POST" | "OPTIONS" | "PUT",
+  method: "GET" | "POST" | "OPTIONS" | "PUT" | "PATCH",
   path: string,
   options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<ApiResponse> {

@@ -49,7 +49,7 @@ afterAll(async () => {
 });
 
 /** One request per route of ROUTES, each one that a valid token would get a 200 for. */
-function routeRequests(): { name: string; method: "GET" | "POST"; path: string; body?: unknown }[] {
+function routeRequests(): { name: string; method: "GET" | "POST" | "PATCH"; path: string; body?: unknown }[] {
   return ROUTES.map((route) => {
     const path = route.path
       .replace("{message_group_uuid}", groupUuid)

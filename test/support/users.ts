@@ -14,6 +14,9 @@ export function makeUser(handle: string, displayName = handle): UserProfile {
 /** A directory that knows exactly `users`. */
 export function directoryOf(...users: UserProfile[]): UserDirectory {
   return {
+    async profile(uuid) {
+      return users.find((u) => u.uuid === uuid);
+    },
     async caller(claims) {
       const user = users.find((u) => u.uuid === claims.sub);
       if (user === undefined) throw new Error(`unknown test caller ${claims.sub}`);

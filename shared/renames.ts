@@ -1,0 +1,254 @@
+/**
+ * Rename propagation: the handles and display names the table keeps of its users besides the
+ * directory (they are denormalised into rows), brought in step with the users' profiles. Used
+ * by PATCH /api/users/me for the renamed user's conversations and by `users refresh` (the
+ * operator command, over the whole table).
+ *
+ * Which rows hold names: message group items (`members`: the authority that pattern A shows
+ * and that the fan-out copies into every GRP row it writes) and GRP rows (`user_handle`/
+ * `user_display_name` = the OTHER member). MSG rows keep the sender's names as they were when
+ * written; pattern A shows the sender's current names from the group item, and `users refresh`
+ * rewrites the rows too.
+ *
+ * Per group, the protocol works the way the fan-out (pattern E) does: the group item is read
+ * strongly consistent, the two GRP rows' keys are computed from its `last_message_at` (never
+ * taken from a scan or the GSI), and one TransactWriteItems updates `members` and the name
+ * attributes of both GRP rows, conditioned on `last_message_sk` being the one read (the
+ * fan-out's own lock) and on each GRP row existing and describing the expected user. If the
+ * fan-out moves the summaries in between, the transaction is cancelled and the group is read
+ * again, after a jittered exponential back-off. Keys (pk/sk), `last_message_*` and every other
+ * attribute are never written, so the fan-out's invariants hold; the fan-out in turn conditions
+ * its move on `members`, so it never writes names older than the group item's.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from "@aws-sdk/lib-dynamodb";
+import { cancellationCodes } from "./errors";
+import { getMessageGroup } from "./messages";
+import type { MessageGroupItem, MessageGroupSummaryItem, UserProfile } from "./model";
+import { grpPk, grpSk, messageGroupKey, PARTITION_KEY, SORT_KEY } from "./table";
+
+/** The attributes this module reads and writes, checked against the row types. */
+const A = {
+  userUuid: "user_uuid",
+  handle: "user_handle",
+  displayName: "user_display_name",
+  members: "members",
+  lastMessageSk: "last_message_sk",
+} as const satisfies Record<string, keyof MessageGroupSummaryItem | keyof MessageGroupItem>;
+
+export interface RenameDeps {
+  ddb: DynamoDBDocumentClient;
+  tableName: string;
+  /** The current profiles by uuid; members absent from it keep the names the rows have. */
+  profiles: ReadonlyMap<string, UserProfile>;
+}
+
+export interface GroupRenameOptions {
+  /** Read and report only (default false). */
+  dryRun?: boolean;
+  /** Attempts per group when the fan-out moves it meanwhile (default 10). */
+  maxAttempts?: number;
+  /** First back-off after a lost race, ms (default 20; doubles per attempt, full jitter). */
+  backoffMs?: number;
+  /** GRP row keys seen elsewhere (a scan): reported when they are not where the group item points. */
+  strayKeys?: readonly { pk: string; sk: string }[];
+}
+
+/** True when the stored names are not the profile's. */
+export const namesDiffer = (a: { handle?: unknown; display_name?: unknown }, b: UserProfile): boolean =>
+  a.handle !== b.handle || a.display_name !== b.display_name;
+
+/** What renaming in one group did (or would do). */
+export interface GroupRenameResult {
+  summaries: number;
+  groupItem: boolean;
+  problems: string[];
+}
+
+/**
+ * Brings one group's item and GRP rows in step with `deps.profiles` (see the module
+ * documentation): consistent reads of the group item and of the GRP rows it points to, then one
+ * transaction guarded by `last_message_sk`; retried with back-off when the fan-out moved the group.
+ * @returns what changed (dry run: would change) and the inconsistencies found and left alone.
+ * @throws AWS SDK errors that are not a lost race.
+ */
+export async function renameInGroup(
+  deps: RenameDeps,
+  groupUuid: string,
+  options: GroupRenameOptions = {},
+): Promise<GroupRenameResult> {
+  const { ddb: doc, tableName, profiles } = deps;
+  const maxAttempts = options.maxAttempts ?? 10;
+  const backoffMs = options.backoffMs ?? 20;
+  const scannedKeys = options.strayKeys ?? [];
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    if (attempt > 1) await sleep(Math.random() * backoffMs * 2 ** (attempt - 2));
+    const problems: string[] = [];
+    const group = await getMessageGroup(deps, groupUuid);
+    if (group === undefined) {
+      return {
+        summaries: 0,
+        groupItem: false,
+        problems: [`group ${groupUuid}: GRP rows name it but it has no group item; left unchanged`],
+      };
+    }
+    const members = group.members.map((m) => {
+      const current = profiles.get(m.uuid);
+      return current === undefined ? m : { uuid: m.uuid, handle: current.handle, display_name: current.display_name };
+    });
+    const membersStale = group.members.some((m, i) => namesDiffer(m, members[i] as UserProfile));
+    const sk = grpSk(group.last_message_at, groupUuid);
+
+    const rowUpdates: { key: { pk: string; sk: string }; other: UserProfile }[] = [];
+    for (const owner of members) {
+      const other = members.find((m) => m.uuid !== owner.uuid) ?? owner;
+      const key = { pk: grpPk(owner.uuid), sk };
+      const { Item } = await doc.send(
+        new GetCommand({
+          TableName: tableName,
+          Key: { [PARTITION_KEY]: key.pk, [SORT_KEY]: key.sk },
+          ConsistentRead: true,
+        }),
+      );
+      if (Item === undefined) {
+        problems.push(`group ${groupUuid}: no GRP row ${key.pk} ${key.sk} although the group item points there`);
+      } else if (Item[A.userUuid] !== other.uuid) {
+        problems.push(
+          `group ${groupUuid}: GRP row ${key.pk} ${key.sk} describes ${String(Item[A.userUuid])}, not ${other.uuid}`,
+        );
+      } else if (namesDiffer({ handle: Item[A.handle], display_name: Item[A.displayName] }, other)) {
+        rowUpdates.push({ key, other });
+      }
+    }
+    // Stale GRP rows the scan saw elsewhere than where the group item points: strays, if still there.
+    for (const stray of scannedKeys.filter((k) => k.sk !== sk)) {
+      const { Item } = await doc.send(
+        new GetCommand({
+          TableName: tableName,
+          Key: { [PARTITION_KEY]: stray.pk, [SORT_KEY]: stray.sk },
+          ConsistentRead: true,
+        }),
+      );
+      if (Item !== undefined) {
+        problems.push(
+          `group ${groupUuid}: GRP row ${stray.pk} ${stray.sk} is not the one its group item points to (a stray summary); left unchanged`,
+        );
+      }
+    }
+    if (!membersStale && rowUpdates.length === 0) return { summaries: 0, groupItem: false, problems };
+    if (options.dryRun === true) return { summaries: rowUpdates.length, groupItem: membersStale, problems };
+
+    const groupKey = messageGroupKey(groupUuid);
+    const lock = {
+      TableName: tableName,
+      Key: groupKey,
+      ConditionExpression: "#lsk = :read",
+      ExpressionAttributeNames: { "#lsk": A.lastMessageSk } as Record<string, string>,
+      ExpressionAttributeValues: { ":read": group.last_message_sk } as Record<string, unknown>,
+    };
+    const transactItems: NonNullable<TransactWriteCommandInput["TransactItems"]> = [
+      membersStale
+        ? {
+            Update: {
+              ...lock,
+              UpdateExpression: "SET #m = :m",
+              ExpressionAttributeNames: { ...lock.ExpressionAttributeNames, "#m": A.members },
+              ExpressionAttributeValues: { ...lock.ExpressionAttributeValues, ":m": members },
+            },
+          }
+        : { ConditionCheck: lock },
+      ...rowUpdates.map(({ key, other }) => ({
+        Update: {
+          TableName: tableName,
+          Key: { [PARTITION_KEY]: key.pk, [SORT_KEY]: key.sk },
+          UpdateExpression: "SET #h = :h, #d = :d",
+          ConditionExpression: "attribute_exists(#pk) AND #u = :u",
+          ExpressionAttributeNames: { "#pk": PARTITION_KEY, "#u": A.userUuid, "#h": A.handle, "#d": A.displayName },
+          ExpressionAttributeValues: { ":u": other.uuid, ":h": other.handle, ":d": other.display_name },
+        },
+      })),
+    ];
+    try {
+      await doc.send(new TransactWriteCommand({ TransactItems: transactItems }));
+      return { summaries: rowUpdates.length, groupItem: membersStale, problems };
+    } catch (error) {
+      const codes = cancellationCodes(error);
+      // The fan-out moved the group (condition) or is moving it (conflict): read it again.
+      if (!codes?.some((c) => c === "ConditionalCheckFailed" || c === "TransactionConflict")) throw error;
+    }
+  }
+  return {
+    summaries: 0,
+    groupItem: false,
+    problems: [`group ${groupUuid}: still moving after ${maxAttempts} attempts (busy conversation); run again`],
+  };
+}
+
+/** What {@link propagateRename} did. */
+export interface PropagationReport {
+  /** Groups of the user looked at. */
+  groups: number;
+  /** GRP rows (of the other members) rewritten. */
+  summaries: number;
+  /** Message group items whose `members` were rewritten. */
+  groupItems: number;
+  problems: string[];
+}
+
+/**
+ * Applies `profile`'s current names to every conversation of that user: the groups listed by
+ * the user's own GRP rows (`GRP#<uuid>`, page after page), each through {@link renameInGroup},
+ * then each changed group once more (a fan-out that read the old members before the first pass
+ * committed may have written the old names). Safe to run again; converges.
+ * @throws AWS SDK errors that are not a lost race.
+ */
+export async function propagateRename(
+  deps: { ddb: DynamoDBDocumentClient; tableName: string },
+  profile: UserProfile,
+  options: { concurrency?: number; maxAttempts?: number } = {},
+): Promise<PropagationReport> {
+  const renameDeps: RenameDeps = { ...deps, profiles: new Map([[profile.uuid, profile]]) };
+  const groups = new Set<string>();
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await deps.ddb.send(
+      new QueryCommand({
+        TableName: deps.tableName,
+        KeyConditionExpression: "pk = :pk",
+        ExpressionAttributeValues: { ":pk": grpPk(profile.uuid) },
+        ProjectionExpression: "message_group_uuid",
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      if (typeof item.message_group_uuid === "string") groups.add(item.message_group_uuid);
+    }
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+
+  const report: PropagationReport = { groups: groups.size, summaries: 0, groupItems: 0, problems: [] };
+  const run = async (ids: readonly string[]): Promise<string[]> => {
+    const changed: string[] = [];
+    const queue = [...ids];
+    const worker = async () => {
+      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+        const result = await renameInGroup(renameDeps, id, { maxAttempts: options.maxAttempts });
+        report.summaries += result.summaries;
+        report.groupItems += result.groupItem ? 1 : 0;
+        report.problems.push(...result.problems);
+        if (result.summaries > 0 || result.groupItem) changed.push(id);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, ids.length) }, worker));
+    return changed;
+  };
+  await run(await run([...groups]));
+  report.problems = [...new Set(report.problems)];
+  return report;
+}
