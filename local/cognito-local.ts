@@ -18,7 +18,7 @@ import {
   UserNotFoundException,
 } from "@aws-sdk/client-cognito-identity-provider";
 import {
-  CLIENT_AUTH_FLOWS,
+  LOCAL_CLIENT_AUTH_FLOWS,
   PASSWORD_POLICY,
   REQUIRED_ATTRIBUTES,
   TOKEN_VALIDITY,
@@ -83,7 +83,7 @@ export interface UserPoolIds {
 /**
  * The pool {@link USER_POOL_NAME} and its client {@link USER_POOL_CLIENT_NAME}: reused when they
  * exist (a persisted run), else created like the CDK stack creates them (password policy,
- * required attributes, no client secret, the auth flows of CLIENT_AUTH_FLOWS).
+ * required attributes, no client secret, the auth flows of LOCAL_CLIENT_AUTH_FLOWS).
  */
 export async function ensureUserPool(client: CognitoIdentityProviderClient): Promise<UserPoolIds> {
   const pools = await client.send(new ListUserPoolsCommand({ MaxResults: 60 }));
@@ -116,7 +116,7 @@ export async function ensureUserPool(client: CognitoIdentityProviderClient): Pro
         UserPoolId: userPoolId,
         ClientName: USER_POOL_CLIENT_NAME,
         GenerateSecret: false,
-        ExplicitAuthFlows: [...CLIENT_AUTH_FLOWS],
+        ExplicitAuthFlows: [...LOCAL_CLIENT_AUTH_FLOWS],
         AccessTokenValidity: TOKEN_VALIDITY.accessTokenMinutes,
         IdTokenValidity: TOKEN_VALIDITY.idTokenMinutes,
         RefreshTokenValidity: TOKEN_VALIDITY.refreshTokenDays,

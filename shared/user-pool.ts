@@ -23,15 +23,17 @@ export const PASSWORD_POLICY = {
 } as const;
 
 /**
- * Auth flows of the web client: SRP (what Amplify uses) and plain password (what the local
- * token command and the end-to-end tests use), plus refresh. No client secret: a browser
- * cannot keep one.
+ * Auth flows of the production web client: SRP (what Amplify uses) and refresh only. No client
+ * secret: a browser cannot keep one. Plain password auth sends the password itself to Cognito;
+ * the CDK stack adds it only when a context option asks for it.
  */
-export const CLIENT_AUTH_FLOWS = [
-  "ALLOW_USER_SRP_AUTH",
-  "ALLOW_USER_PASSWORD_AUTH",
-  "ALLOW_REFRESH_TOKEN_AUTH",
-] as const;
+export const CLIENT_AUTH_FLOWS = ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"] as const;
+
+/** The plain password flow: `npm run token` and the end-to-end tests sign in with it. */
+export const PASSWORD_AUTH_FLOW = "ALLOW_USER_PASSWORD_AUTH" as const;
+
+/** Auth flows of the local (cognito-local) client: the production ones plus plain password. */
+export const LOCAL_CLIENT_AUTH_FLOWS = [...CLIENT_AUTH_FLOWS, PASSWORD_AUTH_FLOW] as const;
 
 /** Token validity of the web client. */
 export const TOKEN_VALIDITY = { accessTokenMinutes: 60, idTokenMinutes: 60, refreshTokenDays: 30 } as const;

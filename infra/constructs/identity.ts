@@ -17,6 +17,7 @@ import {
 import { Construct } from "constructs";
 import {
   CLIENT_AUTH_FLOWS,
+  type LOCAL_CLIENT_AUTH_FLOWS,
   PASSWORD_POLICY,
   REQUIRED_ATTRIBUTES,
   TOKEN_VALIDITY,
@@ -36,7 +37,7 @@ const STANDARD_ATTRIBUTE_KEYS: Record<(typeof REQUIRED_ATTRIBUTES)[number], keyo
  * The `AuthFlow` switch of each client auth flow. CDK adds ALLOW_REFRESH_TOKEN_AUTH whenever any
  * flow is enabled, so that one maps to no switch.
  */
-const AUTH_FLOW_KEYS: Record<(typeof CLIENT_AUTH_FLOWS)[number], keyof AuthFlow | undefined> = {
+const AUTH_FLOW_KEYS: Record<(typeof LOCAL_CLIENT_AUTH_FLOWS)[number], keyof AuthFlow | undefined> = {
   ALLOW_USER_SRP_AUTH: "userSrp",
   ALLOW_USER_PASSWORD_AUTH: "userPassword",
   ALLOW_REFRESH_TOKEN_AUTH: undefined,
