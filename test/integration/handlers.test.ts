@@ -1,19 +1,32 @@
 /**
  * The route functions as Lambda runs them (payload v2 events in, structured results out) on
- * DynamoDB Local: what each bad request is answered, and that nothing is written. Paths that
- * need Cognito are driven end to end against cognito-local in test/e2e.
+ * DynamoDB Local: what each bad request is answered, and that nothing is written. The users
+ * are in the table's directory, as the sign-up triggers or seeding write them; no route but
+ * the rename calls Cognito (nothing listens at COGNITO_ENDPOINT: a call would fail loudly).
+ * The rename's Cognito call is driven end to end against cognito-local in test/e2e.
  */
+import {
+  AdminUpdateUserAttributesCommand,
+  CognitoIdentityProviderClient,
+} from "@aws-sdk/client-cognito-identity-provider";
 import type { APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import { mockClient } from "aws-sdk-client-mock";
 import { beforeAll, describe, expect, it, vi } from "vitest";
+import { putDirectoryUser, setProfileStatus } from "../../shared/directory";
 import type { HttpEvent, HttpHandler } from "../../shared/http";
 import { seedConversation } from "../../shared/seed";
 import { createTestTable, type TestTable } from "../support/table";
 import { makeUser } from "../support/users";
 
 let table: TestTable;
-let handlers: Record<"listMessages" | "listMessageGroups" | "createMessage" | "getUserShort", HttpHandler>;
+let handlers: Record<
+  "listMessages" | "listMessageGroups" | "createMessage" | "getUserShort" | "updateProfile",
+  HttpHandler
+>;
 const alice = makeUser("alice_h", "Alice H");
 const bob = makeUser("bob_h", "Bob H");
+const stranger = makeUser("stranger_h");
+const cognito = mockClient(CognitoIdentityProviderClient);
 let groupUuid: string;
 
 beforeAll(async () => {
@@ -26,11 +39,14 @@ beforeAll(async () => {
   vi.stubEnv("AWS_ACCESS_KEY_ID", "local");
   vi.stubEnv("AWS_SECRET_ACCESS_KEY", "local");
   vi.stubEnv("POWERTOOLS_LOG_LEVEL", "SILENT");
+  vi.stubEnv("USER_CACHE_TTL_MS", "0");
+  for (const user of [alice, bob, stranger]) await putDirectoryUser(table, user, Date.now());
   handlers = {
     listMessages: (await import("../../functions/list-messages")).handler,
     listMessageGroups: (await import("../../functions/list-message-groups")).handler,
     createMessage: (await import("../../functions/create-message")).handler,
     getUserShort: (await import("../../functions/get-user-short")).handler,
+    updateProfile: (await import("../../functions/update-profile")).handler,
   };
   ({ message_group_uuid: groupUuid } = await seedConversation(table.ddb, table.tableName, {
     a: alice,
@@ -126,7 +142,6 @@ describe("GET /api/messages/{message_group_uuid}", () => {
   });
 
   it("answers a non-member 404 like a missing group", async () => {
-    const stranger = makeUser("stranger_h");
     const result = await handlers.listMessages(
       event({ routeKey: route, user: stranger, pathParameters: { message_group_uuid: groupUuid } }),
       context,
@@ -143,6 +158,7 @@ describe("GET /api/message_groups", () => {
       body: [
         {
           uuid: groupUuid,
+          user_uuid: alice.uuid,
           handle: "alice_h",
           display_name: "Alice H",
           message: "hello 29",
@@ -206,21 +222,154 @@ describe("POST /api/messages with bad input", () => {
     expect(answer(result)).toEqual({ status: 422, body: ["message_blank"] });
   });
 
-  it("answers 500 without internals when Cognito cannot be reached", async () => {
+  it("answers 404 for an unknown handle and writes nothing, without calling Cognito", async () => {
+    const before = await table.scanAll();
     const result = await handlers.createMessage(
-      event({ routeKey: route, user: alice, body: JSON.stringify({ message: "hi", handle: "bob_h" }) }),
+      event({ routeKey: route, user: alice, body: JSON.stringify({ message: "hi", handle: "nobody_h" }) }),
       context,
     );
-    expect(answer(result)).toEqual({ status: 500, body: ["internal_error"] });
+    expect(answer(result)).toEqual({ status: 404, body: ["handle_not_found"] });
+    expect(await table.scanAll()).toEqual(before);
   });
 });
 
-describe("GET /api/users/@{handle}/short", () => {
-  it("answers 404 for something that cannot be a handle, without asking Cognito", async () => {
-    const result = await handlers.getUserShort(
-      event({ routeKey: "GET /api/users/{handle}/short", user: alice, pathParameters: { handle: "@no spaces" } }),
+describe("a caller without an active profile", () => {
+  const ghost = makeUser("ghost_h");
+  const calls: [string, () => Promise<APIGatewayProxyStructuredResultV2>][] = [
+    [
+      "A",
+      () =>
+        handlers.listMessages(
+          event({ routeKey: "A", user: ghost, pathParameters: { message_group_uuid: groupUuid } }),
+          context,
+        ),
+    ],
+    ["B", () => handlers.listMessageGroups(event({ routeKey: "B", user: ghost }), context)],
+    [
+      "C",
+      () =>
+        handlers.createMessage(
+          event({ routeKey: "C", user: ghost, body: JSON.stringify({ message: "hi", message_group_uuid: groupUuid }) }),
+          context,
+        ),
+    ],
+    [
+      "D",
+      () =>
+        handlers.createMessage(
+          event({ routeKey: "D", user: ghost, body: JSON.stringify({ message: "hi", handle: "bob_h" }) }),
+          context,
+        ),
+    ],
+    [
+      "rename",
+      () =>
+        handlers.updateProfile(
+          event({ routeKey: "PATCH", user: ghost, body: JSON.stringify({ display_name: "G" }) }),
+          context,
+        ),
+    ],
+  ];
+
+  it.each(calls)("is answered 401 by %s when it never had one, and nothing is written", async (_, call) => {
+    const before = await table.scanAll();
+    expect(answer(await call())).toEqual({ status: 401, body: ["unauthorized"] });
+    expect(await table.scanAll()).toEqual(before);
+  });
+
+  it.each(calls)("is answered 401 by %s once disabled", async (_, call) => {
+    await putDirectoryUser(table, ghost, Date.now());
+    await setProfileStatus(table, ghost.uuid, "disabled", Date.now());
+    expect(answer(await call())).toEqual({ status: 401, body: ["unauthorized"] });
+  });
+});
+
+describe("GET /api/users/@{handle}/short (public)", () => {
+  const route = "GET /api/users/{handle}/short";
+
+  it("answers the profile without any token, in any case of the handle, cacheable for a short time", async () => {
+    for (const handle of ["@bob_h", "BOB_H"]) {
+      const result = await handlers.getUserShort(event({ routeKey: route, pathParameters: { handle } }), context);
+      expect(answer(result)).toEqual({
+        status: 200,
+        body: { uuid: bob.uuid, handle: "bob_h", display_name: "Bob H" },
+      });
+      expect(result.headers?.["cache-control"]).toMatch(/^public, max-age=\d+$/);
+    }
+  });
+
+  it.each(["@no spaces", "@nobody_h", "@"])("answers 404 for %s", async (handle) => {
+    const result = await handlers.getUserShort(event({ routeKey: route, pathParameters: { handle } }), context);
+    expect(answer(result)).toEqual({ status: 404, body: ["user_not_found"] });
+  });
+});
+
+describe("PATCH /api/users/me", () => {
+  const route = "PATCH /api/users/me";
+  const patch = (user: { uuid: string; handle: string }, body: unknown) =>
+    handlers.updateProfile(
+      event({ routeKey: route, user, body: typeof body === "string" ? body : JSON.stringify(body) }),
       context,
     );
-    expect(answer(result)).toEqual({ status: 404, body: ["user_not_found"] });
+
+  it.each([
+    ["malformed JSON", "{", 400, ["body_malformed_json"]],
+    ["no field", {}, 422, ["handle_or_display_name_required"]],
+    [
+      "a bad handle and name",
+      { handle: "b ob", display_name: "x\u202Ey" },
+      422,
+      ["handle_invalid", "display_name_invalid"],
+    ],
+    ["someone else's handle", { handle: "Alice_H" }, 409, ["handle_taken"]],
+  ])("answers %s with its codes and writes nothing", async (_, body, status, codes) => {
+    cognito.reset();
+    const before = await table.scanAll();
+    expect(answer(await patch(bob, body))).toEqual({ status, body: codes });
+    expect(await table.scanAll()).toEqual(before);
+    expect(cognito.commandCalls(AdminUpdateUserAttributesCommand)).toHaveLength(0);
+  });
+
+  it("renames, shows the new names in the conversation, and keeps Cognito in step; a retry after a Cognito failure converges", async () => {
+    const carol = makeUser("carol_h", "Carol");
+    await putDirectoryUser(table, carol, Date.now());
+    await handlers.createMessage(
+      event({ routeKey: "D", user: carol, body: JSON.stringify({ message: "hi", handle: "bob_h" }) }),
+      context,
+    );
+    cognito.reset();
+    cognito.on(AdminUpdateUserAttributesCommand).rejectsOnce(new Error("cognito down")).resolves({});
+    const body = { handle: "Caroline", display_name: "Caroline C" };
+    expect(answer(await patch(carol, body))).toEqual({ status: 500, body: ["internal_error"] });
+    expect(answer(await patch(carol, body))).toEqual({
+      status: 200,
+      body: { uuid: carol.uuid, handle: "Caroline", display_name: "Caroline C" },
+    });
+    expect(cognito.commandCalls(AdminUpdateUserAttributesCommand).at(-1)?.args[0].input).toMatchObject({
+      Username: carol.handle,
+      UserAttributes: [
+        { Name: "preferred_username", Value: "Caroline" },
+        { Name: "name", Value: "Caroline C" },
+      ],
+    });
+    const groups = answer(await handlers.listMessageGroups(event({ routeKey: "B", user: bob }), context)).body as {
+      handle: string;
+      display_name: string;
+      user_uuid: string;
+    }[];
+    expect(groups.find((g) => g.user_uuid === carol.uuid)).toMatchObject({
+      handle: "Caroline",
+      display_name: "Caroline C",
+    });
+    const short = await handlers.getUserShort(
+      event({ routeKey: "users", pathParameters: { handle: "@caroline" } }),
+      context,
+    );
+    expect(answer(short).body).toEqual({ uuid: carol.uuid, handle: "Caroline", display_name: "Caroline C" });
+    const old = await handlers.getUserShort(
+      event({ routeKey: "users", pathParameters: { handle: "@carol_h" } }),
+      context,
+    );
+    expect(answer(old).status).toBe(404);
   });
 });

@@ -38,6 +38,7 @@ describe("pattern D: post to a new group by handle", () => {
     expect(created).toEqual({
       message_group_uuid: messageGroupUuidFor(alice.uuid, bob.uuid),
       uuid: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      user_uuid: alice.uuid,
       display_name: "Alice",
       handle: "alice_d1",
       message: "hi bob",

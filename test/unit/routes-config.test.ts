@@ -3,10 +3,16 @@ import { ConfigError, loadConfig, requireUserPoolId } from "../../shared/config"
 import { matchPath, ROUTES } from "../../shared/routes";
 
 describe("route table", () => {
-  it("has one route per method and path, every one authorized", () => {
+  it("has one route per method and path, every one authorized but the public profile", () => {
     const keys = ROUTES.map((r) => `${r.method} ${r.path}`);
     expect(new Set(keys).size).toBe(ROUTES.length);
-    expect(ROUTES.every((r) => r.auth)).toBe(true);
+    expect(ROUTES.filter((r) => !r.auth).map((r) => `${r.method} ${r.path}`)).toEqual([
+      "GET /api/users/{handle}/short",
+    ]);
+  });
+
+  it("lets only the rename route call Cognito", () => {
+    expect(ROUTES.filter((r) => r.permissions.cognito.length > 0).map((r) => r.fn)).toEqual(["update-profile"]);
   });
 
   it("matches whole-segment parameters and decodes them", () => {
@@ -30,13 +36,16 @@ describe("config", () => {
       cognitoEndpoint: undefined,
       userPoolId: "p",
       userCacheTtlMs: 0,
+      handleReservationMs: 30 * 24 * 60 * 60 * 1000,
     });
+    expect(loadConfig({ ...base, HANDLE_RESERVATION_DAYS: "2" }).handleReservationMs).toBe(2 * 86_400_000);
   });
 
   it("fails fast on a missing or malformed variable", () => {
     expect(() => loadConfig({ AWS_REGION: "us-east-1" })).toThrow(/TABLE_NAME/);
     expect(() => loadConfig({ TABLE_NAME: "t" })).toThrow(/AWS_REGION/);
     expect(() => loadConfig({ ...base, USER_CACHE_TTL_MS: "soon" })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...base, HANDLE_RESERVATION_DAYS: "-1" })).toThrow(/HANDLE_RESERVATION_DAYS/);
     expect(() => requireUserPoolId(loadConfig(base))).toThrow(/USER_POOL_ID/);
   });
 });
