@@ -6,7 +6,7 @@
  * - **Handle**: {@link HANDLE_PATTERN} (1 to 32 of `A-Z a-z 0-9 _ . -`), ASCII only, so
  *   look-alike Unicode handles cannot exist. Unique without regard to case: the handle item is
  *   keyed by {@link canonicalHandle} (lower case) while views show the handle as its owner wrote it.
- * - **Display name**: trimmed of white space at both ends and NFC-normalised, then 1 to
+ * - **Display name**: trimmed of spaces (U+0020) at both ends and NFC-normalised, then 1 to
  *   {@link MAX_DISPLAY_NAME_CHARS} characters (Unicode code points). Refused anywhere in it:
  *   Unicode general categories Cc (control), Cf (format: zero-width space/joiners, bidi
  *   embeddings/overrides/isolates, BOM, soft hyphen), Cs (lone surrogates), Co (private use),
@@ -50,7 +50,8 @@ export function canonicalHandle(handle: string): string {
  */
 export function normalizeDisplayName(value: unknown): string | undefined {
   if (typeof value !== "string" || LONE_SURROGATE.test(value)) return undefined;
-  const name = value.trim().normalize("NFC");
+  // Only spaces are trimmed: any other character at the ends is judged by the rules below.
+  const name = value.replace(/^ +| +$/g, "").normalize("NFC");
   const length = [...name].length;
   if (length < 1 || length > MAX_DISPLAY_NAME_CHARS) return undefined;
   if (REFUSED.test(name) || OTHER_SPACES.test(name) || MARK_RUN.test(name)) return undefined;
