@@ -17,6 +17,7 @@ import { SEED_USERS } from "../../local/seed-data";
 import { LOCAL_CREDENTIALS } from "../../local/settings";
 import { signIn } from "../../local/sign-in";
 import type { LocalStack } from "../../local/stack";
+import { putDirectoryUser } from "../../shared/directory";
 import type { ApiResponse } from "../e2e/helpers";
 
 /** A signed-in user of the stack. */
@@ -33,9 +34,16 @@ export async function seededCaller(stack: LocalStack, handle: string): Promise<C
   return { ...user, accessToken: tokens.accessToken, idToken: tokens.idToken };
 }
 
+/** A DocumentClient of the stack's DynamoDB Local; destroy it after use. */
+export function stackDocumentClient(stack: LocalStack): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint: stack.dynamodbEndpoint, region: stack.region, credentials: LOCAL_CREDENTIALS }),
+  );
+}
+
 /**
  * Creates one more user in the stack's pool (a "stranger" with no conversation yet), with the
- * password rules of the seeded ones, and signs it in.
+ * password rules of the seeded ones, writes it into the directory as seeding does, and signs it in.
  */
 export async function newCaller(stack: LocalStack, handle: string): Promise<Caller> {
   const cognito = new CognitoIdentityProviderClient({
@@ -52,6 +60,12 @@ export async function newCaller(stack: LocalStack, handle: string): Promise<Call
   };
   try {
     const uuid = await ensureUser(cognito, stack.userPoolId, user);
+    const ddb = stackDocumentClient(stack);
+    try {
+      await putDirectoryUser({ ddb, tableName: stack.tableName }, { uuid, ...user }, Date.now());
+    } finally {
+      ddb.destroy();
+    }
     const tokens = await signIn(stack, handle, user.password);
     return {
       username: handle,
@@ -69,12 +83,7 @@ export async function newCaller(stack: LocalStack, handle: string): Promise<Call
 
 /** Every item of the stack's table (a full, strongly consistent scan). */
 export async function scanStackTable(stack: LocalStack): Promise<Record<string, unknown>[]> {
-  const client = new DynamoDBClient({
-    endpoint: stack.dynamodbEndpoint,
-    region: stack.region,
-    credentials: LOCAL_CREDENTIALS,
-  });
-  const ddb = DynamoDBDocumentClient.from(client);
+  const ddb = stackDocumentClient(stack);
   try {
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
@@ -87,7 +96,7 @@ export async function scanStackTable(stack: LocalStack): Promise<Record<string, 
     } while (start !== undefined);
     return items;
   } finally {
-    client.destroy();
+    ddb.destroy();
   }
 }
 
