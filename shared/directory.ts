@@ -22,7 +22,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { AppError, cancellationCodes, unauthorized } from "./errors";
+import { AppError, cancellationCodes, isLostRace, unauthorized } from "./errors";
 import { canonicalHandle, isValidHandle, normalizeDisplayName } from "./identity-rules";
 import type { HandleItem, ProfileItem, UserProfile, UserStatus } from "./model";
 import { handleKey, profileKey, TTL_ATTRIBUTE } from "./table";
@@ -331,8 +331,7 @@ export async function renameUser(
       if (codes === undefined) throw error;
       if (!sameHandle && codes[1] === "ConditionalCheckFailed") throw handleTaken();
       // The profile (or its handle item) changed since the read, or a transaction conflicted: read again.
-      const lost = codes.some((c) => c === "ConditionalCheckFailed" || c === "TransactionConflict");
-      if (!lost || attempt >= MAX_RENAME_ATTEMPTS) throw error;
+      if (!isLostRace(error) || attempt >= MAX_RENAME_ATTEMPTS) throw error;
     }
   }
 }

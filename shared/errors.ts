@@ -53,3 +53,14 @@ export function cancellationCodes(error: unknown): string[] | undefined {
   const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
   return reasons.map((r) => r.Code ?? "None");
 }
+
+/**
+ * True when `error` says an optimistic write lost a race: a conditional write whose condition
+ * failed (`ConditionalCheckFailedException`), or a transaction cancelled because one of its
+ * conditions failed or another transaction touched an item (`ConditionalCheckFailed`,
+ * `TransactionConflict` among its cancellation reasons). The caller reads again and retries.
+ */
+export function isLostRace(error: unknown): boolean {
+  if (error instanceof Error && error.name === "ConditionalCheckFailedException") return true;
+  return cancellationCodes(error)?.some((c) => c === "ConditionalCheckFailed" || c === "TransactionConflict") ?? false;
+}

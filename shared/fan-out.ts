@@ -20,7 +20,7 @@ import { type DynamoDBDocumentClient, TransactWriteCommand } from "@aws-sdk/lib-
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
 import * as z from "zod";
-import { cancellationCodes } from "./errors";
+import { isLostRace } from "./errors";
 import { getMessageGroup } from "./messages";
 import type { MessageItem } from "./model";
 import { summaryItems } from "./rows";
@@ -140,9 +140,8 @@ export async function applyNewestMessage(deps: FanOutDeps, message: NewMessage):
       );
       return "moved";
     } catch (error) {
-      const codes = cancellationCodes(error);
       // Another run moved the group first (condition) or is moving it now (conflict): read again.
-      if (!codes?.some((c) => c === "ConditionalCheckFailed" || c === "TransactionConflict")) throw error;
+      if (!isLostRace(error)) throw error;
     }
   }
   throw new Error(`fan-out of ${messageGroupUuid} lost ${maxAttempts} optimistic-lock races in a row`);

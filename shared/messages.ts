@@ -13,7 +13,7 @@ import {
   TransactWriteCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { decodeCursor, encodeCursor } from "./cursor";
-import { cancellationCodes, notFound, unauthorized, unprocessable } from "./errors";
+import { isLostRace, notFound, unauthorized, unprocessable } from "./errors";
 import { messageGroupUuidFor, newMessageUuid } from "./ids";
 import type {
   CreatedMessageView,
@@ -226,11 +226,9 @@ export async function postToHandle(
       );
       return toCreatedMessageView(messageGroupUuid, first);
     } catch (error) {
-      const codes = cancellationCodes(error);
-      // ConditionalCheckFailed: another request created the group first; TransactionConflict:
-      // one is creating it now. Either way the next attempt finds it and posts into it.
-      const raced = codes?.some((c) => c === "ConditionalCheckFailed" || c === "TransactionConflict");
-      if (!raced || attempt >= MAX_CREATE_ATTEMPTS) throw error;
+      // A condition failed: another request created the group first; a conflict: one is creating
+      // it now. Either way the next attempt finds it and posts into it.
+      if (!isLostRace(error) || attempt >= MAX_CREATE_ATTEMPTS) throw error;
       await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
     }
   }

@@ -28,7 +28,7 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
-import { cancellationCodes } from "./errors";
+import { isLostRace } from "./errors";
 import { getMessageGroup } from "./messages";
 import type { MessageGroupItem, MessageGroupSummaryItem, UserProfile } from "./model";
 import { grpPk, grpSk, messageGroupKey, PARTITION_KEY, SORT_KEY } from "./table";
@@ -178,9 +178,8 @@ export async function renameInGroup(
       await doc.send(new TransactWriteCommand({ TransactItems: transactItems }));
       return { summaries: rowUpdates.length, groupItem: membersStale, problems };
     } catch (error) {
-      const codes = cancellationCodes(error);
       // The fan-out moved the group (condition) or is moving it (conflict): read it again.
-      if (!codes?.some((c) => c === "ConditionalCheckFailed" || c === "TransactionConflict")) throw error;
+      if (!isLostRace(error)) throw error;
     }
   }
   return {
