@@ -169,56 +169,11 @@ export async function activateProfile(
   nowMs: number,
 ): Promise<ProfileItem> {
   const displayName = checkIdentity(activation.handle, activation.displayName);
-  const existing = await getProfile(deps, activation.uuid);
-  if (existing !== undefined) return existing;
-  const at = toTimestamp(nowMs);
-  const profile: ProfileItem = {
-    ...profileKey(activation.uuid),
-    uuid: activation.uuid,
-    handle: activation.handle,
-    display_name: displayName,
-    status: "active",
-    created_at: at,
-    updated_at: at,
-  };
-  try {
-    await deps.ddb.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: deps.tableName,
-              Item: {
-                ...handleKey(canonicalHandle(activation.handle)),
-                handle: activation.handle,
-                state: "owned",
-                user_uuid: activation.uuid,
-                updated_at: at,
-              } satisfies HandleItem,
-              ConditionExpression:
-                "attribute_not_exists(pk) OR #exp < :now OR pending_username = :u OR (#state = :owned AND user_uuid = :me)",
-              ExpressionAttributeNames: { "#exp": TTL_ATTRIBUTE, "#state": "state" },
-              ExpressionAttributeValues: {
-                ":now": epochSeconds(nowMs),
-                ":u": activation.username,
-                ":owned": "owned",
-                ":me": activation.uuid,
-              },
-            },
-          },
-          { Put: { TableName: deps.tableName, Item: profile, ConditionExpression: "attribute_not_exists(pk)" } },
-        ],
-      }),
-    );
-  } catch (error) {
-    const codes = cancellationCodes(error);
-    if (codes?.[1] === "ConditionalCheckFailed") {
-      const raced = await getProfile(deps, activation.uuid);
-      if (raced !== undefined) return raced;
-    }
-    if (codes?.[0] === "ConditionalCheckFailed") throw handleTaken();
-    throw error;
-  }
+  const user = { uuid: activation.uuid, handle: activation.handle, display_name: displayName };
+  const outcome = await putDirectoryUser(deps, { ...user, username: activation.username }, nowMs);
+  if (outcome === "handle_taken") throw handleTaken();
+  const profile = await getProfile(deps, activation.uuid);
+  if (profile === undefined) throw new Error(`profile of ${activation.uuid} missing right after it was written`);
   return profile;
 }
 
