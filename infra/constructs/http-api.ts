@@ -165,7 +165,8 @@ export class MessagesApi extends Construct {
           reason:
             `${key} is public on purpose: the Cruddur frontend's new-message page calls it without a token ` +
             "(as the original Flask backend allowed) to show a user's public profile {uuid, handle, display_name}. " +
-            "It reads one handle item and nothing private, and has its own low throttle.",
+            "Its function may only GetItem on the table (the directory) and answers nothing private; the route " +
+            "has its own low throttle.",
         });
       }
       if (route.throttle !== undefined) {
