@@ -20,6 +20,8 @@ export const CONTEXT_KEYS = [
   "placeInVpc",
   "userPoolId",
   "userPoolClientId",
+  "allowPasswordAuth",
+  "handleReservationDays",
   "corsOrigins",
   "throttleRateLimit",
   "throttleBurstLimit",
@@ -34,6 +36,8 @@ export const CONTEXT_DEFAULTS = {
   readCapacity: 5,
   writeCapacity: 5,
   placeInVpc: true,
+  allowPasswordAuth: false,
+  handleReservationDays: 30,
   corsOrigins: ["http://localhost:3000"],
   throttleRateLimit: 100,
   throttleBurstLimit: 200,
@@ -54,9 +58,14 @@ export type NetworkSettings =
   /** An existing VPC, found by id (a context lookup: needs credentials on first synth). */
   | { mode: "existing-vpc"; vpcId: string };
 
-/** Which Cognito user pool the API trusts and the functions read users from. */
+/** Which Cognito user pool the API trusts, and how its users sign in. */
 export type UserPoolSettings =
-  | { mode: "create" }
+  /**
+   * A pool and web client created by the stack. The client signs in with SRP and refresh tokens
+   * only; `allowPasswordAuth` adds the plain password flow (USER_PASSWORD_AUTH).
+   */
+  | { mode: "create"; allowPasswordAuth: boolean }
+  /** An existing pool and client, which the stack trusts but never changes. */
   | { mode: "existing"; userPoolId: string; userPoolClientId: string; region: string };
 
 /** Everything the stack reads from context, validated and with defaults applied. */
@@ -65,6 +74,11 @@ export interface StackSettings {
   billing: BillingSettings;
   network: NetworkSettings;
   userPool: UserPoolSettings;
+  /**
+   * Days a handle its owner left (by renaming) stays reserved to them: the rename function's
+   * HANDLE_RESERVATION_DAYS (`shared/config.ts`). 0 frees it at once.
+   */
+  handleReservationDays: number;
   /** Allowed CORS origins (`scheme://host[:port]`), or `["*"]`. */
   corsOrigins: string[];
   throttle: { rateLimit: number; burstLimit: number };
@@ -197,7 +211,8 @@ function parseNetwork(get: Lookup): NetworkSettings {
 function parseUserPool(get: Lookup): UserPoolSettings {
   const userPoolId = text(get, "userPoolId");
   const userPoolClientId = text(get, "userPoolClientId");
-  if (userPoolId === undefined && userPoolClientId === undefined) return { mode: "create" };
+  const allowPasswordAuth = bool(get, "allowPasswordAuth", CONTEXT_DEFAULTS.allowPasswordAuth);
+  if (userPoolId === undefined && userPoolClientId === undefined) return { mode: "create", allowPasswordAuth };
   if (userPoolId === undefined) fail("userPoolId", userPoolId, "a user pool id as well, since userPoolClientId is set");
   if (userPoolClientId === undefined) {
     fail("userPoolClientId", userPoolClientId, "an app client id as well, since userPoolId is set");
@@ -205,6 +220,14 @@ function parseUserPool(get: Lookup): UserPoolSettings {
   const region = USER_POOL_ID_PATTERN.exec(userPoolId)?.[1];
   if (region === undefined) fail("userPoolId", userPoolId, "a user pool id such as eu-west-1_AbCdEf123");
   if (!CLIENT_ID_PATTERN.test(userPoolClientId)) fail("userPoolClientId", userPoolClientId, "an app client id");
+  // The stack never changes an existing pool's client, so it could not honour the option.
+  if (allowPasswordAuth) {
+    fail(
+      "allowPasswordAuth",
+      get("allowPasswordAuth"),
+      "false or no value with userPoolId: the stack does not change an existing app client",
+    );
+  }
   return { mode: "existing", userPoolId, userPoolClientId, region };
 }
 
@@ -236,6 +259,13 @@ export function parseSettings(get: Lookup): StackSettings {
   if (!RETENTION_VALUES.includes(retention))
     fail("logRetentionDays", retention, `one of ${RETENTION_VALUES.join(", ")}`);
 
+  // HANDLE_RESERVATION_DAYS accepts any non-negative integer; ten years is a sanity bound.
+  const handleReservationDays = number(get, "handleReservationDays", CONTEXT_DEFAULTS.handleReservationDays, {
+    integer: true,
+    min: 0,
+    max: 3650,
+  });
+
   const alarmEmail = text(get, "alarmEmail");
   if (alarmEmail !== undefined && !EMAIL_PATTERN.test(alarmEmail)) fail("alarmEmail", alarmEmail, "an e-mail address");
 
@@ -244,6 +274,7 @@ export function parseSettings(get: Lookup): StackSettings {
     billing: parseBilling(get),
     network: parseNetwork(get),
     userPool: parseUserPool(get),
+    handleReservationDays,
     corsOrigins: parseOrigins(get),
     throttle: { rateLimit, burstLimit },
     logRetention: retention as RetentionDays,

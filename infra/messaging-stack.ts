@@ -1,10 +1,11 @@
 /**
- * The whole cruddur-messages backend in one stack: the table, the network, the user pool, one
- * function per route behind the HTTP API, the stream fan-out, and what operators need to run it.
+ * The whole cruddur-messages backend in one stack: the table, the network, the user pool and its
+ * sign-up triggers, one function per route behind the HTTP API, the stream fan-out, and what
+ * operators need to run it.
  * Built from the shared definitions (`shared/table.ts`, `shared/routes.ts`, `shared/stream.ts`,
  * `shared/user-pool.ts`) and from the validated context options (`infra/context.ts`).
  */
-import { CfnOutput, RemovalPolicy, Stack, type StackProps, Token } from "aws-cdk-lib";
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Token } from "aws-cdk-lib";
 import {
   type Attribute,
   AttributeType,
@@ -14,8 +15,9 @@ import {
   Table,
 } from "aws-cdk-lib/aws-dynamodb";
 import type { Construct } from "constructs";
-import { FAN_OUT_FUNCTION, ROUTES } from "../shared/routes";
-import { createTableInput, GSI, PARTITION_KEY, SORT_KEY, STREAM_VIEW_TYPE } from "../shared/table";
+import { CONFIG_ENV } from "../shared/config";
+import { FAN_OUT_FUNCTION, type FunctionPermissions, ROUTES, TRIGGER_FUNCTIONS } from "../shared/routes";
+import { createTableInput, GSI, PARTITION_KEY, SORT_KEY, STREAM_VIEW_TYPE, TTL_ATTRIBUTE } from "../shared/table";
 import { FanOut } from "./constructs/fan-out";
 import { MessagesApi } from "./constructs/http-api";
 import { Identity } from "./constructs/identity";
@@ -46,12 +48,28 @@ function keyAttribute(name: string): Attribute {
   return { name, type };
 }
 
+/**
+ * Timeout of the trigger functions. Cognito waits 5 s for a trigger's answer, retries, and fails
+ * the request after 3 unanswered attempts; the 5 s cannot be changed (Cognito developer guide,
+ * "Customizing user pool workflows with Lambda triggers", Important considerations). A function
+ * still running after that would only write for a request Cognito has already failed or retried.
+ */
+export const TRIGGER_TIMEOUT = Duration.seconds(5);
+
+/**
+ * The routes whose function releases handles (the rename, `pattern: "profile"`): they read
+ * HANDLE_RESERVATION_DAYS, how long a handle its owner left stays reserved to them.
+ */
+export const RESERVING_PATTERNS: ReadonlySet<string> = new Set(["profile"]);
+
 /** The deployable backend. */
 export class MessagingStack extends Stack {
   readonly table: Table;
   readonly identity: Identity;
   readonly network: Network | undefined;
   readonly routeFunctions: ReadonlyMap<string, MessagingFunction>;
+  /** The Cognito trigger functions, by `fn` (TRIGGER_FUNCTIONS). */
+  readonly triggerFunctions: ReadonlyMap<string, MessagingFunction>;
   readonly fanOut: FanOut;
   readonly api: MessagesApi;
   readonly operations: Operations;
@@ -68,6 +86,8 @@ export class MessagingStack extends Stack {
       partitionKey: keyAttribute(PARTITION_KEY),
       sortKey: keyAttribute(SORT_KEY),
       stream: StreamViewType[STREAM_VIEW_TYPE],
+      // Expired sign-up claims and handle reservations (the code treats them as gone already).
+      timeToLiveAttribute: TTL_ATTRIBUTE,
       billingMode: provisioned === undefined ? BillingMode.PAY_PER_REQUEST : BillingMode.PROVISIONED,
       ...(provisioned === undefined
         ? {}
@@ -91,9 +111,11 @@ export class MessagingStack extends Stack {
     const userPool = { userPoolId: this.identity.userPool.userPoolId, userPoolArn: this.identity.userPool.userPoolArn };
 
     // Network: only the functions that talk to DynamoDB run in the VPC -------------------------
-    const inVpc = [...ROUTES.map((r) => r.permissions), FAN_OUT_FUNCTION.permissions].filter((p) =>
-      MessagingFunction.talksToDynamoDb(p),
-    );
+    const inVpc = [
+      ...ROUTES.map((r) => r.permissions),
+      FAN_OUT_FUNCTION.permissions,
+      ...TRIGGER_FUNCTIONS.map((t) => t.permissions),
+    ].filter((p) => MessagingFunction.talksToDynamoDb(p));
     this.network =
       settings.network.mode === "none"
         ? undefined
@@ -105,7 +127,7 @@ export class MessagingStack extends Stack {
             cognitoActions: inVpc.flatMap((p) => p.cognito),
             logRetention: settings.logRetention,
           });
-    const placementFor = (permissions: (typeof ROUTES)[number]["permissions"]) =>
+    const placementFor = (permissions: FunctionPermissions) =>
       this.network !== undefined && MessagingFunction.talksToDynamoDb(permissions)
         ? this.network.placement()
         : undefined;
@@ -124,10 +146,31 @@ export class MessagingStack extends Stack {
           placement: placementFor(route.permissions),
           logRetention: settings.logRetention,
           description: `${route.method} ${route.path} (pattern ${route.pattern})`,
+          ...(RESERVING_PATTERNS.has(route.pattern)
+            ? { environment: { [CONFIG_ENV.handleReservationDays]: String(settings.handleReservationDays) } }
+            : {}),
         }),
       );
     }
     this.routeFunctions = routeFunctions;
+
+    // Cognito triggers: they take no user pool reference (the pool references them) ------------
+    const triggerFunctions = new Map<string, MessagingFunction>();
+    for (const trigger of TRIGGER_FUNCTIONS) {
+      const f = new MessagingFunction(this, `Fn-${trigger.fn}`, {
+        fn: trigger.fn,
+        permissions: trigger.permissions,
+        table: this.table,
+        userPool,
+        placement: placementFor(trigger.permissions),
+        logRetention: settings.logRetention,
+        timeout: TRIGGER_TIMEOUT,
+        description: `Cognito ${trigger.trigger} trigger`,
+      });
+      this.identity.addTrigger(trigger.trigger, f.function);
+      triggerFunctions.set(trigger.fn, f);
+    }
+    this.triggerFunctions = triggerFunctions;
 
     this.api = new MessagesApi(this, "Http", {
       routes: ROUTES,
@@ -153,6 +196,7 @@ export class MessagingStack extends Stack {
       api: this.api.api,
       accessLogGroup: this.api.accessLogGroup,
       routeFunctions: [...routeFunctions].map(([fn, f]) => watched(fn, f)),
+      triggerFunctions: [...triggerFunctions].map(([fn, f]) => watched(fn, f)),
       fanOut: watched(FAN_OUT_FUNCTION.fn, this.fanOut.handler),
       failureQueue: this.fanOut.failureQueue,
       alarmEmail: settings.alarmEmail,
@@ -167,6 +211,16 @@ export class MessagingStack extends Stack {
       value: this.identity.userPoolClient.userPoolClientId,
       description: "Cognito app client of the web frontend (no secret)",
     });
+    for (const trigger of TRIGGER_FUNCTIONS) {
+      const f = triggerFunctions.get(trigger.fn);
+      if (f === undefined) continue;
+      new CfnOutput(this, `${trigger.trigger}FunctionArn`, {
+        value: f.function.functionArn,
+        description: this.identity.created
+          ? `Cognito ${trigger.trigger} trigger (attached to the pool by the stack)`
+          : `Cognito ${trigger.trigger} trigger: attach it to the existing pool (docs/deploy.md, Existing user pool)`,
+      });
+    }
     new CfnOutput(this, "FanOutFailureQueueUrl", {
       value: this.fanOut.failureQueue.queueUrl,
       description: "On-failure queue of the stream fan-out",

@@ -1,14 +1,18 @@
 /**
  * The HTTP API (API Gateway v2) built from the shared route table: one route per entry of
- * ROUTES, each integrated with its function and guarded by a JWT authorizer that trusts the
- * user pool's tokens; CORS for the frontend's origins; stage throttling; JSON access logs.
+ * ROUTES, each integrated with its function and, when the entry says `auth: true`, guarded by a
+ * JWT authorizer that trusts the user pool's tokens (the public profile route has none); CORS for
+ * the frontend's origins; stage throttling plus the routes' own; JSON access logs.
  */
-import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { Duration, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
 import {
+  type CfnStage,
   CorsHttpMethod,
   HttpApi,
   HttpMethod,
+  HttpNoneAuthorizer,
+  type HttpRoute,
   HttpStage,
   LogGroupLogDestination,
   PayloadFormatVersion,
@@ -53,6 +57,29 @@ export function accessLogFormat(): string {
   return `{${parts.join(",")}}`;
 }
 
+/** Requests per second (steady) and burst, as API Gateway throttles them. */
+export interface Throttle {
+  rateLimit: number;
+  burstLimit: number;
+}
+
+/** The route key API Gateway names a route by: `<METHOD> <path>`. */
+export function routeKey(route: Pick<RouteDefinition, "method" | "path">): string {
+  return `${route.method} ${route.path}`;
+}
+
+/**
+ * The throttle of a route with its own: never above the stage's. Route settings replace the
+ * stage's default route settings for that route (API Gateway developer guide, "Throttling
+ * requests to your HTTP API", route-level throttling), so a lower stage limit must still bind it.
+ */
+export function routeThrottle(own: Throttle, stage: Throttle): Throttle {
+  return {
+    rateLimit: Math.min(own.rateLimit, stage.rateLimit),
+    burstLimit: Math.min(own.burstLimit, stage.burstLimit),
+  };
+}
+
 export interface MessagesApiProps {
   routes: readonly RouteDefinition[];
   /** The function of each route, by `fn`. */
@@ -62,7 +89,8 @@ export interface MessagesApiProps {
   /** App client id: the token's `aud` (ID tokens) or `client_id` (access tokens) must match it. */
   audience: string;
   corsOrigins: string[];
-  throttle: { rateLimit: number; burstLimit: number };
+  /** Stage-wide throttle, the default of every route. */
+  throttle: Throttle;
   logRetention: RetentionDays;
 }
 
@@ -72,6 +100,8 @@ export class MessagesApi extends Construct {
   readonly stage: HttpStage;
   readonly accessLogGroup: LogGroup;
   readonly authorizer: HttpJwtAuthorizer;
+  /** The API Gateway route of each entry of ROUTES, by route key (`GET /api/...`). */
+  readonly routes: ReadonlyMap<string, HttpRoute>;
 
   constructor(scope: Construct, id: string, props: MessagesApiProps) {
     super(scope, id);
@@ -111,18 +141,46 @@ export class MessagesApi extends Construct {
       identitySource: ["$request.header.Authorization"],
     });
 
+    const routes = new Map<string, HttpRoute>();
+    const routeSettings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
     for (const route of props.routes) {
       const fn = props.functions.get(route.fn);
       if (fn === undefined) throw new Error(`no function for route ${route.method} ${route.path} (${route.fn})`);
-      this.api.addRoutes({
+      const key = routeKey(route);
+      const [added] = this.api.addRoutes({
         path: route.path,
         methods: [HttpMethod[route.method]],
         integration: new HttpLambdaIntegration(`${route.fn}-integration`, fn, {
           payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
         }),
-        // Every route of the table needs a token today (`auth: true`); OPTIONS is answered by CORS.
-        ...(route.auth ? { authorizer: this.authorizer } : {}),
+        // OPTIONS is answered by CORS. A public route says so explicitly (AuthorizationType NONE),
+        // so that a default authorizer added to the API later could not change it unnoticed.
+        authorizer: route.auth ? this.authorizer : new HttpNoneAuthorizer(),
       });
+      if (added === undefined) throw new Error(`no route created for ${key}`);
+      routes.set(key, added);
+      if (!route.auth) {
+        Validations.of(added).acknowledge({
+          id: "AwsSolutions-APIG4",
+          reason:
+            `${key} is public on purpose: the Cruddur frontend's new-message page calls it without a token ` +
+            "(as the original Flask backend allowed) to show a user's public profile {uuid, handle, display_name}. " +
+            "Its function may only GetItem on the table (the directory) and answers nothing private; the route " +
+            "has its own low throttle.",
+        });
+      }
+      if (route.throttle !== undefined) {
+        const throttle = routeThrottle(route.throttle, props.throttle);
+        routeSettings[key] = { ThrottlingRateLimit: throttle.rateLimit, ThrottlingBurstLimit: throttle.burstLimit };
+        // A stage's route settings name routes by key: the route must exist before the stage
+        // (CloudFormation otherwise fails with "Unable to find Route by key").
+        this.stage.node.addDependency(added);
+      }
+    }
+    this.routes = routes;
+    // HttpStage has no per-route settings: set them on the CloudFormation stage.
+    if (Object.keys(routeSettings).length > 0) {
+      (this.stage.node.defaultChild as CfnStage).routeSettings = routeSettings;
     }
   }
 

@@ -73,6 +73,12 @@ export interface MessagingFunctionProps {
   timeout?: Duration;
   /** @default 512 MiB */
   memorySize?: number;
+  /**
+   * Variables added to the environment every function gets (TABLE_NAME, Powertools settings,
+   * NODE_OPTIONS, and USER_POOL_ID with Cognito actions), by name (see FUNCTION_ENV).
+   * @throws Error (at construction) when one of them names a variable the construct sets itself.
+   */
+  environment?: Readonly<Record<string, string>>;
   description?: string;
 }
 
@@ -132,6 +138,10 @@ export class MessagingFunction extends Construct {
           resources: [userPool.userPoolArn],
         }),
       );
+    }
+    for (const [name, value] of Object.entries(props.environment ?? {})) {
+      if (name in environment) throw new Error(`${props.fn}: environment variable ${name} is set by MessagingFunction`);
+      environment[name] = value;
     }
     if (placement !== undefined) {
       this.role.addToPrincipalPolicy(

@@ -1,7 +1,8 @@
 /**
  * What an operator needs to run the backend: alarms (on-failure queue not empty, stream iterator
- * age, function errors and throttles, API 5xx), an optional encrypted SNS topic that e-mails them,
- * a CloudWatch dashboard for the API and the fan-out, and saved Logs Insights queries.
+ * age, function errors and throttles, the sign-up triggers' included, API 5xx), an optional
+ * encrypted SNS topic that e-mails them, a CloudWatch dashboard for the API, the fan-out and the
+ * triggers, and saved Logs Insights queries.
  */
 import { Duration, Stack } from "aws-cdk-lib";
 import type { HttpApi } from "aws-cdk-lib/aws-apigatewayv2";
@@ -41,6 +42,8 @@ export interface OperationsProps {
   api: HttpApi;
   accessLogGroup: ILogGroup;
   routeFunctions: readonly WatchedFunction[];
+  /** The Cognito triggers: when they fail, sign-ups and confirmations fail. */
+  triggerFunctions: readonly WatchedFunction[];
   fanOut: WatchedFunction;
   failureQueue: IQueue;
   /** E-mail address that receives the alarms; no topic when undefined. */
@@ -56,7 +59,7 @@ export class Operations extends Construct {
   constructor(scope: Construct, id: string, props: OperationsProps) {
     super(scope, id);
     const stackName = Stack.of(this).stackName;
-    const allFunctions = [...props.routeFunctions, props.fanOut];
+    const allFunctions = [...props.routeFunctions, props.fanOut, ...props.triggerFunctions];
 
     if (props.alarmEmail !== undefined) {
       // CloudWatch can publish to an encrypted topic only with a customer managed key whose policy
@@ -181,6 +184,19 @@ export class Operations extends Construct {
           w.function.metricErrors({ period: fiveMinutes, statistic: "Sum", label: `${w.fn} errors` }),
         ),
         right: props.routeFunctions.map((w) =>
+          w.function.metricThrottles({ period: fiveMinutes, statistic: "Sum", label: `${w.fn} throttles` }),
+        ),
+        width: 24,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: "Sign-up trigger invocations, errors and throttles",
+        left: props.triggerFunctions.flatMap((w) => [
+          w.function.metricInvocations({ period: fiveMinutes, statistic: "Sum", label: `${w.fn} invocations` }),
+          w.function.metricErrors({ period: fiveMinutes, statistic: "Sum", label: `${w.fn} errors` }),
+        ]),
+        right: props.triggerFunctions.map((w) =>
           w.function.metricThrottles({ period: fiveMinutes, statistic: "Sum", label: `${w.fn} throttles` }),
         ),
         width: 24,

@@ -1,6 +1,7 @@
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import { describe, expect, it } from "vitest";
 import { CONTEXT_DEFAULTS, ContextError, type ContextKey, parseSettings } from "../../infra/context";
+import { loadConfig } from "../../shared/config";
 import { TABLE_NAME } from "../../shared/table";
 
 const parse = (context: Partial<Record<ContextKey, unknown>>) =>
@@ -17,7 +18,8 @@ describe("context options", () => {
       tableName: TABLE_NAME,
       billing: { mode: "on-demand" },
       network: { mode: "new-vpc" },
-      userPool: { mode: "create" },
+      userPool: { mode: "create", allowPasswordAuth: false },
+      handleReservationDays: 30,
       corsOrigins: CONTEXT_DEFAULTS.corsOrigins,
       throttle: { rateLimit: CONTEXT_DEFAULTS.throttleRateLimit, burstLimit: CONTEXT_DEFAULTS.throttleBurstLimit },
       logRetention: RetentionDays.ONE_MONTH,
@@ -35,6 +37,7 @@ describe("context options", () => {
       vpcId: "vpc-0123456789abcdef0",
       userPoolId: "eu-west-1_AbC123",
       userPoolClientId: "1example23456789",
+      handleReservationDays: "7",
       corsOrigins: "https://app.example.com, http://localhost:3000",
       throttleRateLimit: "25.5",
       throttleBurstLimit: "50",
@@ -51,6 +54,7 @@ describe("context options", () => {
         userPoolClientId: "1example23456789",
         region: "eu-west-1",
       },
+      handleReservationDays: 7,
       corsOrigins: ["https://app.example.com", "http://localhost:3000"],
       throttle: { rateLimit: 25.5, burstLimit: 50 },
       logRetention: RetentionDays.THREE_MONTHS,
@@ -61,10 +65,30 @@ describe("context options", () => {
       readCapacity: 10,
       placeInVpc: false,
       corsOrigins: ["https://app.example.com"],
+      allowPasswordAuth: true,
+      handleReservationDays: 0,
     });
+    expect(fromJson.userPool).toEqual({ mode: "create", allowPasswordAuth: true });
+    expect(fromJson.handleReservationDays).toBe(0);
     expect(fromJson.billing).toEqual({ mode: "provisioned", readCapacity: 10, writeCapacity: 5 });
     expect(fromJson.network).toEqual({ mode: "none" });
     expect(fromJson.corsOrigins).toEqual(["https://app.example.com"]);
+  });
+
+  it("turns plain password auth on only when asked, for a pool the stack creates", () => {
+    expect(parse({ allowPasswordAuth: "true" }).userPool).toEqual({ mode: "create", allowPasswordAuth: true });
+    expect(parse({ allowPasswordAuth: "false" }).userPool).toEqual({ mode: "create", allowPasswordAuth: false });
+    expect(parse({ allowPasswordAuth: "" }).userPool).toEqual({ mode: "create", allowPasswordAuth: false });
+    // An existing pool's client is never changed by the stack: only "not set" or false fit it.
+    const existing = { userPoolId: "eu-west-1_AbC123", userPoolClientId: "1example23456789" };
+    expect(parse({ ...existing, allowPasswordAuth: false }).userPool.mode).toBe("existing");
+    rejects({ ...existing, allowPasswordAuth: "true" }, "allowPasswordAuth");
+  });
+
+  it("defaults the handle reservation to what the functions assume without HANDLE_RESERVATION_DAYS", () => {
+    const days = parse({}).handleReservationDays;
+    expect(days).toBe(CONTEXT_DEFAULTS.handleReservationDays);
+    expect(loadConfig({ TABLE_NAME: "t", AWS_REGION: "eu-west-1" }).handleReservationMs).toBe(days * 86_400_000);
   });
 
   it("accepts '*' alone as CORS origin", () => {
@@ -96,6 +120,12 @@ describe("context options", () => {
     [{ logRetentionDays: "10" }, "logRetentionDays"],
     [{ logRetentionDays: "9999" }, "logRetentionDays"],
     [{ alarmEmail: "ops" }, "alarmEmail"],
+    [{ allowPasswordAuth: "yes" }, "allowPasswordAuth"],
+    [{ allowPasswordAuth: 1 }, "allowPasswordAuth"],
+    [{ handleReservationDays: "-1" }, "handleReservationDays"],
+    [{ handleReservationDays: "1.5" }, "handleReservationDays"],
+    [{ handleReservationDays: "a month" }, "handleReservationDays"],
+    [{ handleReservationDays: "3651" }, "handleReservationDays"],
   ])("rejects %j, naming %s", (context, key) => {
     rejects(context, key);
   });

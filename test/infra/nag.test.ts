@@ -8,6 +8,7 @@
  */
 import { Validations } from "aws-cdk-lib";
 import { Annotations, Match } from "aws-cdk-lib/assertions";
+import { CfnRoute } from "aws-cdk-lib/aws-apigatewayv2";
 import { Queue } from "aws-cdk-lib/aws-sqs";
 import { AwsSolutionsChecks } from "cdk-nag";
 import type { IConstruct } from "constructs";
@@ -44,6 +45,7 @@ const variants: [string, Record<string, unknown>][] = [
   ["provisioned billing", { billingMode: "provisioned" }],
   ["an existing VPC", { vpcId: "vpc-0123456789abcdef0" }],
   ["an alarm e-mail", { alarmEmail: "ops@example.com" }],
+  ["plain password auth", { allowPasswordAuth: "true" }],
 ];
 
 describe("cdk-nag AwsSolutions", () => {
@@ -71,13 +73,34 @@ describe("cdk-nag AwsSolutions", () => {
       "AwsSolutions-COG2": ["Identity/UserPool"],
       "AwsSolutions-COG8": ["Identity/UserPool"],
       "AwsSolutions-SQS3": ["FanOut/FailureQueue"],
+      // The one public route (the frontend calls it without a token), on that route only.
+      "AwsSolutions-APIG4": ["Http/Api/GET--api--users--{handle}--short"],
+      // The functions in the VPC: every one that talks to DynamoDB, the sign-up triggers included.
       "AwsSolutions-IAM5[Resource::*]": [
         "FanOut/Function/Role",
         "Fn-create-message/Role",
+        "Fn-get-user-short/Role",
         "Fn-list-message-groups/Role",
         "Fn-list-messages/Role",
+        "Fn-post-confirmation/Role",
+        "Fn-pre-sign-up/Role",
+        "Fn-update-profile/Role",
       ],
     });
+  });
+
+  it("flags a route without authorizer unless it is the acknowledged public one", () => {
+    const openAnotherRoute = (stack: IConstruct) => {
+      const route = stack.node
+        .findAll()
+        .find((c): c is CfnRoute => c instanceof CfnRoute && c.routeKey === "GET /api/message_groups");
+      if (route === undefined) throw new Error("no route GET /api/message_groups");
+      route.authorizationType = "NONE";
+      route.authorizerId = undefined;
+    };
+    expect(() => synth({ context: { placeInVpc: "false" }, beforeSynth: openAnotherRoute })).toThrow(
+      /AwsSolutions-APIG4/,
+    );
   });
 
   it("runs at synthesis of the app and fails it on an unacknowledged finding", () => {

@@ -9,23 +9,25 @@ import { Match, type Template } from "aws-cdk-lib/assertions";
 import type { Construct } from "constructs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ESM_REQUIRE_BANNER } from "../../infra/bundling";
-import { ACCESS_LOG_FIELDS } from "../../infra/constructs/http-api";
+import { ACCESS_LOG_FIELDS, routeKey } from "../../infra/constructs/http-api";
+import { CLIENT_WRITE_ATTRIBUTES, COGNITO_PRINCIPAL } from "../../infra/constructs/identity";
 import { FUNCTION_ENV, VPC_ACCESS_ACTIONS } from "../../infra/constructs/messaging-function";
 import { CONTEXT_DEFAULTS } from "../../infra/context";
-import type { MessagingStack } from "../../infra/messaging-stack";
-import { loadConfig, requireUserPoolId } from "../../shared/config";
+import { type MessagingStack, RESERVING_PATTERNS, TRIGGER_TIMEOUT } from "../../infra/messaging-stack";
+import { CONFIG_ENV, loadConfig, requireUserPoolId } from "../../shared/config";
 import { CORS, NEXT_CURSOR_HEADER } from "../../shared/http";
-import { FAN_OUT_FUNCTION, type FunctionPermissions, ROUTES } from "../../shared/routes";
+import { FAN_OUT_FUNCTION, type FunctionPermissions, ROUTES, TRIGGER_FUNCTIONS } from "../../shared/routes";
 import { FAN_OUT_DELIVERY, lambdaFilterPattern } from "../../shared/stream";
-import { createTableInput, GSI, TABLE_NAME } from "../../shared/table";
+import { createTableInput, GSI, TABLE_NAME, TTL_ATTRIBUTE } from "../../shared/table";
 import {
   CLIENT_AUTH_FLOWS,
+  PASSWORD_AUTH_FLOW,
   PASSWORD_POLICY,
   REQUIRED_ATTRIBUTES,
   USER_POOL_CLIENT_NAME,
   USER_POOL_NAME,
 } from "../../shared/user-pool";
-import { getAtt, grant, grantsOfRole, refId, synth, TEST_ENV } from "./support";
+import { dependencyCycles, getAtt, grant, grantsOfRole, refId, synth, TEST_ENV } from "./support";
 
 let stack: MessagingStack;
 let template: Template;
@@ -33,14 +35,22 @@ let outdir: string;
 
 const idOf = (construct: Construct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
 const routeFns = [...new Set(ROUTES.map((r) => r.fn))];
-const allFns = [...routeFns, FAN_OUT_FUNCTION.fn];
+const triggerFns = TRIGGER_FUNCTIONS.map((t) => t.fn);
+/** Every function, in the order the stack hands them to Operations. */
+const allFns = [...routeFns, FAN_OUT_FUNCTION.fn, ...triggerFns];
 const permissionsOf = (fn: string): FunctionPermissions => {
-  const p = fn === FAN_OUT_FUNCTION.fn ? FAN_OUT_FUNCTION.permissions : ROUTES.find((r) => r.fn === fn)?.permissions;
+  const p =
+    fn === FAN_OUT_FUNCTION.fn
+      ? FAN_OUT_FUNCTION.permissions
+      : (ROUTES.find((r) => r.fn === fn)?.permissions ?? TRIGGER_FUNCTIONS.find((t) => t.fn === fn)?.permissions);
   if (p === undefined) throw new Error(`unknown fn ${fn}`);
   return p;
 };
 const messagingFunction = (fn: string) => {
-  const f = fn === FAN_OUT_FUNCTION.fn ? stack.fanOut.handler : stack.routeFunctions.get(fn);
+  const f =
+    fn === FAN_OUT_FUNCTION.fn
+      ? stack.fanOut.handler
+      : (stack.routeFunctions.get(fn) ?? stack.triggerFunctions.get(fn));
   if (f === undefined) throw new Error(`no function ${fn}`);
   return f;
 };
@@ -70,6 +80,12 @@ describe("table", () => {
     });
   });
 
+  it("expires directory items by the TTL attribute of shared/table.ts", () => {
+    template.hasResourceProperties("AWS::DynamoDB::Table", {
+      TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+    });
+  });
+
   it("is on-demand, with point-in-time recovery and deletion protection, and retained", () => {
     template.resourceCountIs("AWS::DynamoDB::Table", 1);
     template.hasResource("AWS::DynamoDB::Table", {
@@ -95,9 +111,7 @@ describe("network", () => {
   });
 
   it("has a DynamoDB gateway endpoint that admits only this table and its index", () => {
-    const vpcActions = [
-      ...new Set([...ROUTES.map((r) => r.permissions), FAN_OUT_FUNCTION.permissions].flatMap((p) => p.dynamodb)),
-    ];
+    const vpcActions = [...new Set(allFns.map(permissionsOf).flatMap((p) => p.dynamodb))];
     const endpoints = template.findResources("AWS::EC2::VPCEndpoint", { Properties: { VpcEndpointType: "Gateway" } });
     expect(Object.keys(endpoints)).toHaveLength(1);
     const endpoint = Object.values(endpoints)[0];
@@ -114,15 +128,21 @@ describe("network", () => {
   });
 
   it("has a Cognito user pools interface endpoint, reachable only from the functions, for this pool only", () => {
-    const cognitoActions = new Set(ROUTES.filter((r) => inVpc(r.permissions)).flatMap((r) => r.permissions.cognito));
-    expect(cognitoActions.size).toBeGreaterThan(0);
+    const cognitoActions = new Set(
+      allFns
+        .map(permissionsOf)
+        .filter(inVpc)
+        .flatMap((p) => p.cognito),
+    );
+    // Only the rename route calls Cognito (issue 9); the endpoint lets through exactly its actions.
+    expect(cognitoActions).toEqual(new Set(["cognito-idp:AdminUpdateUserAttributes"]));
     const endpoints = template.findResources("AWS::EC2::VPCEndpoint", { Properties: { VpcEndpointType: "Interface" } });
     expect(Object.keys(endpoints)).toHaveLength(1);
     const endpoint = Object.values(endpoints)[0];
     expect(endpoint?.Properties.ServiceName).toBe(`com.amazonaws.${TEST_ENV.region}.cognito-idp`);
     expect(endpoint?.Properties.PrivateDnsEnabled).toBe(true);
     const statement = endpoint?.Properties.PolicyDocument.Statement[0];
-    expect(new Set(statement.Action)).toEqual(cognitoActions);
+    expect(new Set([statement.Action].flat())).toEqual(cognitoActions);
     expect(statement.Resource).toEqual(getAtt(poolId(), "Arn"));
 
     const endpointSg = refId(endpoint?.Properties.SecurityGroupIds[0]);
@@ -175,15 +195,56 @@ describe("identity", () => {
     });
   });
 
-  it("creates an app client without secret, with exactly the shared auth flows and no OAuth", () => {
+  it("creates an app client without secret, with SRP and refresh only (no plain password) and no OAuth", () => {
     const clients = Object.values(template.findResources("AWS::Cognito::UserPoolClient"));
     expect(clients).toHaveLength(1);
     const client = clients[0]?.Properties;
     expect(client.ClientName).toBe(USER_POOL_CLIENT_NAME);
     expect(client.GenerateSecret).toBe(false);
     expect(new Set(client.ExplicitAuthFlows)).toEqual(new Set(CLIENT_AUTH_FLOWS));
+    expect(client.ExplicitAuthFlows).not.toContain(PASSWORD_AUTH_FLOW);
     expect(client.AllowedOAuthFlowsUserPoolClient).toBe(false);
     expect(client.AllowedOAuthFlows).toBeUndefined();
+  });
+
+  it("lets the client write only the attributes the frontend signs up with, and read all (the default)", () => {
+    const client = Object.values(template.findResources("AWS::Cognito::UserPoolClient"))[0]?.Properties;
+    expect(new Set(client.WriteAttributes)).toEqual(new Set(REQUIRED_ATTRIBUTES));
+    expect(new Set(CLIENT_WRITE_ATTRIBUTES)).toEqual(new Set(["email", "name", "preferred_username"]));
+    expect(client.ReadAttributes).toBeUndefined();
+  });
+
+  it("attaches exactly the trigger functions of TRIGGER_FUNCTIONS to the pool", () => {
+    const lambdaConfig = Object.fromEntries(
+      TRIGGER_FUNCTIONS.map((t) => [t.trigger, getAtt(idOf(messagingFunction(t.fn).function), "Arn")]),
+    );
+    expect(Object.keys(lambdaConfig).sort()).toEqual(["PostConfirmation", "PreSignUp"]);
+    template.hasResourceProperties("AWS::Cognito::UserPool", { LambdaConfig: Match.exact(lambdaConfig) });
+  });
+
+  it.each(triggerFns)("lets Cognito invoke %s, for this pool only", (fn) => {
+    const permissions = Object.values(
+      template.findResources("AWS::Lambda::Permission", {
+        Properties: { FunctionName: getAtt(idOf(messagingFunction(fn).function), "Arn") },
+      }),
+    ).map((p) => p.Properties);
+    expect(permissions).toEqual([
+      {
+        Action: "lambda:InvokeFunction",
+        FunctionName: getAtt(idOf(messagingFunction(fn).function), "Arn"),
+        Principal: COGNITO_PRINCIPAL,
+        SourceArn: getAtt(poolId(), "Arn"),
+      },
+    ]);
+  });
+
+  it("has no circular dependency (the pool references its triggers, never the reverse)", () => {
+    expect(dependencyCycles(template)).toEqual([]);
+    for (const fn of triggerFns) {
+      const variables = functionProps(fn).Environment.Variables as Record<string, unknown>;
+      expect(variables[FUNCTION_ENV.userPoolId], fn).toBeUndefined();
+      expect(JSON.stringify(functionProps(fn)), fn).not.toContain(poolId());
+    }
   });
 });
 
@@ -203,23 +264,42 @@ describe("HTTP API", () => {
   it("has one route, integration and invoke permission per entry of ROUTES, and one function per fn", () => {
     template.resourceCountIs("AWS::ApiGatewayV2::Route", ROUTES.length);
     template.resourceCountIs("AWS::ApiGatewayV2::Integration", ROUTES.length);
-    template.resourceCountIs("AWS::Lambda::Permission", ROUTES.length);
+    const apiPermissions = template.findResources("AWS::Lambda::Permission", {
+      Properties: { Principal: "apigateway.amazonaws.com" },
+    });
+    expect(Object.keys(apiPermissions)).toHaveLength(ROUTES.length);
+    // The others are Cognito's, one per trigger.
+    template.resourceCountIs("AWS::Lambda::Permission", ROUTES.length + TRIGGER_FUNCTIONS.length);
     const handlers = template.findResources("AWS::Lambda::Function", { Properties: { Handler: "index.handler" } });
-    expect(Object.keys(handlers)).toHaveLength(routeFns.length + 1);
+    expect(Object.keys(handlers)).toHaveLength(allFns.length);
   });
 
-  it.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))(
-    "%s -> its function, behind the authorizer",
-    (_, route) => {
+  it("leaves exactly the public profile route without authorizer", () => {
+    const publicRoutes = ROUTES.filter((r) => !r.auth).map(routeKey);
+    expect(publicRoutes).toEqual(["GET /api/users/{handle}/short"]);
+    const none = Object.values(
+      template.findResources("AWS::ApiGatewayV2::Route", { Properties: { AuthorizationType: "NONE" } }),
+    ).map((r) => r.Properties.RouteKey);
+    expect(none).toEqual(publicRoutes);
+  });
+
+  it.each(ROUTES.map((r) => [routeKey(r), r.auth ? "behind the JWT authorizer" : "public", r] as const))(
+    "%s -> its function, %s",
+    (_, __, route) => {
       const routes = template.findResources("AWS::ApiGatewayV2::Route", {
-        Properties: { RouteKey: `${route.method} ${route.path}` },
+        Properties: { RouteKey: routeKey(route) },
       });
       const props = Object.values(routes)[0]?.Properties;
       expect(props).toBeDefined();
-      expect(props.AuthorizationType).toBe("JWT");
-      expect(props.AuthorizerId).toEqual({
-        Ref: Object.keys(template.findResources("AWS::ApiGatewayV2::Authorizer"))[0],
-      });
+      if (route.auth) {
+        expect(props.AuthorizationType).toBe("JWT");
+        expect(props.AuthorizerId).toEqual({
+          Ref: Object.keys(template.findResources("AWS::ApiGatewayV2::Authorizer"))[0],
+        });
+      } else {
+        expect(props.AuthorizationType).toBe("NONE");
+        expect(props.AuthorizerId).toBeUndefined();
+      }
       const integrationId = refId((props.Target as { "Fn::Join": [string, unknown[]] })["Fn::Join"][1][1]);
       const integration = template.toJSON().Resources[integrationId].Properties;
       expect(integration).toMatchObject({ IntegrationType: "AWS_PROXY", PayloadFormatVersion: "2.0" });
@@ -255,6 +335,32 @@ describe("HTTP API", () => {
     );
     expect(Object.keys(JSON.parse(sample))).toEqual(Object.keys(ACCESS_LOG_FIELDS));
   });
+
+  it("throttles the routes that have their own throttle, and creates the stage after them", () => {
+    const throttled = ROUTES.filter((r) => r.throttle !== undefined);
+    expect(throttled.map(routeKey)).toEqual(["GET /api/users/{handle}/short"]);
+    const [stageId, stage] = Object.entries(template.findResources("AWS::ApiGatewayV2::Stage"))[0] ?? [];
+    expect(stage?.Properties.RouteSettings).toEqual(
+      Object.fromEntries(
+        throttled.map((r) => [
+          routeKey(r),
+          { ThrottlingRateLimit: r.throttle?.rateLimit, ThrottlingBurstLimit: r.throttle?.burstLimit },
+        ]),
+      ),
+    );
+    // The public route stays below the stage-wide limits.
+    for (const r of throttled) {
+      expect(r.throttle?.rateLimit).toBeLessThan(CONTEXT_DEFAULTS.throttleRateLimit);
+      expect(r.throttle?.burstLimit).toBeLessThan(CONTEXT_DEFAULTS.throttleBurstLimit);
+    }
+    expect(stageId).toBeDefined();
+    for (const r of throttled) {
+      const routeId = Object.keys(
+        template.findResources("AWS::ApiGatewayV2::Route", { Properties: { RouteKey: routeKey(r) } }),
+      )[0];
+      expect(stage?.DependsOn).toContain(routeId);
+    }
+  });
 });
 
 describe("functions", () => {
@@ -281,6 +387,11 @@ describe("functions", () => {
     const permissions = permissionsOf(fn);
     expect(variables[FUNCTION_ENV.tableName]).toEqual({ Ref: tableId() });
     expect(variables[FUNCTION_ENV.userPoolId]).toEqual(permissions.cognito.length > 0 ? { Ref: poolId() } : undefined);
+    // Only the rename releases handles, so only it reads the reservation (default 30 days).
+    const reserves = ROUTES.some((r) => r.fn === fn && RESERVING_PATTERNS.has(r.pattern));
+    expect(variables[CONFIG_ENV.handleReservationDays]).toEqual(
+      reserves ? String(CONTEXT_DEFAULTS.handleReservationDays) : undefined,
+    );
     expect(variables[FUNCTION_ENV.serviceName]).toEqual(expect.any(String));
     expect(variables[FUNCTION_ENV.logLevel]).toBe("INFO");
     // What the function will see at cold start (AWS_REGION is set by Lambda): config must load.
@@ -290,6 +401,12 @@ describe("functions", () => {
     const config = loadConfig({ ...env, AWS_REGION: TEST_ENV.region });
     expect(config.tableName).toBe("resolved");
     if (permissions.cognito.length > 0) expect(requireUserPoolId(config)).toBe("resolved");
+    expect(config.handleReservationMs).toBe(CONTEXT_DEFAULTS.handleReservationDays * 86_400_000);
+  });
+
+  it.each(triggerFns)("%s: times out within Cognito's 5 s wait for a trigger", (fn) => {
+    expect(functionProps(fn).Timeout).toBe(TRIGGER_TIMEOUT.toSeconds());
+    expect(TRIGGER_TIMEOUT.toSeconds()).toBeLessThanOrEqual(5);
   });
 
   it.each(allFns)("%s: its role holds exactly the permissions shared/routes.ts lists", (fn) => {
@@ -403,13 +520,18 @@ describe("operations", () => {
     template.resourceCountIs("AWS::SNS::Topic", 0);
   });
 
-  it("has a dashboard for the API and the fan-out", () => {
+  it("has a dashboard for the API, the fan-out and the sign-up triggers", () => {
     template.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
     const body = JSON.stringify(Object.values(template.findResources("AWS::CloudWatch::Dashboard"))[0]?.Properties);
     for (const metric of ["Count", "4xx", "5xx", "Latency", "Invocations", "Errors", "IteratorAge"]) {
       expect(body, metric).toContain(`\\"${metric}\\"`);
     }
     expect(body).toContain("ApproximateNumberOfMessagesVisible");
+    // The sign-up triggers: a failing trigger fails every sign-up or confirmation.
+    for (const fn of triggerFns) {
+      expect(body).toContain(`${fn} errors`);
+      expect(body).toContain(`${fn} throttles`);
+    }
   });
 
   it("saves Logs Insights queries for errors, slow requests and fan-out results", () => {
@@ -430,7 +552,7 @@ describe("operations", () => {
 });
 
 describe("outputs", () => {
-  it("gives the API URL, table name, user pool and client ids and the on-failure queue URL", () => {
+  it("gives the API URL, table name, user pool and client ids, the trigger ARNs and the on-failure queue URL", () => {
     const outputs = template.toJSON().Outputs;
     expect(outputs.ApiUrl.Value).toEqual(getAtt(idOf(stack.api.api), "ApiEndpoint"));
     expect(outputs.TableName.Value).toEqual({ Ref: tableId() });
@@ -439,6 +561,9 @@ describe("outputs", () => {
       Ref: idOf(stack.identity.userPoolClient as unknown as Construct),
     });
     expect(outputs.FanOutFailureQueueUrl.Value).toEqual({ Ref: idOf(stack.fanOut.failureQueue) });
+    for (const t of TRIGGER_FUNCTIONS) {
+      expect(outputs[`${t.trigger}FunctionArn`].Value).toEqual(getAtt(idOf(messagingFunction(t.fn).function), "Arn"));
+    }
     expect(outputs.Region.Value).toBe(TEST_ENV.region);
   });
 });

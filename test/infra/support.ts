@@ -114,3 +114,48 @@ export function grant(action: string, resource: Json): string {
 export function getAtt(logicalId: string, attribute: string): Json {
   return { "Fn::GetAtt": [logicalId, attribute] };
 }
+
+/** Logical ids a value refers to: every `Ref` and `Fn::GetAtt` in it (pseudo parameters excluded by the caller). */
+function referencedIds(value: Json, into: Set<string>): Set<string> {
+  if (Array.isArray(value)) {
+    for (const v of value) referencedIds(v, into);
+  } else if (value !== null && typeof value === "object") {
+    const v = value as Record<string, Json>;
+    if (typeof v.Ref === "string") into.add(v.Ref);
+    const att = v["Fn::GetAtt"];
+    if (Array.isArray(att) && typeof att[0] === "string") into.add(att[0]);
+    if (typeof att === "string") into.add(att.split(".")[0] ?? att);
+    for (const inner of Object.values(v)) referencedIds(inner, into);
+  }
+  return into;
+}
+
+/**
+ * The circular dependencies between the resources of a template (what CloudFormation refuses
+ * with "Circular dependency between resources"), each as the path of logical ids that closes
+ * on itself; `[]` when there is none. Edges are `Ref`, `Fn::GetAtt` and `DependsOn`.
+ */
+export function dependencyCycles(template: Template): string[][] {
+  const resources = template.toJSON().Resources as Record<string, { Properties?: Json; DependsOn?: string | string[] }>;
+  const edges = new Map<string, string[]>();
+  for (const [id, resource] of Object.entries(resources)) {
+    const targets = referencedIds(resource.Properties ?? {}, new Set());
+    for (const d of [resource.DependsOn ?? []].flat()) targets.add(d);
+    edges.set(
+      id,
+      [...targets].filter((t) => t in resources),
+    );
+  }
+  const cycles: string[][] = [];
+  const state = new Map<string, "open" | "done">();
+  const visit = (id: string, path: string[]): void => {
+    state.set(id, "open");
+    for (const next of edges.get(id) ?? []) {
+      if (state.get(next) === "open") cycles.push([...path.slice(path.indexOf(next)), next]);
+      else if (state.get(next) === undefined) visit(next, [...path, next]);
+    }
+    state.set(id, "done");
+  };
+  for (const id of edges.keys()) if (state.get(id) === undefined) visit(id, [id]);
+  return cycles;
+}

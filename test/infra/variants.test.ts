@@ -2,13 +2,18 @@
  * The context options that change the shape of the stack, each synthesized once (bundling is
  * skipped: it changes nothing but asset hashes, and stack.test.ts covers it).
  */
+import type { CfnElement } from "aws-cdk-lib";
 import { Match, type Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, it } from "vitest";
+import { COGNITO_PRINCIPAL } from "../../infra/constructs/identity";
 import { FUNCTION_ENV } from "../../infra/constructs/messaging-function";
 import { ContextError } from "../../infra/context";
-import { FAN_OUT_FUNCTION, ROUTES } from "../../shared/routes";
+import type { MessagingStack } from "../../infra/messaging-stack";
+import { CONFIG_ENV } from "../../shared/config";
+import { FAN_OUT_FUNCTION, FUNCTION_NAMES, ROUTES, TRIGGER_FUNCTIONS } from "../../shared/routes";
 import { GSI } from "../../shared/table";
-import { grantsOfRole, refId, synth, TEST_ENV } from "./support";
+import { CLIENT_AUTH_FLOWS, PASSWORD_AUTH_FLOW } from "../../shared/user-pool";
+import { dependencyCycles, getAtt, grantsOfRole, refId, synth, TEST_ENV } from "./support";
 
 const functionsOf = (template: Template) =>
   Object.values(template.findResources("AWS::Lambda::Function", { Properties: { Handler: "index.handler" } })).map(
@@ -20,8 +25,9 @@ describe("existing user pool (userPoolId + userPoolClientId)", () => {
   const userPoolClientId = "1example23456789";
   const poolArn = `arn:aws:cognito-idp:${TEST_ENV.region}:${TEST_ENV.account}:userpool/${userPoolId}`;
   let template: Template;
+  let stack: MessagingStack;
   beforeAll(() => {
-    ({ template } = synth({ context: { userPoolId, userPoolClientId } }));
+    ({ template, stack } = synth({ context: { userPoolId, userPoolClientId } }));
   });
 
   it("creates no pool or client and trusts the given ones", () => {
@@ -53,6 +59,35 @@ describe("existing user pool (userPoolId + userPoolClientId)", () => {
     });
   });
 
+  it("still creates the trigger functions, lets that pool (only) invoke them, and outputs their ARNs", () => {
+    const outputs = template.toJSON().Outputs;
+    for (const t of TRIGGER_FUNCTIONS) {
+      const fn = stack.triggerFunctions.get(t.fn);
+      expect(fn, t.fn).toBeDefined();
+      const arn = getAtt(stack.getLogicalId(fn?.function.node.defaultChild as CfnElement), "Arn");
+      // CloudFormation cannot change an imported pool: an operator attaches them (docs/deploy.md).
+      expect(outputs[`${t.trigger}FunctionArn`].Value).toEqual(arn);
+      expect(outputs[`${t.trigger}FunctionArn`].Description).toContain("docs/deploy.md");
+      template.hasResourceProperties("AWS::Lambda::Permission", {
+        Action: "lambda:InvokeFunction",
+        FunctionName: arn,
+        Principal: COGNITO_PRINCIPAL,
+        SourceArn: poolArn,
+      });
+    }
+    const cognitoPermissions = template.findResources("AWS::Lambda::Permission", {
+      Properties: { Principal: COGNITO_PRINCIPAL },
+    });
+    expect(Object.keys(cognitoPermissions)).toHaveLength(TRIGGER_FUNCTIONS.length);
+    expect(dependencyCycles(template)).toEqual([]);
+  });
+
+  it("refuses plain password auth, which it could not set on a client it does not own", () => {
+    expect(() => synth({ context: { userPoolId, userPoolClientId, allowPasswordAuth: "true" } })).toThrow(
+      /allowPasswordAuth/,
+    );
+  });
+
   it("refuses a pool in another region than the stack", () => {
     expect(() => synth({ context: { userPoolId: "us-east-1_AbC123", userPoolClientId } })).toThrow(ContextError);
   });
@@ -69,11 +104,34 @@ describe("no VPC placement (placeInVpc=false)", () => {
       template.resourceCountIs(type, 0);
     }
     const functions = functionsOf(template);
-    expect(functions).toHaveLength(new Set(ROUTES.map((r) => r.fn)).size + 1);
+    expect(functions).toHaveLength(FUNCTION_NAMES.length);
     for (const f of functions) {
       expect(f.VpcConfig).toBeUndefined();
       const ec2 = [...grantsOfRole(template, refId(f.Role))].filter((g) => g.startsWith("ec2:"));
       expect(ec2).toEqual([]);
+    }
+  });
+});
+
+describe("plain password auth (allowPasswordAuth=true)", () => {
+  it("adds USER_PASSWORD_AUTH to the web client's SRP and refresh flows, and nothing else", () => {
+    const { template } = synth({ context: { allowPasswordAuth: "true" } });
+    const client = Object.values(template.findResources("AWS::Cognito::UserPoolClient"))[0]?.Properties;
+    expect(new Set(client.ExplicitAuthFlows)).toEqual(new Set([...CLIENT_AUTH_FLOWS, PASSWORD_AUTH_FLOW]));
+    expect(PASSWORD_AUTH_FLOW).toBe("ALLOW_USER_PASSWORD_AUTH");
+  });
+});
+
+describe("handle reservation (handleReservationDays)", () => {
+  it("sets HANDLE_RESERVATION_DAYS of the rename function only", () => {
+    const { template, stack } = synth({ context: { handleReservationDays: "7" } });
+    const renameFn = stack.routeFunctions.get("update-profile");
+    const renameId = stack.getLogicalId(renameFn?.function.node.defaultChild as CfnElement);
+    const functions = template.findResources("AWS::Lambda::Function", { Properties: { Handler: "index.handler" } });
+    for (const [id, f] of Object.entries(functions)) {
+      expect(f.Properties.Environment.Variables[CONFIG_ENV.handleReservationDays], id).toBe(
+        id === renameId ? "7" : undefined,
+      );
     }
   });
 });
@@ -102,9 +160,11 @@ describe("existing VPC (vpcId)", () => {
     template.hasResourceProperties("AWS::EC2::VPCEndpoint", { VpcEndpointType: "Gateway", VpcId: vpcId });
     template.hasResourceProperties("AWS::EC2::VPCEndpoint", { VpcEndpointType: "Interface", VpcId: vpcId });
     const inVpc = functionsOf(template).filter((f) => f.VpcConfig !== undefined);
-    const expected = [...ROUTES.map((r) => r.permissions), FAN_OUT_FUNCTION.permissions].filter(
-      (p) => p.dynamodb.length > 0,
-    );
+    const expected = [
+      ...ROUTES.map((r) => r.permissions),
+      FAN_OUT_FUNCTION.permissions,
+      ...TRIGGER_FUNCTIONS.map((t) => t.permissions),
+    ].filter((p) => p.dynamodb.length > 0);
     expect(inVpc).toHaveLength(expected.length);
   });
 
@@ -149,8 +209,10 @@ describe("table name, CORS, throttling and log retention", () => {
     template.hasResourceProperties("AWS::ApiGatewayV2::Api", {
       CorsConfiguration: Match.objectLike({ AllowOrigins: ["https://chat.example.com"] }),
     });
+    // The public route's own throttle (20/s, burst 40) never exceeds a lower stage limit.
     template.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
       DefaultRouteSettings: { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      RouteSettings: { "GET /api/users/{handle}/short": { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 } },
     });
     template.allResourcesProperties("AWS::Logs::LogGroup", { RetentionInDays: 7 });
   });
