@@ -2,18 +2,15 @@
  * POST /api/messages: `{message, message_group_uuid}` posts to an existing group (pattern C),
  * `{message, handle}` to the conversation with that user, created if needed (pattern D).
  */
-import { createDocumentClient } from "../shared/clients";
 import { loadConfig } from "../shared/config";
 import { bodyText, callerClaims, httpHandler, json } from "../shared/http";
 import { logger } from "../shared/logger";
 import { postToGroup, postToHandle } from "../shared/messages";
-import { createUserDirectory } from "../shared/users";
+import { createRouteDeps } from "../shared/users";
 import { parseCreateMessage } from "../shared/validation";
 
-const config = loadConfig();
-const ddb = createDocumentClient(config);
-const users = createUserDirectory({ ddb, tableName: config.tableName }, { ttlMs: config.userCacheTtlMs });
-const deps = { ddb, tableName: config.tableName, users };
+const deps = createRouteDeps(loadConfig());
+const { users } = deps;
 
 export const handler = httpHandler(logger, async (event) => {
   const claims = callerClaims(event);

@@ -3,19 +3,14 @@
  * `{uuid, handle, display_name}` of an active user, 404 `["user_not_found"]` otherwise. A found
  * profile may be cached for a short time (`cache-control: public`).
  */
-import { createDocumentClient } from "../shared/clients";
 import { loadConfig } from "../shared/config";
 import { notFound } from "../shared/errors";
 import { httpHandler, json, PUBLIC_CACHE_SECONDS } from "../shared/http";
 import { logger } from "../shared/logger";
-import { createUserDirectory } from "../shared/users";
+import { createRouteDeps } from "../shared/users";
 import { parseHandleParam } from "../shared/validation";
 
-const config = loadConfig();
-const users = createUserDirectory(
-  { ddb: createDocumentClient(config), tableName: config.tableName },
-  { ttlMs: config.userCacheTtlMs },
-);
+const { users } = createRouteDeps(loadConfig());
 
 export const handler = httpHandler(logger, async (event) => {
   const handle = parseHandleParam(event.pathParameters?.handle);

@@ -1,16 +1,13 @@
 /** GET /api/messages/{message_group_uuid} (pattern A): one page of a group's messages, oldest first. */
-import { createDocumentClient } from "../shared/clients";
 import { loadConfig } from "../shared/config";
 import { callerClaims, httpHandler, pageResponse } from "../shared/http";
 import { logger } from "../shared/logger";
 import { listMessages } from "../shared/messages";
-import { createUserDirectory } from "../shared/users";
+import { createRouteDeps } from "../shared/users";
 import { parseMessageGroupUuidParam, parsePageRequest } from "../shared/validation";
 
-const config = loadConfig();
-const ddb = createDocumentClient(config);
-const users = createUserDirectory({ ddb, tableName: config.tableName }, { ttlMs: config.userCacheTtlMs });
-const deps = { ddb, tableName: config.tableName };
+const deps = createRouteDeps(loadConfig());
+const { users } = deps;
 
 export const handler = httpHandler(logger, async (event) => {
   const claims = callerClaims(event);

@@ -30,8 +30,24 @@ export class SignUpRefused extends Error {
   }
 }
 
-const refusal = (error: unknown): unknown =>
-  error instanceof AppError && error.status !== 500 ? new SignUpRefused(error.codes) : error;
+/** Runs a directory write of a trigger; its AppError becomes the refusal Cognito passes on. */
+async function refusingWith<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    throw error instanceof AppError && error.status !== 500 ? new SignUpRefused(error.codes) : error;
+  }
+}
+
+/** The sign-up's identity from its Cognito attributes (input, checked by the directory). */
+const identityOf = (event: PreSignUpTriggerEvent | PostConfirmationTriggerEvent) => {
+  const attributes = event.request.userAttributes;
+  return {
+    username: event.userName,
+    handle: attributes[USER_ATTRIBUTES.handle] ?? "",
+    displayName: attributes[USER_ATTRIBUTES.display_name] ?? "",
+  };
+};
 
 /**
  * Pre sign-up: every trigger source (SignUp, AdminCreateUser, ExternalProvider) claims the
@@ -44,20 +60,7 @@ export async function preSignUp(
   event: PreSignUpTriggerEvent,
   nowMs: number,
 ): Promise<PreSignUpTriggerEvent> {
-  const attributes = event.request.userAttributes;
-  try {
-    await claimSignUpHandle(
-      deps,
-      {
-        username: event.userName,
-        handle: attributes[USER_ATTRIBUTES.handle] ?? "",
-        displayName: attributes[USER_ATTRIBUTES.display_name] ?? "",
-      },
-      nowMs,
-    );
-  } catch (error) {
-    throw refusal(error);
-  }
+  await refusingWith(() => claimSignUpHandle(deps, identityOf(event), nowMs));
   return event;
 }
 
@@ -74,20 +77,7 @@ export async function postConfirmation(
   nowMs: number,
 ): Promise<PostConfirmationTriggerEvent> {
   if (event.triggerSource !== "PostConfirmation_ConfirmSignUp") return event;
-  const attributes = event.request.userAttributes;
-  try {
-    await activateProfile(
-      deps,
-      {
-        username: event.userName,
-        uuid: attributes[USER_ATTRIBUTES.uuid] ?? "",
-        handle: attributes[USER_ATTRIBUTES.handle] ?? "",
-        displayName: attributes[USER_ATTRIBUTES.display_name] ?? "",
-      },
-      nowMs,
-    );
-  } catch (error) {
-    throw refusal(error);
-  }
+  const uuid = event.request.userAttributes[USER_ATTRIBUTES.uuid] ?? "";
+  await refusingWith(() => activateProfile(deps, { ...identityOf(event), uuid }, nowMs));
   return event;
 }

@@ -9,7 +9,10 @@
  * handle's user. A lookup whose answer is written into rows (a new group's members) reads with
  * `fresh`.
  */
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { LRUCache } from "lru-cache";
+import { createDocumentClient } from "./clients";
+import type { Config } from "./config";
 import { type DirectoryDeps, getProfile, ownerOfHandle, toUserProfile } from "./directory";
 import { unauthorized } from "./errors";
 import { canonicalHandle, isValidHandle } from "./identity-rules";
@@ -99,5 +102,22 @@ export function createUserDirectory(deps: DirectoryDeps, options: UserDirectoryO
       }
       return toUserProfile(item);
     },
+  };
+}
+
+/**
+ * What a messaging route function builds at module scope from its config: the table's
+ * DocumentClient, its name, and a user directory over it with the configured cache TTL.
+ */
+export function createRouteDeps(config: Config): {
+  ddb: DynamoDBDocumentClient;
+  tableName: string;
+  users: UserDirectory;
+} {
+  const ddb = createDocumentClient(config);
+  return {
+    ddb,
+    tableName: config.tableName,
+    users: createUserDirectory({ ddb, tableName: config.tableName }, { ttlMs: config.userCacheTtlMs }),
   };
 }
