@@ -1,51 +1,40 @@
-/** The `users` program: keeping the names the table holds in step with Cognito. */
+/** The `users` program: keeping the names the table's rows hold in step with the user directory. */
 import type { CommandSpec, Program } from "./cli";
-import { profilesBySub } from "./cognito-users";
 import { optionalInt } from "./ddb-commands";
+import { commandLine } from "./errors";
 import { refreshUserNames } from "./refresh-users";
 import { approximateItemCount } from "./scan";
-import { describeTarget, requirePool } from "./target";
+import { describeTarget } from "./target";
 
 const refreshCommand: CommandSpec = {
   name: "refresh",
-  summary: "rewrite handles and display names in the table from Cognito (after renames)",
+  summary: "rewrite handles and display names in the table's rows from the user directory (after renames)",
   details: [
     "Updates user_handle/user_display_name of MSG rows (the sender) and GRP rows (the other member),",
-    "and the members of message group items, from the user pool. Keys never change; updates are",
-    "conditional, so running it again (or alongside the fan-out) is safe. One full table scan.",
-    "A message posted within a minute of a rename may still carry the old name (the functions cache",
-    "users for USER_CACHE_TTL_MS): run it again later if needed.",
+    "and the members of message group items, from the users' profiles in the user directory of the",
+    "same table (never from Cognito: its attributes are not identity after sign-up). PATCH /api/users/me",
+    "propagates its own renames; this catches up on everything else. Keys never change; updates are",
+    "conditional, so running it again (or alongside the fan-out) is safe. One full table scan; the",
+    "profiles of the users it names are read as it goes (BatchGetItem), once per user.",
+    "Users named in rows that have no profile keep the names the rows have (they are listed).",
   ],
   options: {
     "dry-run": { type: "boolean", description: "read everything and report what would change; write nothing" },
     "page-size": { type: "string", value: "<n>", description: "items per Scan request (default: 1 MB pages)" },
   },
-  uses: { table: true, pool: true },
-  examples: [
-    "refresh --dry-run",
-    "refresh",
-    "refresh --prod --table cruddur-messages --user-pool-id eu-west-1_AbC --progress",
-  ],
+  uses: { table: true },
+  examples: ["refresh --dry-run", "refresh", "refresh --prod --table cruddur-messages --progress"],
   async run(ctx) {
     const target = await ctx.target();
-    const userPoolId = requirePool(target);
-    const { ddb, doc, cognito } = await ctx.clients();
+    const { ddb, doc } = await ctx.clients();
     const dryRun = ctx.flag("dry-run");
     const pageSize = optionalInt(ctx, "page-size");
     ctx.note(
-      `${dryRun ? "dry run: " : ""}refreshing table ${target.tableName} on the ${describeTarget(target)} from user pool ${userPoolId}`,
+      `${dryRun ? "dry run: " : ""}refreshing table ${target.tableName} on the ${describeTarget(target)} from its user directory`,
     );
-
-    ctx.progress.start("reading users", { unit: "users" });
-    let users = 0;
-    const profiles = await profilesBySub(cognito, userPoolId, (n) => {
-      ctx.progress.tick(n - users);
-      users = n;
-    });
-    ctx.progress.done();
     const approximateItems = ctx.progress.active ? await approximateItemCount(ddb, target.tableName) : undefined;
     const report = await refreshUserNames(
-      { doc, tableName: target.tableName, profiles },
+      { doc, tableName: target.tableName },
       { dryRun, progress: ctx.progress, approximateItems, pageSize },
     );
 
@@ -56,7 +45,7 @@ const refreshCommand: CommandSpec = {
     const verb = dryRun ? "would update" : "updated";
     ctx.print(
       `${verb} ${messages} MSG rows, ${summaries} GRP rows, ${groupItems} message group items` +
-        ` (${report.scanned} items scanned, ${report.groups} groups, ${profiles.size} users in the pool)`,
+        ` (${report.scanned} items scanned, ${report.groups} groups, ${report.profiles} profiles read)`,
     );
     if (report.fixedOnRecheck > 0) {
       ctx.note(`${report.fixedOnRecheck} rows were rewritten by a concurrent fan-out and fixed again`);
@@ -65,8 +54,9 @@ const refreshCommand: CommandSpec = {
       const shown = report.unknownUsers.slice(0, 5).join(", ");
       const more = report.unknownUsers.length > 5 ? ` and ${report.unknownUsers.length - 5} more` : "";
       ctx.note(
-        `left alone: ${report.unknownUsers.length} users named in the table are not in the pool (${shown}${more})`,
+        `left alone: ${report.unknownUsers.length} users named in the table have no profile in the directory (${shown}${more})`,
       );
+      ctx.note(`  hint: \`${commandLine(target, "users", "import")}\` adds the users of the pool that have none`);
     }
     for (const p of report.problems) ctx.note(`problem: ${p}`);
     if (report.problems.length > 0) {
@@ -80,6 +70,6 @@ const refreshCommand: CommandSpec = {
 /** `npm run users -- <command>`. */
 export const usersProgram: Program = {
   name: "users",
-  summary: "the users' names kept in the table",
+  summary: "the names the table's rows keep of its users, kept in step with the user directory",
   commands: [refreshCommand],
 };

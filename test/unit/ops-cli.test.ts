@@ -7,7 +7,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { describe, expect, it } from "vitest";
 import { type CliEnv, commandHelp, programHelp, runCli } from "../../bin/lib/cli";
 import { cognitoProgram } from "../../bin/lib/cognito-commands";
-import { listPoolUsers } from "../../bin/lib/cognito-users";
+import { findPoolUserBySub, listPoolUsers } from "../../bin/lib/cognito-users";
 import { ddbProgram } from "../../bin/lib/ddb-commands";
 import { explainError, isConnectionError, OpsError } from "../../bin/lib/errors";
 import { columns, inlineValue, jsonLine, localDateTime, preview } from "../../bin/lib/format";
@@ -228,7 +228,7 @@ describe("listing the users of a pool", () => {
       .on(ListUsersCommand, { PaginationToken: "t1" })
       .resolves({ Users: [user("3", "c")] });
     const pages: number[] = [];
-    const users = await listPoolUsers(cognito, "pool", (n) => pages.push(n));
+    const users = await listPoolUsers(cognito, "pool", { onPage: (n) => pages.push(n) });
     expect(users.map((u) => [u.handle, u.uuid, u.display_name])).toEqual([
       ["a", "1", "A"],
       ["b", "2", "B"],
@@ -236,6 +236,17 @@ describe("listing the users of a pool", () => {
     ]);
     expect(pages).toEqual([2, 3]);
     expect(mock.commandCalls(ListUsersCommand).map((c) => c.args[0].input.Limit)).toEqual([60, 60]);
+  });
+
+  it("finds a user by sub with a ListUsers filter, and never builds a filter from a non-uuid", async () => {
+    const cognito = new CognitoIdentityProviderClient({ region: "us-east-1" });
+    const mock = mockClient(cognito);
+    const sub = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    mock.on(ListUsersCommand).resolves({ Users: [{ ...user(sub, "londo"), Username: "7d1e-londo" }] });
+    expect((await findPoolUserBySub(cognito, "pool", sub))?.username).toBe("7d1e-londo");
+    expect(mock.commandCalls(ListUsersCommand)[0]?.args[0].input.Filter).toBe(`sub = "${sub}"`);
+    expect(await findPoolUserBySub(cognito, "pool", '" or name = "x')).toBeUndefined();
+    expect(mock.commandCalls(ListUsersCommand)).toHaveLength(1);
   });
 
   it("stops on a token answered twice, and de-duplicates users", async () => {
