@@ -1,5 +1,5 @@
 /** The `ddb` program: table administration, seeding, scan and the access patterns A and B. */
-import { MESSAGE_GROUP_PREFIX } from "../../shared/table";
+import { MESSAGE_GROUP_PREFIX, TTL_ATTRIBUTE } from "../../shared/table";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../../shared/validation";
 import type { CommandContext, CommandSpec, Program } from "./cli";
 import { stripAt } from "./cognito-users";
@@ -17,19 +17,26 @@ export function optionalInt(ctx: CommandContext, name: string): number | undefin
   return ctx.string(name) === undefined ? undefined : ctx.int(name, { min: 1, max: 1_000_000, default: 1 });
 }
 
-/** Progress of waiting for a table's status. */
+/** Progress of waiting for a table's status: the seconds waited. */
 function waitProgress(ctx: CommandContext, label: string): WaitOptions {
-  ctx.progress.start(label, { unit: "polls" });
-  return { onPoll: () => ctx.progress.tick() };
+  ctx.progress.start(label, { unit: "s" });
+  let shown = 0;
+  return {
+    onWaiting: (seconds) => {
+      ctx.progress.tick(seconds - shown);
+      shown = seconds;
+    },
+  };
 }
 
 const schemaLoadCommand: CommandSpec = {
   name: "schema-load",
-  summary: "create the table (keys, GSI, stream) from the shared definition",
+  summary: "create the table (keys, GSI, stream, TTL) from the shared definition",
   details: [
     "Creates the table from createTableInput (shared/table.ts): pk/sk, the GSI message-group-sk-index,",
-    "the NEW_IMAGE stream, on-demand billing; waits until it is ACTIVE. An existing table is left alone",
-    "and compared with the definition (exit 1 when it differs).",
+    `the NEW_IMAGE stream, on-demand billing; waits until it is ACTIVE, then turns TTL on (${TTL_ATTRIBUTE}).`,
+    "An existing table is left alone and compared with the definition (exit 1 when it differs); a TTL",
+    "that is off is reported, not changed (nothing relies on TTL deletion: it only clears dead claims).",
   ],
   uses: { table: true },
   examples: ["schema-load", "schema-load --table cruddur-messages-copy", "schema-load --prod --table cruddur-messages"],
@@ -42,10 +49,20 @@ const schemaLoadCommand: CommandSpec = {
     if (result.status === "created") {
       const gsi = result.description.GlobalSecondaryIndexes?.map((i) => i.IndexName).join(", ") ?? "none";
       const stream = result.description.StreamSpecification?.StreamViewType ?? "none";
-      ctx.print(`created table ${target.tableName} (GSI ${gsi}, stream ${stream}) on the ${where}`);
+      ctx.print(
+        `created table ${target.tableName} (GSI ${gsi}, stream ${stream}, TTL ${result.ttlAttribute}) on the ${where}`,
+      );
       return 0;
     }
     ctx.print(`table ${target.tableName} already exists on the ${where}; nothing changed`);
+    if (result.ttlAttribute !== TTL_ATTRIBUTE) {
+      ctx.note(
+        `note: TTL is ${result.ttlAttribute === undefined ? "off" : `on ${result.ttlAttribute}`}, expected on ${TTL_ATTRIBUTE}: expired sign-up claims and handle reservations stay in the table (they are ignored, never deleted)`,
+      );
+      ctx.note(
+        `  hint: aws dynamodb update-time-to-live --table-name ${target.tableName} --time-to-live-specification Enabled=true,AttributeName=${TTL_ATTRIBUTE}`,
+      );
+    }
     if (result.differences.length === 0) return 0;
     ctx.note("but it differs from the shared definition (shared/table.ts):");
     for (const d of result.differences) ctx.note(`  - ${d}`);

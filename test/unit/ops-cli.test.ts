@@ -3,6 +3,7 @@
  * explanations, progress rendering and terminal formatting.
  */
 import { CognitoIdentityProviderClient, ListUsersCommand } from "@aws-sdk/client-cognito-identity-provider";
+import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { describe, expect, it } from "vitest";
 import { type CliEnv, commandHelp, programHelp, runCli } from "../../bin/lib/cli";
@@ -12,6 +13,7 @@ import { ddbProgram } from "../../bin/lib/ddb-commands";
 import { explainError, isConnectionError, OpsError } from "../../bin/lib/errors";
 import { columns, inlineValue, jsonLine, localDateTime, preview } from "../../bin/lib/format";
 import { Progress } from "../../bin/lib/progress";
+import { waitUntilActive } from "../../bin/lib/table-admin";
 import type { Target } from "../../bin/lib/target";
 import { usersProgram } from "../../bin/lib/users-commands";
 
@@ -256,5 +258,34 @@ describe("listing the users of a pool", () => {
     const users = await listPoolUsers(cognito, "pool");
     expect(users).toHaveLength(1);
     expect(mock.commandCalls(ListUsersCommand)).toHaveLength(2);
+  });
+});
+
+describe("waiting for a table", () => {
+  it("returns the description once the table and its index are ACTIVE", async () => {
+    const ddb = new DynamoDBClient({ region: "us-east-1" });
+    const mock = mockClient(ddb);
+    const index = (IndexStatus: "CREATING" | "ACTIVE") => [{ IndexName: "gsi", IndexStatus }];
+    mock
+      .on(DescribeTableCommand)
+      .resolvesOnce({ Table: { TableName: "t", TableStatus: "CREATING", GlobalSecondaryIndexes: index("CREATING") } })
+      .resolvesOnce({ Table: { TableName: "t", TableStatus: "ACTIVE", GlobalSecondaryIndexes: index("CREATING") } })
+      .resolvesOnce({ Table: { TableName: "t", TableStatus: "ACTIVE", GlobalSecondaryIndexes: index("CREATING") } })
+      .resolves({ Table: { TableName: "t", TableStatus: "ACTIVE", GlobalSecondaryIndexes: index("ACTIVE") } });
+    const table = await waitUntilActive(ddb, "t", { intervalMs: 10, timeoutMs: 5000 });
+    expect(table.GlobalSecondaryIndexes?.[0]?.IndexStatus).toBe("ACTIVE");
+  });
+
+  it("gives up after the timeout with what to do, not as a network error", async () => {
+    const ddb = new DynamoDBClient({ region: "us-east-1" });
+    mockClient(ddb)
+      .on(DescribeTableCommand)
+      .resolves({ Table: { TableName: "t", TableStatus: "CREATING" } });
+    const error = await waitUntilActive(ddb, "t", { intervalMs: 50, timeoutMs: 1200 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpsError);
+    expect(explainError(error, local)).toEqual({
+      message: "table t is still not ACTIVE after 1 s",
+      hint: "check it in the DynamoDB console, then run the command again",
+    });
   });
 });
