@@ -1,10 +1,101 @@
-/** The `users` program: keeping the names the table's rows hold in step with the user directory. */
-import type { CommandSpec, Program } from "./cli";
+/**
+ * The `users` program: the user directory in the table (built from a user pool) and the names
+ * the table's rows keep of its users.
+ */
+import type { CommandContext, CommandSpec, Program } from "./cli";
+import type { PoolUser } from "./cognito-users";
 import { optionalInt } from "./ddb-commands";
 import { commandLine } from "./errors";
+import { visible } from "./format";
+import { type ImportReport, importUsers, notImported } from "./import-users";
 import { refreshUserNames } from "./refresh-users";
 import { approximateItemCount } from "./scan";
-import { describeTarget } from "./target";
+import { describeTarget, requirePool } from "./target";
+
+/** `@handle (Name)  sub <uuid>  username <name>`, names made visible, absent parts shown as such. */
+function poolUserLine(u: PoolUser): string {
+  const who = u.handle === undefined ? "(no handle)" : `@${visible(u.handle)}`;
+  const name = u.display_name === undefined ? "(no name)" : `(${visible(u.display_name)})`;
+  return `${who} ${name}  sub ${u.uuid ?? "-"}  username ${visible(u.username)}`;
+}
+
+/** Prints an import report: one line per user that needs a look, then the totals. */
+function printImport(ctx: CommandContext, report: ImportReport): void {
+  const created = report.dryRun ? "would create" : "created";
+  for (const { user, status } of report.created) {
+    ctx.print(`${created}  ${poolUserLine(user)}${status === "disabled" ? "  (disabled, as in Cognito)" : ""}`);
+  }
+  for (const d of report.duplicates) {
+    const holder = d.holder === undefined ? "" : `; in the directory it is ${d.holder}`;
+    for (const user of d.users) {
+      ctx.print(`duplicate  ${poolUserLine(user)}  (${d.handle} is claimed by ${d.users.length} users${holder})`);
+    }
+  }
+  for (const { user, reason } of report.invalid) ctx.print(`invalid  ${poolUserLine(user)}  (${reason})`);
+  for (const { user, reason } of report.missing) ctx.print(`missing  ${poolUserLine(user)}  (${reason})`);
+  for (const { user, reason } of report.taken) ctx.print(`taken  ${poolUserLine(user)}  (${reason})`);
+  for (const user of report.unconfirmed) {
+    ctx.print(`unconfirmed  ${poolUserLine(user)}  (its confirmation will claim the handle)`);
+  }
+  const duplicates = report.duplicates.reduce((n, d) => n + d.users.length, 0);
+  const skipped = notImported(report);
+  ctx.print(
+    `${created} ${report.created.length}, existing ${report.existing}, unconfirmed ${report.unconfirmed.length}, ` +
+      `not imported ${skipped} (${duplicates} duplicate, ${report.invalid.length} invalid, ${report.missing.length} missing, ` +
+      `${report.taken.length} taken) of ${report.poolUsers} users in the pool`,
+  );
+  for (const { user, profile } of report.disabledInCognitoOnly) {
+    ctx.note(
+      `note: Cognito user ${visible(user.username)} is disabled but the profile of @${profile.handle} is active: \`npm run users -- disable ${profile.handle}\` settles it`,
+    );
+  }
+  if (skipped > 0) {
+    ctx.note(
+      "hint: fix those users in Cognito (duplicate: give all but one another preferred_username; invalid/missing: set a valid preferred_username and name), then run the import again",
+    );
+  }
+}
+
+const importCommand: CommandSpec = {
+  name: "import",
+  summary: "build the user directory in the table from the users of a user pool (idempotent)",
+  details: [
+    "For every user of the pool (ListUsers, every page) without a profile in the directory: claims the",
+    "handle (preferred_username) and writes the profile (uuid = sub, display name = name; disabled for a",
+    "disabled Cognito user), in one conditional transaction. Users that have a profile are left alone",
+    "(Cognito attributes are never identity after sign-up), so running it again writes nothing new.",
+    "Not imported, and listed: handles claimed by two or more users regardless of case (none of them",
+    "gets it: resolve it in Cognito), handles or names that break the identity rules, users missing",
+    "sub/preferred_username/name, handles another user holds in the directory. Unconfirmed sign-ups are",
+    "listed and skipped (their confirmation claims the handle).",
+    "Exit code 1 when any user was not imported (dry run: would not be), so a migration script stops",
+    "until every user of the pool has a profile; 0 otherwise.",
+  ],
+  options: {
+    "dry-run": { type: "boolean", description: "read everything and report what would be created; write nothing" },
+  },
+  uses: { table: true, pool: true },
+  examples: [
+    "import --dry-run",
+    "import",
+    "import --prod --table cruddur-messages --user-pool-id eu-west-1_AbC --progress",
+  ],
+  async run(ctx) {
+    const target = await ctx.target();
+    const userPoolId = requirePool(target);
+    const { doc, cognito } = await ctx.clients();
+    const dryRun = ctx.flag("dry-run");
+    ctx.note(
+      `${dryRun ? "dry run: " : ""}importing user pool ${userPoolId} into the directory of table ${target.tableName} on the ${describeTarget(target)}`,
+    );
+    const report = await importUsers(
+      { doc, tableName: target.tableName, cognito, userPoolId },
+      { dryRun, nowMs: Date.now(), progress: ctx.progress },
+    );
+    printImport(ctx, report);
+    return notImported(report) > 0 ? 1 : 0;
+  },
+};
 
 const refreshCommand: CommandSpec = {
   name: "refresh",
@@ -70,6 +161,6 @@ const refreshCommand: CommandSpec = {
 /** `npm run users -- <command>`. */
 export const usersProgram: Program = {
   name: "users",
-  summary: "the names the table's rows keep of its users, kept in step with the user directory",
-  commands: [refreshCommand],
+  summary: "the user directory in the table (import) and the names its rows keep (refresh)",
+  commands: [importCommand, refreshCommand],
 };

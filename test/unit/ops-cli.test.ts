@@ -11,7 +11,7 @@ import { cognitoProgram } from "../../bin/lib/cognito-commands";
 import { findPoolUserBySub, listPoolUsers } from "../../bin/lib/cognito-users";
 import { ddbProgram } from "../../bin/lib/ddb-commands";
 import { explainError, isConnectionError, OpsError } from "../../bin/lib/errors";
-import { columns, inlineValue, jsonLine, localDateTime, preview } from "../../bin/lib/format";
+import { columns, inlineValue, jsonLine, localDateTime, preview, visible } from "../../bin/lib/format";
 import { Progress } from "../../bin/lib/progress";
 import { waitUntilActive } from "../../bin/lib/table-admin";
 import type { Target } from "../../bin/lib/target";
@@ -206,6 +206,12 @@ describe("formatting", () => {
     expect(jsonLine({ s: new Set(["x"]), n: 1 })).toBe('{"s":["x"],"n":1}');
     expect(inlineValue("hi")).toBe('"hi"');
     expect(inlineValue([{ a: 1 }])).toBe('[{"a":1}]');
+  });
+
+  it("makes control, bidi and zero-width characters visible instead of letting them act", () => {
+    expect(visible("Eve\u202Elive")).toBe("Eve\\u{202E}live");
+    expect(visible("a\u200Bb\nc")).toBe("a\\u{200B}b\\u{000A}c");
+    expect(visible("Zoë 🍕")).toBe("Zoë 🍕");
   });
 });
 
