@@ -1,6 +1,6 @@
 /**
- * The `users` program: the user directory in the table (built from a user pool) and the names
- * the table's rows keep of its users.
+ * The `users` program: the user directory in the table (built from a user pool, a user's status)
+ * and the names the table's rows keep of its users.
  */
 import type { CommandContext, CommandSpec, Program } from "./cli";
 import type { PoolUser } from "./cognito-users";
@@ -11,6 +11,7 @@ import { type ImportReport, importUsers, notImported } from "./import-users";
 import { refreshUserNames } from "./refresh-users";
 import { approximateItemCount } from "./scan";
 import { describeTarget, requirePool } from "./target";
+import { changeUserStatus } from "./user-status";
 
 /** `@handle (Name)  sub <uuid>  username <name>`, names made visible, absent parts shown as such. */
 function poolUserLine(u: PoolUser): string {
@@ -97,6 +98,72 @@ const importCommand: CommandSpec = {
   },
 };
 
+/** `disable` and `enable`: the same lookup, the opposite change. */
+function statusCommand(name: "disable" | "enable"): CommandSpec {
+  const disable = name === "disable";
+  return {
+    name,
+    summary: disable
+      ? "disable a user: profile disabled (the API answers 401), Cognito user disabled and signed out"
+      : "enable a disabled user again: Cognito user enabled, profile active",
+    details: disable
+      ? [
+          "Finds the owner of the handle in the user directory, their Cognito username by sub (ListUsers),",
+          "then sets the profile's status to disabled (every route answers 401 within USER_CACHE_TTL_MS,",
+          "60 s by default), AdminDisableUser (no new sign-in) and AdminUserGlobalSignOut (refresh tokens",
+          "revoked). Access tokens already issued stay valid JWTs until they expire (60 min): the API refuses",
+          "them because of the profile. A user deleted from Cognito is disabled in the directory only.",
+          "Running it again is safe. cognito-local has no AdminUserGlobalSignOut: locally it is skipped.",
+        ]
+      : [
+          "Finds the owner of the handle in the user directory and their Cognito username by sub, then",
+          "AdminEnableUser and sets the profile's status to active (in that order). The user signs in again",
+          "to get tokens (the disable revoked their refresh tokens). Running it again is safe.",
+        ],
+    args: [{ name: "handle", description: "the user's handle, any case, with or without @" }],
+    uses: { table: true, pool: true },
+    examples: [`${name} bayko`, `${name} @bayko --prod --table cruddur-messages --user-pool-id eu-west-1_AbC`],
+    async run(ctx) {
+      const target = await ctx.target();
+      const userPoolId = requirePool(target);
+      const { doc, cognito } = await ctx.clients();
+      const change = await changeUserStatus(
+        { doc, tableName: target.tableName, cognito, userPoolId, local: target.kind === "local" },
+        ctx.args[0] as string,
+        disable ? "disabled" : "active",
+        Date.now(),
+      );
+      const { profile, cognitoUser } = change;
+      ctx.print(
+        `${disable ? "disabled" : "enabled"} @${profile.handle} (${visible(profile.display_name)})  ${profile.uuid}`,
+      );
+      const was = profile.status === change.status ? ` (it was ${profile.status} already)` : ` (was ${profile.status})`;
+      ctx.print(`  directory: profile ${change.status}${was}`);
+      if (cognitoUser === undefined) {
+        ctx.print(`  Cognito:   no user with this sub in user pool ${userPoolId} (deleted): nothing to disable there`);
+      } else if (disable) {
+        const signOut =
+          change.signOut === "done"
+            ? "signed out globally (refresh tokens revoked)"
+            : "global sign-out skipped (cognito-local has no AdminUserGlobalSignOut)";
+        ctx.print(`  Cognito:   user ${visible(cognitoUser.username)} disabled, ${signOut}`);
+      } else {
+        ctx.print(`  Cognito:   user ${visible(cognitoUser.username)} enabled`);
+      }
+      if (disable) {
+        ctx.note(
+          "every route answers this user 401 once the functions' user cache expires (USER_CACHE_TTL_MS, 60 s by default)",
+        );
+      } else {
+        ctx.note(
+          `the user signs in again to get tokens; \`${commandLine(target, "users", `disable ${profile.handle}`)}\` undoes it`,
+        );
+      }
+      return 0;
+    },
+  };
+}
+
 const refreshCommand: CommandSpec = {
   name: "refresh",
   summary: "rewrite handles and display names in the table's rows from the user directory (after renames)",
@@ -161,6 +228,6 @@ const refreshCommand: CommandSpec = {
 /** `npm run users -- <command>`. */
 export const usersProgram: Program = {
   name: "users",
-  summary: "the user directory in the table (import) and the names its rows keep (refresh)",
-  commands: [importCommand, refreshCommand],
+  summary: "the user directory in the table (import, disable, enable) and the names its rows keep (refresh)",
+  commands: [importCommand, statusCommand("disable"), statusCommand("enable"), refreshCommand],
 };
