@@ -61,7 +61,7 @@ async function ownerProfile(deps: StatusDeps, handle: string, nowMs: number): Pr
     case "none":
       throw new OpsError(
         `no user @${wanted} in the user directory of table ${deps.tableName}`,
-        "check the handle (`npm run ddb -- list-conversations <handle>` finds users the same way); a user of the pool who has no profile yet is added by `npm run users -- import`",
+        "check the spelling; a user of the pool who has no profile yet is added by `npm run users -- import`",
       );
     case "pending":
       throw new OpsError(
