@@ -15,7 +15,7 @@ const listUsersCommand: CommandSpec = {
   name: "list-users",
   summary: "every user of the pool: handle, display name, sub",
   details: [
-    "Pages through ListUsers (PaginationToken); cognito-local answers all users at once.",
+    "Pages through ListUsers (the SDK paginator); cognito-local answers all users at once.",
     "Columns: handle (preferred_username), display name (name), sub (the uuid in the table), status.",
   ],
   options: { json: { type: "boolean", description: "one JSON object per line" } },
@@ -27,9 +27,11 @@ const listUsersCommand: CommandSpec = {
     const { cognito } = await ctx.clients();
     ctx.progress.start("listing users", { unit: "users" });
     let seen = 0;
-    const users = await listPoolUsers(cognito, userPoolId, (n) => {
-      ctx.progress.tick(n - seen);
-      seen = n;
+    const users = await listPoolUsers(cognito, userPoolId, {
+      onPage: (n) => {
+        ctx.progress.tick(n - seen);
+        seen = n;
+      },
     });
     ctx.progress.done();
     users.sort(byHandle);

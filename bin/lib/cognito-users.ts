@@ -1,14 +1,17 @@
 /**
- * Reading the users of a Cognito user pool. uuid = `sub`, handle = `preferred_username`,
- * display_name = `name` (DESIGN.md "Vocabulary"; `profileFromAttributes` of shared/users.ts).
+ * Reading the users of a Cognito user pool, for the operator commands that work on Cognito
+ * itself (`cognito list-users`, `users import`, `users disable|enable`). Attributes map as at
+ * sign-up: uuid = `sub`, handle = `preferred_username`, display_name = `name` (DESIGN.md
+ * "Vocabulary"). After sign-up these attributes are input, never identity: every other command
+ * finds users in the directory of the table (`directory-users.ts`).
  */
 import {
   type CognitoIdentityProviderClient,
-  ListUsersCommand,
+  paginateListUsers,
   type UserType,
 } from "@aws-sdk/client-cognito-identity-provider";
-import type { UserProfile } from "../../shared/model";
-import { HANDLE_PATTERN, USER_ATTRIBUTES } from "../../shared/user-pool";
+import { UUID_PATTERN } from "../../shared/ids";
+import { USER_ATTRIBUTES } from "../../shared/user-pool";
 
 /** A user of the pool as the operator commands show it. */
 export interface PoolUser {
@@ -18,7 +21,7 @@ export interface PoolUser {
   handle: string | undefined;
   display_name: string | undefined;
   email: string | undefined;
-  /** Cognito UserStatus, e.g. CONFIRMED, FORCE_CHANGE_PASSWORD. */
+  /** Cognito UserStatus, e.g. CONFIRMED, UNCONFIRMED, FORCE_CHANGE_PASSWORD. */
   status: string | undefined;
   enabled: boolean;
 }
@@ -39,73 +42,57 @@ function toPoolUser(user: UserType): PoolUser {
   };
 }
 
+/** Options of {@link listPoolUsers}. */
+export interface ListPoolUsersOptions {
+  /** A ListUsers `Filter`, e.g. `sub = "<uuid>"` (default: every user). */
+  filter?: string | undefined;
+  /** Called after each page with the number of users so far. */
+  onPage?: ((usersSoFar: number) => void) | undefined;
+}
+
 /**
- * Every user of the pool: ListUsers page after page with PaginationToken. cognito-local ignores
- * `Limit` and pagination and answers everything at once with no token, which ends the loop too;
- * a token answered twice in a row also ends it (never loops forever). Users are de-duplicated
- * by username.
- * @param onPage called after each page with the number of users so far.
+ * The users of the pool (all of them, or those matching `options.filter`): ListUsers page after
+ * page through the SDK paginator, 60 users a page. `stopOnSameToken` ends the walk when a page
+ * answers the token it was asked with (cognito-local ignores `Limit` and pagination and answers
+ * everything at once; a token repeated forever would otherwise loop forever). Users are
+ * de-duplicated by username.
  * @throws Cognito errors (ResourceNotFoundException for an unknown pool, ...).
  */
 export async function listPoolUsers(
   cognito: CognitoIdentityProviderClient,
   userPoolId: string,
-  onPage?: (usersSoFar: number) => void,
+  options: ListPoolUsersOptions = {},
 ): Promise<PoolUser[]> {
   const users = new Map<string, PoolUser>();
-  let token: string | undefined;
-  for (;;) {
-    const out = await cognito.send(
-      new ListUsersCommand({ UserPoolId: userPoolId, Limit: PAGE_LIMIT, PaginationToken: token }),
-    );
-    for (const user of out.Users ?? []) {
+  const pages = paginateListUsers(
+    { client: cognito, pageSize: PAGE_LIMIT, stopOnSameToken: true },
+    { UserPoolId: userPoolId, ...(options.filter === undefined ? {} : { Filter: options.filter }) },
+  );
+  for await (const page of pages) {
+    for (const user of page.Users ?? []) {
       const u = toPoolUser(user);
       users.set(u.username, u);
     }
-    onPage?.(users.size);
-    if (out.PaginationToken === undefined || out.PaginationToken === "" || out.PaginationToken === token) break;
-    token = out.PaginationToken;
+    options.onPage?.(users.size);
   }
   return [...users.values()];
 }
 
 /**
- * The profiles of the pool by uuid (sub): the users that have sub, preferred_username and name.
- * Disabled users are included (their rows still describe them).
+ * The pool user whose `sub` is `uuid` (ListUsers with `Filter: sub = "<uuid>"`): the way to a
+ * user's Cognito username, which in the cloud pool differs from the handle.
+ * @returns undefined when there is none (a deleted user), or `uuid` is not a uuid (so that it
+ *   can never break out of the filter string).
+ * @throws Cognito errors.
  */
-export async function profilesBySub(
+export async function findPoolUserBySub(
   cognito: CognitoIdentityProviderClient,
   userPoolId: string,
-  onPage?: (usersSoFar: number) => void,
-): Promise<Map<string, UserProfile>> {
-  const profiles = new Map<string, UserProfile>();
-  for (const user of await listPoolUsers(cognito, userPoolId, onPage)) {
-    if (user.uuid !== undefined && user.handle !== undefined && user.display_name !== undefined) {
-      profiles.set(user.uuid, { uuid: user.uuid, handle: user.handle, display_name: user.display_name });
-    }
-  }
-  return profiles;
-}
-
-/**
- * The enabled user whose handle is `handle` (a leading `@` is ignored), through the same lookup
- * as the API (`createUserDirectory(...).byHandle`, uncached).
- * @returns undefined when there is none (or the handle is not a valid handle).
- */
-export async function findUserByHandle(
-  cognito: CognitoIdentityProviderClient,
-  userPoolId: string,
-  handle: string,
-): Promise<UserProfile | undefined> {
-  const wanted = stripAt(handle);
-  if (!HANDLE_PATTERN.test(wanted)) return undefined;
-  const out = await cognito.send(
-    new ListUsersCommand({ UserPoolId: userPoolId, Filter: `${USER_ATTRIBUTES.handle} = "${wanted}"`, Limit: 2 }),
-  );
-  const user = (out.Users ?? []).map(toPoolUser).find((u) => u.enabled && u.handle === wanted);
-  return user?.uuid === undefined || user.display_name === undefined
-    ? undefined
-    : { uuid: user.uuid, handle: wanted, display_name: user.display_name };
+  uuid: string,
+): Promise<PoolUser | undefined> {
+  if (!UUID_PATTERN.test(uuid)) return undefined;
+  const users = await listPoolUsers(cognito, userPoolId, { filter: `${USER_ATTRIBUTES.uuid} = "${uuid}"` });
+  return users.find((u) => u.uuid === uuid);
 }
 
 /** `@bayko` -> `bayko`. */

@@ -1,34 +1,42 @@
 /** The `ddb` program: table administration, seeding, scan and the access patterns A and B. */
-import { MESSAGE_GROUP_PREFIX } from "../../shared/table";
+import { MESSAGE_GROUP_PREFIX, TTL_ATTRIBUTE } from "../../shared/table";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../../shared/validation";
 import type { CommandContext, CommandSpec, Program } from "./cli";
-import { findUserByHandle, stripAt } from "./cognito-users";
+import { stripAt } from "./cognito-users";
 import { getConversation, listConversations, messageGroupLines, messageLines, type PageChoice } from "./conversations";
+import { findUserByHandle } from "./directory-users";
 import { commandLine, OpsError } from "./errors";
 import { jsonLine } from "./format";
 import { approximateItemCount, itemLine, scanItems } from "./scan";
 import { seed } from "./seed-conversation";
 import { dropTable, listTables, schemaLoad, type WaitOptions } from "./table-admin";
-import { describeTarget, requirePool } from "./target";
+import { describeTarget } from "./target";
 
 /** A positive integer option, or undefined when absent. */
 export function optionalInt(ctx: CommandContext, name: string): number | undefined {
   return ctx.string(name) === undefined ? undefined : ctx.int(name, { min: 1, max: 1_000_000, default: 1 });
 }
 
-/** Progress of waiting for a table's status. */
+/** Progress of waiting for a table's status: the seconds waited. */
 function waitProgress(ctx: CommandContext, label: string): WaitOptions {
-  ctx.progress.start(label, { unit: "polls" });
-  return { onPoll: () => ctx.progress.tick() };
+  ctx.progress.start(label, { unit: "s" });
+  let shown = 0;
+  return {
+    onWaiting: (seconds) => {
+      ctx.progress.tick(seconds - shown);
+      shown = seconds;
+    },
+  };
 }
 
 const schemaLoadCommand: CommandSpec = {
   name: "schema-load",
-  summary: "create the table (keys, GSI, stream) from the shared definition",
+  summary: "create the table (keys, GSI, stream, TTL) from the shared definition",
   details: [
     "Creates the table from createTableInput (shared/table.ts): pk/sk, the GSI message-group-sk-index,",
-    "the NEW_IMAGE stream, on-demand billing; waits until it is ACTIVE. An existing table is left alone",
-    "and compared with the definition (exit 1 when it differs).",
+    `the NEW_IMAGE stream, on-demand billing; waits until it is ACTIVE, then turns TTL on (${TTL_ATTRIBUTE}).`,
+    "An existing table is left alone and compared with the definition (exit 1 when it differs); a TTL",
+    "that is off is reported, not changed (nothing relies on TTL deletion: it only clears dead claims).",
   ],
   uses: { table: true },
   examples: ["schema-load", "schema-load --table cruddur-messages-copy", "schema-load --prod --table cruddur-messages"],
@@ -41,10 +49,20 @@ const schemaLoadCommand: CommandSpec = {
     if (result.status === "created") {
       const gsi = result.description.GlobalSecondaryIndexes?.map((i) => i.IndexName).join(", ") ?? "none";
       const stream = result.description.StreamSpecification?.StreamViewType ?? "none";
-      ctx.print(`created table ${target.tableName} (GSI ${gsi}, stream ${stream}) on the ${where}`);
+      ctx.print(
+        `created table ${target.tableName} (GSI ${gsi}, stream ${stream}, TTL ${result.ttlAttribute}) on the ${where}`,
+      );
       return 0;
     }
     ctx.print(`table ${target.tableName} already exists on the ${where}; nothing changed`);
+    if (result.ttlAttribute !== TTL_ATTRIBUTE) {
+      ctx.note(
+        `note: TTL is ${result.ttlAttribute === undefined ? "off" : `on ${result.ttlAttribute}`}, expected on ${TTL_ATTRIBUTE}: expired sign-up claims and handle reservations stay in the table (they are ignored, never deleted)`,
+      );
+      ctx.note(
+        `  hint: aws dynamodb update-time-to-live --table-name ${target.tableName} --time-to-live-specification Enabled=true,AttributeName=${TTL_ATTRIBUTE}`,
+      );
+    }
     if (result.differences.length === 0) return 0;
     ctx.note("but it differs from the shared definition (shared/table.ts):");
     for (const d of result.differences) ctx.note(`  - ${d}`);
@@ -110,25 +128,21 @@ const seedCommand: CommandSpec = {
   summary: "write the seeded conversation between two existing users (idempotent)",
   details: [
     "Writes the local stack's seeded conversation (local/seed-data.ts) between the users @andrewbrown",
-    "and @bayko (or --a/--b), looked up by handle in the user pool. A pair that already has a",
-    "conversation is left alone, so running it twice leaves one copy.",
+    "and @bayko (or --a/--b), looked up by handle in the user directory of the table (never in Cognito;",
+    "`npm run users -- import` builds the directory from a user pool). Both must be active. A pair that",
+    "already has a conversation is left alone, so running it twice leaves one copy.",
   ],
   options: {
     a: { type: "string", value: "<handle>", description: "first member (default andrewbrown)" },
     b: { type: "string", value: "<handle>", description: "second member (default bayko)" },
   },
-  uses: { table: true, pool: true },
-  examples: [
-    "seed",
-    "seed --a andrewbrown --b londo",
-    "seed --prod --table cruddur-messages --user-pool-id eu-west-1_AbC",
-  ],
+  uses: { table: true },
+  examples: ["seed", "seed --a andrewbrown --b londo", "seed --prod --table cruddur-messages"],
   async run(ctx) {
     const target = await ctx.target();
-    const userPoolId = requirePool(target);
-    const { doc, cognito } = await ctx.clients();
+    const { doc } = await ctx.clients();
     const result = await seed(
-      { doc, tableName: target.tableName, cognito, userPoolId },
+      { doc, tableName: target.tableName },
       { a: ctx.string("a"), b: ctx.string("b"), nowMs: Date.now() },
     );
     const pair = `@${result.a.handle} and @${result.b.handle}`;
@@ -237,12 +251,13 @@ const listConversationsCommand: CommandSpec = {
   name: "list-conversations",
   summary: "a user's conversations, most recent first (pattern B)",
   details: [
-    "Finds the user by handle in the user pool, then lists the GRP rows of that uuid: local date-time",
-    "of the last message, the other member, a preview of the last message, the message_group_uuid.",
+    "Finds the user by handle in the user directory of the table (a disabled user too), then lists the",
+    "GRP rows of that uuid: local date-time of the last message, the other member, a preview of the",
+    "last message, the message_group_uuid.",
   ],
   args: [{ name: "handle", description: "the user's handle (with or without @)" }],
   options: pagingOptions,
-  uses: { table: true, pool: true },
+  uses: { table: true },
   examples: [
     "list-conversations andrewbrown",
     "list-conversations @bayko --json",
@@ -250,20 +265,21 @@ const listConversationsCommand: CommandSpec = {
   ],
   async run(ctx) {
     const target = await ctx.target();
-    const userPoolId = requirePool(target);
-    const { doc, cognito } = await ctx.clients();
+    const { doc } = await ctx.clients();
     const handle = stripAt(ctx.args[0] as string);
     const choice = pageChoice(ctx);
-    const user = await findUserByHandle(cognito, userPoolId, handle);
+    const deps = { ddb: doc, tableName: target.tableName };
+    const user = await findUserByHandle(deps, handle);
     if (user === undefined) {
       throw new OpsError(
-        `no user @${handle} in the user pool ${userPoolId}`,
-        `list the users with \`${commandLine(target, "cognito", "list-users")}\``,
+        `no user @${handle} in the user directory of table ${target.tableName}`,
+        `a user of the pool who has no profile yet is added by \`${commandLine(target, "users", "import")}\``,
       );
     }
-    const page = await listConversations({ ddb: doc, tableName: target.tableName }, user, choice);
+    const page = await listConversations(deps, user, choice);
+    const disabled = user.status === "disabled" ? ", disabled" : "";
     ctx.note(
-      `conversations of @${user.handle} (${user.display_name}, ${user.uuid})${page.page === undefined ? "" : `, page ${page.page}`}:`,
+      `conversations of @${user.handle} (${user.display_name}, ${user.uuid}${disabled})${page.page === undefined ? "" : `, page ${page.page}`}:`,
     );
     if (ctx.flag("json")) for (const g of page.items) ctx.print(jsonLine(g));
     else for (const line of messageGroupLines(page.items)) ctx.print(line);

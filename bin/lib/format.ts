@@ -76,3 +76,15 @@ export function inlineValue(value: unknown, max = 60): string {
   const text = jsonLine(value) ?? String(value);
   return codePoints(text) <= max * 2 ? text : `${[...text].slice(0, max * 2 - 1).join("")}…`;
 }
+
+/** Characters that would act on a terminal instead of showing: controls, format (bidi, zero-width), separators. */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
+
+/**
+ * `text` safe to print on a terminal: control, format (bidi overrides, zero-width) and line or
+ * paragraph separator characters written as `\u{XXXX}`, so that an invalid display name shows
+ * what is wrong with it instead of acting on the terminal.
+ */
+export function visible(text: string): string {
+  return text.replace(INVISIBLE, (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}}`);
+}

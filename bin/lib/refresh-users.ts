@@ -1,6 +1,9 @@
 /**
  * `users refresh`: rewrites the handles and display names the table keeps of its users (they are
- * denormalised into rows) from Cognito, after users renamed themselves.
+ * denormalised into rows) from the user directory in the same table (the profile items, the only
+ * identity source after sign-up; Cognito attributes are never read), after users were renamed.
+ * PATCH /api/users/me propagates its own rename already; this is the operator's catch-all (rows
+ * written before the directory existed, a propagation that was cut short, a profile fixed by hand).
  *
  * Which rows hold names:
  * - MSG rows: `user_handle`/`user_display_name` = the sender (`user_uuid`).
@@ -14,6 +17,13 @@
  *    refresh can cost; the same pass finds the group items and stale GRP rows. (Finding GRP rows
  *    through the GSI `message-group-sk-index` would still need the groups first, and the GSI is
  *    eventually consistent: it can show a summary the fan-out has just replaced.)
+ *    The profiles come from the directory in the same pass: for each page of the scan, the users
+ *    it names that were not read yet are read with BatchGetItem (100 profiles a request, strongly
+ *    consistent), before the page's rows are compared. A second Scan filtered on the `USER#`
+ *    prefix would cost a whole second table read (a filter saves no read capacity), and waiting
+ *    for the profile items to come by in the one scan would mean holding every row in memory;
+ *    reading each named user once costs one item read per user, which is never more than the
+ *    rows that name them.
  * 2. A stale MSG row is updated in place, conditionally: `attribute_exists(pk)` (never creates a
  *    row), `user_uuid = <sender>` (only the row that was read), and "a name differs" (an already
  *    current row is not written again, so a re-run or a concurrent run writes nothing twice).
@@ -33,10 +43,19 @@
  *    condition is only on `last_message_sk`); the re-check fixes such rows. Running the command
  *    again is always safe and converges.
  *
- * Users that are no longer in the pool keep the names the rows have. `--dry-run` does every read
- * (including the consistent reads of step 3) and reports what would change, writing nothing.
+ * Before step 3 the profiles of the users found renamed are read again (strongly consistent): a
+ * scan of a large table takes long, and the groups must get the names the directory has now, not
+ * the ones it had when the scan met the user. MSG rows are fixed during the scan with the names
+ * read then; a rename during the run is left to its own propagation or to the next run (pattern
+ * A shows the sender's names from the group item, not from the MSG row).
+ *
+ * Users that have no profile in the directory (deleted, or never imported) keep the names the
+ * rows have. Disabled users are renamed like the others (their rows still describe them).
+ * `--dry-run` does every read (including the consistent reads of step 3) and reports what would
+ * change, writing nothing.
  */
 import { type DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { toUserProfile } from "../../shared/directory";
 import type { MessageGroupItem, MessageGroupSummaryItem, MessageItem, UserProfile } from "../../shared/model";
 import { namesDiffer, type RenameDeps, renameInGroup } from "../../shared/renames";
 import {
@@ -47,8 +66,9 @@ import {
   PARTITION_KEY,
   SORT_KEY,
 } from "../../shared/table";
+import { readProfiles } from "./directory-users";
 import type { Progress } from "./progress";
-import { type Item, scanItems } from "./scan";
+import { type Item, scanPages } from "./scan";
 
 /** The attributes this command reads and writes, checked against the row types. */
 const A = {
@@ -60,11 +80,10 @@ const A = {
   lastMessageSk: "last_message_sk",
 } as const satisfies Record<string, keyof MessageItem | keyof MessageGroupSummaryItem | keyof MessageGroupItem>;
 
+/** The table: its rows and its user directory. */
 export interface RefreshDeps {
   doc: DynamoDBDocumentClient;
   tableName: string;
-  /** The users of the pool by uuid (Cognito sub), e.g. from `profilesBySub`. */
-  profiles: ReadonlyMap<string, UserProfile>;
 }
 
 export interface RefreshOptions {
@@ -82,7 +101,7 @@ export interface RefreshOptions {
   maxAttempts?: number;
 }
 
-/** One user whose names in the table differ from Cognito. */
+/** One user whose names in the table differ from their profile in the directory. */
 export interface Rename {
   uuid: string;
   /** The names found in rows, `@handle (Display Name)`, each once. */
@@ -100,7 +119,9 @@ export interface RefreshReport {
   /** Rows updated (dry run: to update). */
   updated: { messages: number; summaries: number; groupItems: number };
   renames: Rename[];
-  /** uuids named in rows but absent from the pool; their rows were left as they are. */
+  /** Profiles read from the directory (users named in rows that have one). */
+  profiles: number;
+  /** uuids named in rows that have no profile in the directory; their rows were left as they are. */
   unknownUsers: string[];
   /** Rows fixed by the final re-check (a fan-out raced the refresh). */
   fixedOnRecheck: number;
@@ -140,7 +161,9 @@ class Pool {
  * @throws AWS SDK errors that are not a lost race (missing table, throttling after retries...).
  */
 export async function refreshUserNames(deps: RefreshDeps, options: RefreshOptions): Promise<RefreshReport> {
-  const { doc, tableName, profiles } = deps;
+  const { doc, tableName } = deps;
+  /** The directory's profiles of the users named in rows, read page by page as the scan meets them. */
+  const profiles = new Map<string, UserProfile>();
   const renameDeps: RenameDeps = { ddb: doc, tableName, profiles };
   const progress = options.progress;
   const pool = new Pool(options.concurrency ?? 8);
@@ -150,12 +173,34 @@ export async function refreshUserNames(deps: RefreshDeps, options: RefreshOption
     groups: 0,
     updated: { messages: 0, summaries: 0, groupItems: 0 },
     renames: [],
+    profiles: 0,
     unknownUsers: [],
     fixedOnRecheck: 0,
     problems: [],
   };
   const renames = new Map<string, { from: Set<string>; to: UserProfile }>();
+  /** Named in rows, read, and without a profile. */
   const unknown = new Set<string>();
+  /** Reads the profiles of the users named on a page that were not read yet. */
+  const loadProfilesOf = async (page: readonly Item[]) => {
+    const named = new Set<string>();
+    for (const item of page) {
+      const pk = String(item[PARTITION_KEY]);
+      if (pk.startsWith(MSG_PREFIX) || pk.startsWith(GRP_PREFIX)) {
+        if (typeof item[A.userUuid] === "string") named.add(item[A.userUuid] as string);
+      } else if (pk.startsWith(MESSAGE_GROUP_PREFIX)) {
+        for (const m of (item[A.members] ?? []) as UserProfile[]) if (typeof m.uuid === "string") named.add(m.uuid);
+      }
+    }
+    const wanted = [...named].filter((uuid) => !profiles.has(uuid) && !unknown.has(uuid));
+    if (wanted.length === 0) return;
+    const found = await readProfiles(doc, tableName, wanted);
+    for (const uuid of wanted) {
+      const profile = found.get(uuid);
+      if (profile === undefined) unknown.add(uuid);
+      else profiles.set(uuid, toUserProfile(profile));
+    }
+  };
   /** Groups to fix, with the keys of the stale GRP rows the scan saw (to spot strays). */
   const staleGroups = new Map<string, { pk: string; sk: string }[]>();
 
@@ -163,10 +208,7 @@ export async function refreshUserNames(deps: RefreshDeps, options: RefreshOption
   const staleFor = (uuid: unknown, stored: { handle?: unknown; display_name?: unknown }): UserProfile | undefined => {
     if (typeof uuid !== "string") return undefined;
     const current = profiles.get(uuid);
-    if (current === undefined) {
-      unknown.add(uuid);
-      return undefined;
-    }
+    if (current === undefined) return undefined;
     if (!differs(stored, current)) return undefined;
     const entry = renames.get(uuid) ?? { from: new Set<string>(), to: current };
     entry.from.add(label({ handle: String(stored.handle), display_name: String(stored.display_name) }));
@@ -179,24 +221,15 @@ export async function refreshUserNames(deps: RefreshDeps, options: RefreshOption
     staleGroups.set(groupUuid, keys);
   };
 
-  // 1-2: scan; fix MSG rows on the way; note the groups to fix.
-  progress?.start("scanning", { total: options.approximateItems, approximate: true, unit: "items" });
-  let seen = 0;
-  for await (const item of scanItems(doc, tableName, {
-    pageSize: options.pageSize,
-    attributes: [PARTITION_KEY, SORT_KEY, A.userUuid, A.handle, A.displayName, A.members, A.groupUuid],
-    onPage: (n) => {
-      progress?.tick(n - seen);
-      seen = n;
-    },
-  })) {
+  /** Steps 1-2 for one scanned item: fixes a stale MSG row, notes a group with stale names. */
+  const refreshItem = async (item: Item): Promise<void> => {
     report.scanned += 1;
     const pk = String(item[PARTITION_KEY]);
     const sk = String(item[SORT_KEY]);
     const names = { handle: item[A.handle], display_name: item[A.displayName] };
     if (pk.startsWith(MSG_PREFIX)) {
       const current = staleFor(item[A.userUuid], names);
-      if (current === undefined) continue;
+      if (current === undefined) return;
       if (options.dryRun) report.updated.messages += 1;
       else
         await pool.run(async () => {
@@ -213,9 +246,42 @@ export async function refreshUserNames(deps: RefreshDeps, options: RefreshOption
       const stale = members.map((m) => staleFor(m.uuid, m) !== undefined);
       if (stale.some(Boolean)) markGroup(pk.slice(MESSAGE_GROUP_PREFIX.length));
     }
+  };
+
+  // 1-2: scan, reading the profiles the page names; fix MSG rows on the way; note the groups to fix.
+  progress?.start("scanning", { total: options.approximateItems, approximate: true, unit: "items" });
+  let seen = 0;
+  const pages = scanPages(doc, tableName, {
+    pageSize: options.pageSize,
+    attributes: [PARTITION_KEY, SORT_KEY, A.userUuid, A.handle, A.displayName, A.members, A.groupUuid],
+    onPage: (n) => {
+      progress?.tick(n - seen);
+      seen = n;
+    },
+  });
+  for await (const page of pages) {
+    await loadProfilesOf(page);
+    for (const item of page) await refreshItem(item);
   }
   await pool.drain();
   progress?.done();
+
+  // Before the groups: the renamed users' profiles as they are now (the scan may have taken long).
+  const fresh = await readProfiles(doc, tableName, renames.keys());
+  for (const [uuid, entry] of renames) {
+    const profile = fresh.get(uuid);
+    if (profile === undefined) {
+      // Deleted meanwhile: its rows keep their names from now on (MSG rows already fixed stay fixed).
+      profiles.delete(uuid);
+      renames.delete(uuid);
+      unknown.add(uuid);
+    } else {
+      entry.to = toUserProfile(profile);
+      profiles.set(uuid, entry.to);
+      // Renamed back to what the rows say meanwhile: no rename to report (the groups find nothing to do).
+      if ([...entry.from].every((from) => from === label(entry.to))) renames.delete(uuid);
+    }
+  }
 
   // 3: the groups, through their group items.
   const changed: string[] = [];
@@ -258,6 +324,7 @@ export async function refreshUserNames(deps: RefreshDeps, options: RefreshOption
   }
 
   report.renames = [...renames].map(([uuid, r]) => ({ uuid, from: [...r.from], to: r.to }));
+  report.profiles = profiles.size;
   report.unknownUsers = [...unknown].sort();
   report.problems = [...new Set(report.problems)];
   return report;

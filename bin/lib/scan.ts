@@ -17,15 +17,16 @@ export interface ScanOptions {
 }
 
 /**
- * Every item of the table, page after page (Scan with ExclusiveStartKey until DynamoDB returns
- * no LastEvaluatedKey). Eventually consistent reads; a full table read in read capacity.
+ * Every page of the table (Scan with ExclusiveStartKey until DynamoDB returns no
+ * LastEvaluatedKey), as arrays of items. Eventually consistent reads; a full table read in read
+ * capacity.
  * @throws AWS SDK errors (ResourceNotFoundException for a missing table, ...).
  */
-export async function* scanItems(
+export async function* scanPages(
   doc: DynamoDBDocumentClient,
   tableName: string,
   options: ScanOptions = {},
-): AsyncGenerator<Item> {
+): AsyncGenerator<Item[]> {
   const projection =
     options.attributes === undefined
       ? {}
@@ -42,9 +43,21 @@ export async function* scanItems(
     const items = out.Items ?? [];
     count += items.length;
     options.onPage?.(count);
-    yield* items;
+    yield items;
     start = out.LastEvaluatedKey;
   } while (start !== undefined);
+}
+
+/**
+ * Every item of the table, page after page ({@link scanPages}, one item at a time).
+ * @throws AWS SDK errors (ResourceNotFoundException for a missing table, ...).
+ */
+export async function* scanItems(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  options: ScanOptions = {},
+): AsyncGenerator<Item> {
+  for await (const page of scanPages(doc, tableName, options)) yield* page;
 }
 
 /**

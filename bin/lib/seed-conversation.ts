@@ -1,8 +1,8 @@
 /**
  * `ddb seed`: the local stack's seeded conversation (local/seed-data.ts) written with the shared
- * seeding (`seedConversation` of shared/seed.ts), between users looked up by handle in Cognito.
+ * seeding (`seedConversation` of shared/seed.ts), between users looked up by handle in the user
+ * directory of the table (never in Cognito: after sign-up the directory is the only identity).
  */
-import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import {
   SEED_CONVERSATION,
@@ -10,16 +10,16 @@ import {
   SEED_LAST_MESSAGE_AGE_MS,
   SEED_MESSAGE_STEP_MS,
 } from "../../local/seed-data";
+import { toUserProfile } from "../../shared/directory";
 import type { UserProfile } from "../../shared/model";
 import { type SeedConversationResult, seedConversation } from "../../shared/seed";
-import { findUserByHandle, stripAt } from "./cognito-users";
+import { stripAt } from "./cognito-users";
+import { findUserByHandle } from "./directory-users";
 import { OpsError, UsageError } from "./errors";
 
 export interface SeedDeps {
   doc: DynamoDBDocumentClient;
   tableName: string;
-  cognito: CognitoIdentityProviderClient;
-  userPoolId: string;
 }
 
 export interface SeedOptions {
@@ -43,24 +43,34 @@ export interface SeedResult extends SeedConversationResult {
  * minutes before `nowMs`). Idempotent: the pair's message_group_uuid is derived from the two
  * users, and a pair that already has a group is skipped (`skipped: true`), so running it twice
  * leaves one copy.
- * @throws UsageError when a and b are the same handle; OpsError when a handle is not (or not an
- *   enabled user) in the pool.
+ * @throws UsageError when a and b are the same handle; OpsError when a handle has no owner in the
+ *   directory, or its owner is disabled.
  */
 export async function seed(deps: SeedDeps, options: SeedOptions): Promise<SeedResult> {
   const handles = [
     stripAt(options.a ?? SEED_CONVERSATION_MEMBERS.a),
     stripAt(options.b ?? SEED_CONVERSATION_MEMBERS.b),
   ] as const;
-  if (handles[0] === handles[1]) throw new UsageError(`the two members must differ (both are @${handles[0]})`);
-  const found = await Promise.all(handles.map((h) => findUserByHandle(deps.cognito, deps.userPoolId, h)));
+  if (handles[0].toLowerCase() === handles[1].toLowerCase()) {
+    throw new UsageError(`the two members must differ (both are @${handles[0]})`);
+  }
+  const directory = { ddb: deps.doc, tableName: deps.tableName };
+  const found = await Promise.all(handles.map((h) => findUserByHandle(directory, h)));
   const missing = handles.filter((_, i) => found[i] === undefined);
   if (missing.length > 0) {
     throw new OpsError(
-      `${missing.map((h) => `@${h}`).join(" and ")} ${missing.length === 1 ? "is not a user" : "are not users"} of the user pool ${deps.userPoolId}`,
-      "sign them up first (the local stack creates andrewbrown, bayko and londo on `npm start`), or pick existing users with --a <handle> --b <handle>",
+      `${missing.map((h) => `@${h}`).join(" and ")} ${missing.length === 1 ? "is not a user" : "are not users"} of the user directory in table ${deps.tableName}`,
+      "sign them up first (the local stack creates andrewbrown, bayko and londo on `npm start`; `npm run users -- import` adds the users of a pool), or pick existing users with --a <handle> --b <handle>",
     );
   }
-  const [a, b] = found as [UserProfile, UserProfile];
+  const disabled = found.filter((p) => p?.status === "disabled").map((p) => `@${p?.handle}`);
+  if (disabled.length > 0) {
+    throw new OpsError(
+      `${disabled.join(" and ")} ${disabled.length === 1 ? "is" : "are"} disabled`,
+      "enable them first (`npm run users -- enable <handle>`), or pick other users with --a <handle> --b <handle>",
+    );
+  }
+  const [a, b] = found.map((p) => toUserProfile(p as NonNullable<typeof p>)) as [UserProfile, UserProfile];
   const result = await seedConversation(deps.doc, deps.tableName, {
     a,
     b,

@@ -1,27 +1,35 @@
 /**
- * Table administration: create the table from the shared definition, list tables, drop one.
+ * Table administration: create the table from the shared definition (and turn its TTL on),
+ * list tables, drop one. Waiting for a table's status uses the SDK waiters
+ * (`waitUntilTableExists`, `waitUntilTableNotExists`: DescribeTable with exponential back-off).
  */
+
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   CreateTableCommand,
   DeleteTableCommand,
   DescribeTableCommand,
+  DescribeTimeToLiveCommand,
   type DynamoDBClient,
   ListTablesCommand,
   ResourceInUseException,
   ResourceNotFoundException,
   type TableDescription,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+  waitUntilTableNotExists,
 } from "@aws-sdk/client-dynamodb";
-import { createTableInput } from "../../shared/table";
+import { createTableInput, TTL_ATTRIBUTE } from "../../shared/table";
 import { OpsError } from "./errors";
 
 /** How waiting for a table's status goes. */
 export interface WaitOptions {
   /** Give up after this long, ms (default 10 minutes: a cloud table with a GSI takes a while). */
   timeoutMs?: number;
-  /** Pause between two DescribeTable calls, ms (default 2000). */
+  /** Least pause between two DescribeTable calls, ms (default 2000; the waiter backs off up to 20 s). */
   intervalMs?: number;
-  /** Called after each poll (for progress). */
-  onPoll?: (status: string) => void;
+  /** Called about once a second while waiting, with the seconds waited so far (for progress). */
+  onWaiting?: (secondsWaited: number) => void;
 }
 
 /** What `schemaLoad` did. */
@@ -30,20 +38,59 @@ export interface SchemaLoadResult {
   description: TableDescription;
   /** Where an existing table differs from the shared definition (empty when it matches). */
   differences: string[];
+  /**
+   * The TTL attribute of the table when it is on (`expires_at` after a creation), else
+   * undefined. Not a difference: the code never relies on TTL deletion (an expired claim counts
+   * as absent), it only keeps the table from filling with dead claims.
+   */
+  ttlAttribute: string | undefined;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** True when the table and every GSI of it are ACTIVE. */
-function isActive(description: TableDescription | undefined): boolean {
-  return (
-    description?.TableStatus === "ACTIVE" &&
-    (description.GlobalSecondaryIndexes ?? []).every((i) => i.IndexStatus === undefined || i.IndexStatus === "ACTIVE")
-  );
-}
+/** Longest pause of the waiters between two polls, s. */
+const MAX_POLL_DELAY_S = 20;
 
 /**
- * Polls DescribeTable until the table and its indexes are ACTIVE.
+ * Runs an SDK waiter with the options' timing, calling `onWaiting` every second meanwhile.
+ * @throws OpsError `timeoutMessage` when the waiter times out.
+ */
+async function runWaiter(
+  wait: WaitOptions,
+  timeoutMessage: string,
+  waiter: (config: { minDelay: number; maxDelay: number; maxWaitTime: number }) => Promise<unknown>,
+): Promise<void> {
+  const { timeoutMs = 600_000, intervalMs = 2000 } = wait;
+  const minDelay = Math.max(intervalMs / 1000, 0.05);
+  const started = Date.now();
+  const ticker = setInterval(() => wait.onWaiting?.(Math.round((Date.now() - started) / 1000)), 1000);
+  try {
+    await waiter({
+      minDelay,
+      maxDelay: Math.max(minDelay, MAX_POLL_DELAY_S),
+      maxWaitTime: Math.max(timeoutMs / 1000, minDelay + 1),
+    });
+  } catch (error) {
+    // The waiters throw a TimeoutError (whose name also reads as a network timeout) when time is up.
+    if (error instanceof Error && error.name === "TimeoutError") {
+      throw new OpsError(
+        `${timeoutMessage} after ${Math.round(timeoutMs / 1000)} s`,
+        "check it in the DynamoDB console, then run the command again",
+      );
+    }
+    throw error;
+  } finally {
+    clearInterval(ticker);
+  }
+}
+
+/** True when every GSI of the table is ACTIVE. */
+const indexesActive = (description: TableDescription): boolean =>
+  (description.GlobalSecondaryIndexes ?? []).every((i) => i.IndexStatus === undefined || i.IndexStatus === "ACTIVE");
+
+/**
+ * Waits until the table is ACTIVE (`waitUntilTableExists`, which looks at the table's status
+ * only), then until its GSIs are ACTIVE too (indexes declared in CreateTable are built with the
+ * table, so this normally answers at once).
+ * @returns the table's description.
  * @throws OpsError after `timeoutMs`.
  */
 export async function waitUntilActive(
@@ -51,20 +98,31 @@ export async function waitUntilActive(
   tableName: string,
   options: WaitOptions = {},
 ): Promise<TableDescription> {
-  const { timeoutMs = 600_000, intervalMs = 2000 } = options;
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + (options.timeoutMs ?? 600_000);
+  await runWaiter(options, `table ${tableName} is still not ACTIVE`, (config) =>
+    waitUntilTableExists({ client: ddb, ...config }, { TableName: tableName }),
+  );
   for (;;) {
     const { Table } = await ddb.send(new DescribeTableCommand({ TableName: tableName }));
-    options.onPoll?.(Table?.TableStatus ?? "UNKNOWN");
-    if (Table !== undefined && isActive(Table)) return Table;
+    if (Table === undefined) throw new OpsError(`table ${tableName} vanished while it was being created`);
+    if (indexesActive(Table)) return Table;
     if (Date.now() >= deadline) {
       throw new OpsError(
-        `table ${tableName} is still ${Table?.TableStatus ?? "not ACTIVE"} after ${Math.round(timeoutMs / 1000)} s`,
+        `the indexes of table ${tableName} are still not ACTIVE`,
         "check it in the DynamoDB console, then run the command again",
       );
     }
-    await sleep(intervalMs);
+    await sleep(options.intervalMs ?? 2000);
   }
+}
+
+/**
+ * The table's TTL attribute when TTL is on (or being turned on), else undefined.
+ * @throws AWS SDK errors.
+ */
+export async function ttlAttributeOf(ddb: DynamoDBClient, tableName: string): Promise<string | undefined> {
+  const { TimeToLiveDescription: ttl } = await ddb.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+  return ttl?.TimeToLiveStatus === "ENABLED" || ttl?.TimeToLiveStatus === "ENABLING" ? ttl.AttributeName : undefined;
 }
 
 /**
@@ -108,8 +166,9 @@ export function tableDifferences(description: TableDescription): string[] {
 
 /**
  * Creates the table from the shared definition (keys, GSI `message-group-sk-index`, stream
- * NEW_IMAGE, on-demand) and waits until it is ACTIVE. An existing table is left as it is and
- * compared with the definition.
+ * NEW_IMAGE, on-demand), waits until it is ACTIVE, then turns TTL on for {@link TTL_ATTRIBUTE}
+ * (UpdateTimeToLive needs an ACTIVE table). An existing table is left as it is and compared with
+ * the definition; its TTL is reported, never changed (in AWS the CDK stack owns the stack's table).
  * @throws AWS SDK errors (no credentials, access denied, ...); OpsError when it never gets ACTIVE.
  */
 export async function schemaLoad(
@@ -123,10 +182,21 @@ export async function schemaLoad(
     if (!(error instanceof ResourceInUseException)) throw error;
     const { Table } = await ddb.send(new DescribeTableCommand({ TableName: tableName }));
     if (Table === undefined) throw error;
-    return { status: "exists", description: Table, differences: tableDifferences(Table) };
+    return {
+      status: "exists",
+      description: Table,
+      differences: tableDifferences(Table),
+      ttlAttribute: await ttlAttributeOf(ddb, tableName),
+    };
   }
   const description = await waitUntilActive(ddb, tableName, wait);
-  return { status: "created", description, differences: [] };
+  await ddb.send(
+    new UpdateTimeToLiveCommand({
+      TableName: tableName,
+      TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+    }),
+  );
+  return { status: "created", description, differences: [], ttlAttribute: TTL_ATTRIBUTE };
 }
 
 /** Every table name of the account and region (ListTables, paginated), in DynamoDB's order (by name). */
@@ -161,19 +231,7 @@ export async function dropTable(ddb: DynamoDBClient, tableName: string, wait: Wa
     }
     throw error;
   }
-  const { timeoutMs = 600_000, intervalMs = 2000 } = wait;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const { Table } = await ddb.send(new DescribeTableCommand({ TableName: tableName }));
-      wait.onPoll?.(Table?.TableStatus ?? "UNKNOWN");
-    } catch (error) {
-      if (error instanceof ResourceNotFoundException) return;
-      throw error;
-    }
-    if (Date.now() >= deadline) {
-      throw new OpsError(`table ${tableName} is still being deleted after ${Math.round(timeoutMs / 1000)} s`);
-    }
-    await sleep(intervalMs);
-  }
+  await runWaiter(wait, `table ${tableName} is still being deleted`, (config) =>
+    waitUntilTableNotExists({ client: ddb, ...config }, { TableName: tableName }),
+  );
 }

@@ -1,11 +1,14 @@
 /**
- * The commands that read Cognito, against cognito-local (started here) and DynamoDB Local:
- * `cognito list-users`, `ddb seed` and `ddb list-conversations`.
+ * `cognito list-users` against cognito-local (started here), and the commands that find users by
+ * handle, `ddb seed` and `ddb list-conversations`, against the user directory in DynamoDB Local:
+ * they never ask Cognito (a user renamed in Cognito behind the API's back is still found under
+ * the handle the directory gives them).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cognitoProgram } from "../../bin/lib/cognito-commands";
 import { ddbProgram } from "../../bin/lib/ddb-commands";
 import { SEED_CONVERSATION, SEED_CONVERSATION_MEMBERS, SEED_USERS } from "../../local/seed-data";
+import { putDirectoryUser, setProfileStatus } from "../../shared/directory";
 import { messageGroupUuidFor } from "../../shared/ids";
 import { postToHandle } from "../../shared/messages";
 import type { UserProfile } from "../../shared/model";
@@ -21,7 +24,11 @@ const users: Record<string, UserProfile> = {};
 
 beforeAll(async () => {
   [cognito, table] = await Promise.all([startTestCognito(), createTestTable()]);
-  for (const u of SEED_USERS) users[u.handle] = await cognito.createUser(u.handle, u.display_name);
+  for (const u of SEED_USERS) {
+    const user = await cognito.createUser(u.handle, u.display_name);
+    users[u.handle] = user;
+    await putDirectoryUser({ ddb: table.ddb, tableName: table.tableName }, { ...user, username: u.handle }, Date.now());
+  }
   stateDir = await stateDirFor({ dynamodbEndpoint: table.endpoint, tableName: table.tableName, cognito });
 });
 afterAll(async () => {
@@ -101,12 +108,23 @@ describe("ddb seed", () => {
     expect(await table.scanAll()).toHaveLength(afterFirst.length);
   });
 
-  it("says clearly when a user is not in the pool, and writes nothing", async () => {
+  it("says clearly when a user is not in the directory, or is disabled, and writes nothing", async () => {
     const before = (await table.scanAll()).length;
+    // A Cognito user with no profile is no user: the directory is the only identity.
+    await cognito.createUser("ghost", "Ghost In Cognito");
     const result = await runOps(ddbProgram, ["seed", "--a", "ghost", "--b", "@londo"], stateDir);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`ddb seed: @ghost is not a user of the user pool ${cognito.userPoolId}`);
+    expect(result.stderr).toContain(`ddb seed: @ghost is not a user of the user directory in table ${table.tableName}`);
     expect(result.stderr).toContain("hint: sign them up first");
+    expect(result.stderr).toContain("npm run users -- import");
+
+    const directory = { ddb: table.ddb, tableName: table.tableName };
+    const londo = users.londo as UserProfile;
+    await setProfileStatus(directory, londo.uuid, "disabled", Date.now());
+    const disabled = await runOps(ddbProgram, ["seed", "--a", "bayko", "--b", "LONDO"], stateDir);
+    await setProfileStatus(directory, londo.uuid, "active", Date.now());
+    expect(disabled.code).toBe(1);
+    expect(disabled.stderr).toContain("ddb seed: @londo is disabled");
     expect((await table.scanAll()).length).toBe(before);
   });
 });
@@ -139,10 +157,20 @@ describe("ddb list-conversations", () => {
     expect(paged.lines.map((l) => JSON.parse(l).handle)).toEqual(["andrewbrown"]);
   });
 
+  it("finds the user by the directory's handle, in any case, whatever their Cognito attributes say", async () => {
+    // bayko sets another handle in Cognito behind the API's back: the directory still says @bayko.
+    await cognito.rename("bayko", "someone_else", "Someone Else");
+    const result = await runOps(ddbProgram, ["list-conversations", "BAYKO"], stateDir);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`conversations of @bayko (Andrew Bayko, ${users.bayko?.uuid}):`);
+    const squatted = await runOps(ddbProgram, ["list-conversations", "someone_else"], stateDir);
+    expect(squatted.code).toBe(1);
+  });
+
   it("says so for an unknown handle", async () => {
     const result = await runOps(ddbProgram, ["list-conversations", "ghost"], stateDir);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`no user @ghost in the user pool ${cognito.userPoolId}`);
-    expect(result.stderr).toContain("npm run cognito -- list-users");
+    expect(result.stderr).toContain(`no user @ghost in the user directory of table ${table.tableName}`);
+    expect(result.stderr).toContain("npm run users -- import");
   });
 });

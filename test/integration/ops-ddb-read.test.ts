@@ -120,6 +120,7 @@ describe("ddb get-conversation", () => {
     expect(result.lines.map((l) => JSON.parse(l))).toEqual([
       {
         uuid: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        user_uuid: alice.uuid,
         display_name: "Alice Ops",
         handle: "alice_ops",
         message: texts[6]?.text,

@@ -3,12 +3,18 @@
  * reports a missing stack, a stack that does not answer and a missing table.
  */
 import { randomUUID } from "node:crypto";
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  PutItemCommand,
+} from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ddbProgram } from "../../bin/lib/ddb-commands";
 import { freePort } from "../../local/free-port";
 import { DEFAULT_REGION, LOCAL_CREDENTIALS } from "../../local/settings";
-import { createTableInput, GSI, STREAM_VIEW_TYPE } from "../../shared/table";
+import { createTableInput, GSI, STREAM_VIEW_TYPE, TTL_ATTRIBUTE } from "../../shared/table";
 import { runOps, stateDirFor, tempDir } from "../support/ops";
 
 const endpoint = inject("dynamodbEndpoint");
@@ -22,12 +28,14 @@ beforeAll(async () => {
 afterAll(() => ddb.destroy());
 
 describe("ddb schema-load", () => {
-  it("creates the table with the GSI and the stream of the shared definition, then says it exists", async () => {
+  it("creates the table with the GSI, the stream and the TTL of the shared definition, then says it exists", async () => {
     const created = await runOps(ddbProgram, ["schema-load"], stateDir);
     expect(created.code).toBe(0);
     expect(created.lines).toEqual([
-      `created table ${tableName} (GSI ${GSI.indexName}, stream ${STREAM_VIEW_TYPE}) on the local stack`,
+      `created table ${tableName} (GSI ${GSI.indexName}, stream ${STREAM_VIEW_TYPE}, TTL ${TTL_ATTRIBUTE}) on the local stack`,
     ]);
+    const ttl = await ddb.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+    expect(ttl.TimeToLiveDescription).toMatchObject({ AttributeName: TTL_ATTRIBUTE, TimeToLiveStatus: "ENABLED" });
     const { Table } = await ddb.send(new DescribeTableCommand({ TableName: tableName }));
     const expected = createTableInput(tableName);
     expect(Table?.KeySchema).toEqual(expected.KeySchema);
@@ -56,6 +64,18 @@ describe("ddb schema-load", () => {
     expect(result.stdout).toContain(`table ${other} already exists`);
     expect(result.stderr).toContain(`GSI ${GSI.indexName} is missing`);
     expect(result.stderr).toContain(`stream is disabled, expected ${STREAM_VIEW_TYPE}`);
+  });
+
+  it("reports an existing table's TTL that is off, without changing it or failing for it", async () => {
+    const noTtl = `ops-nottl-${randomUUID()}`;
+    await ddb.send(new CreateTableCommand(createTableInput(noTtl)));
+    const result = await runOps(ddbProgram, ["schema-load", "--table", noTtl], stateDir);
+    expect(result.code).toBe(0);
+    expect(result.lines).toEqual([`table ${noTtl} already exists on the local stack; nothing changed`]);
+    expect(result.stderr).toContain(`note: TTL is off, expected on ${TTL_ATTRIBUTE}`);
+    expect(result.stderr).toContain(`aws dynamodb update-time-to-live --table-name ${noTtl}`);
+    const ttl = await ddb.send(new DescribeTimeToLiveCommand({ TableName: noTtl }));
+    expect(ttl.TimeToLiveDescription?.TimeToLiveStatus).toBe("DISABLED");
   });
 });
 

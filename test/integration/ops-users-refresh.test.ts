@@ -1,13 +1,20 @@
 /**
- * `users refresh` against cognito-local and DynamoDB Local: what it prints and writes, that it
- * writes nothing with --dry-run or a second time, that keys never change, and that it holds
- * with the fan-out (pattern E) moving the summaries while it runs.
+ * `users refresh` against DynamoDB Local (and cognito-local, to show it is never read): that it
+ * takes the names from the user directory in the table, not from Cognito attributes; what it
+ * prints and writes; that it writes nothing with --dry-run or a second time; that keys never
+ * change; and that it holds with the fan-out (pattern E) moving the summaries while it runs.
  */
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+} from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { profilesBySub } from "../../bin/lib/cognito-users";
 import { refreshUserNames } from "../../bin/lib/refresh-users";
 import { usersProgram } from "../../bin/lib/users-commands";
+import { putDirectoryUser, renameUser } from "../../shared/directory";
 import { applyNewestMessage } from "../../shared/fan-out";
 import { messageGroupUuidFor } from "../../shared/ids";
 import { getMessageGroup } from "../../shared/messages";
@@ -26,8 +33,10 @@ let stateDir: string;
 let alice: UserProfile;
 let bob: UserProfile;
 let carol: UserProfile;
-/** In the table but not in the pool (a deleted user). */
+/** In the table's rows but with no profile in the directory (a deleted user). */
 const ghost = makeUser("ghost", "Ghost");
+/** The directory items: 3 profiles and their handle items (a rename leaves the old handle reserved). */
+let directoryItems = 6;
 let clock = Date.UTC(2026, 4, 1, 9, 0, 0);
 
 type Row = Record<string, unknown>;
@@ -54,13 +63,28 @@ async function post(sender: UserProfile, groupUuid: string, text: string): Promi
   return item;
 }
 
-const profilesNow = () => profilesBySub(cognito.client, cognito.userPoolId);
+const directory = () => ({ ddb: table.ddb, tableName: table.tableName });
+
+/**
+ * Renames a user the way PATCH /api/users/me writes the directory (without its propagation, which
+ * is what refresh catches up on), and sets the user's Cognito attributes to other values still,
+ * as a user calling UpdateUserAttributes behind the API's back would: refresh must ignore those.
+ */
+async function renameInDirectory(user: UserProfile, handle: string, displayName: string): Promise<void> {
+  clock += 1000;
+  await renameUser(directory(), user.uuid, { handle, display_name: displayName }, clock);
+  directoryItems += 1;
+  await cognito.rename(user.handle, `${handle}_cognito`, `${displayName} (Cognito)`);
+}
 
 beforeAll(async () => {
   [cognito, table] = await Promise.all([startTestCognito(), createTestTable()]);
   alice = await cognito.createUser("alice_r", "Alice R");
   bob = await cognito.createUser("bob_r", "Bob R");
   carol = await cognito.createUser("carol_r", "Carol R");
+  for (const u of [alice, bob, carol]) {
+    expect(await putDirectoryUser(directory(), { ...u, username: u.handle }, clock)).toBe("created");
+  }
   stateDir = await stateDirFor({ dynamodbEndpoint: table.endpoint, tableName: table.tableName, cognito });
   const seed = (a: UserProfile, b: UserProfile, n: number) =>
     seedConversation(table.ddb, table.tableName, {
@@ -82,18 +106,22 @@ afterAll(async () => {
 });
 
 describe("users refresh", () => {
-  it("--dry-run reports the renames and what would change, and writes nothing", async () => {
-    await cognito.rename("bob_r", "robert", "Robert Renamed");
+  it("--dry-run reports the renames found in the directory and what would change, and writes nothing", async () => {
+    await renameInDirectory(bob, "robert", "Robert Renamed");
     const before = await table.scanAll();
     const result = await runOps(usersProgram, ["refresh", "--dry-run"], stateDir);
     expect(result.code).toBe(0);
     expect(result.lines).toEqual([
       `@bob_r (Bob R) -> @robert (Robert Renamed)  ${bob.uuid}`,
       // bob sent 2 + 1 messages to alice and 2 to carol; the GRP rows of alice and carol describe him; two group items.
-      "would update 5 MSG rows, 2 GRP rows, 2 message group items (21 items scanned, 3 groups, 3 users in the pool)",
+      `would update 5 MSG rows, 2 GRP rows, 2 message group items (${21 + directoryItems} items scanned, 3 groups, 3 profiles read)`,
     ]);
     expect(result.stderr).toContain("dry run: refreshing table");
-    expect(result.stderr).toContain(`left alone: 1 users named in the table are not in the pool (${ghost.uuid})`);
+    expect(result.stderr).toContain("from its user directory");
+    expect(result.stderr).toContain(
+      `left alone: 1 users named in the table have no profile in the directory (${ghost.uuid})`,
+    );
+    expect(result.stderr).toContain("npm run users -- import");
     expect(await table.scanAll()).toEqual(before);
   });
 
@@ -103,7 +131,7 @@ describe("users refresh", () => {
     expect(result.code).toBe(0);
     expect(result.lines).toEqual([
       `@bob_r (Bob R) -> @robert (Robert Renamed)  ${bob.uuid}`,
-      "updated 5 MSG rows, 2 GRP rows, 2 message group items (21 items scanned, 3 groups, 3 users in the pool)",
+      `updated 5 MSG rows, 2 GRP rows, 2 message group items (${21 + directoryItems} items scanned, 3 groups, 3 profiles read)`,
     ]);
     const after = await table.scanAll();
     expect(keysOf(after)).toEqual(keysOf(before));
@@ -124,6 +152,9 @@ describe("users refresh", () => {
         }
       }
     }
+    // The names bob set in Cognito behind the API's back appear nowhere.
+    expect(JSON.stringify(after)).not.toContain("robert_cognito");
+    expect(JSON.stringify(after)).not.toContain("(Cognito)");
   });
 
   it("is idempotent: a second run writes nothing", async () => {
@@ -131,7 +162,7 @@ describe("users refresh", () => {
     const result = await runOps(usersProgram, ["refresh"], stateDir);
     expect(result.code).toBe(0);
     expect(result.lines).toEqual([
-      "updated 0 MSG rows, 0 GRP rows, 0 message group items (21 items scanned, 3 groups, 3 users in the pool)",
+      `updated 0 MSG rows, 0 GRP rows, 0 message group items (${21 + directoryItems} items scanned, 3 groups, 3 profiles read)`,
     ]);
     expect(await table.scanAll()).toEqual(before);
   });
@@ -158,13 +189,14 @@ describe("users refresh", () => {
     expect(tty.code).toBe(0);
     expect(tty.stderr).toMatch(/\rscanning \[[#-]{24}\]\s+\d+% \d+\/~\d+ items/);
     const plain = await runOps(usersProgram, ["refresh", "--progress"], stateDir);
-    expect(plain.stderr).toMatch(/\nscanning \[#{24}\] 100% 22\/~22 items\n/);
+    const items = 22 + directoryItems;
+    expect(plain.stderr).toContain(`\nscanning [${"#".repeat(24)}] 100% ${items}/~${items} items\n`);
     const quiet = await runOps(usersProgram, ["refresh"], stateDir);
     expect(quiet.stderr).not.toContain("scanning");
   });
 
   it("retries a group the fan-out moves between its read and its write", async () => {
-    await cognito.rename("alice_r", "alicia", "Alicia R");
+    await renameInDirectory(alice, "alicia", "Alicia R");
     const groupUuid = messageGroupUuidFor(alice.uuid, bob.uuid);
     let raced = false;
     let transactions = 0;
@@ -174,10 +206,7 @@ describe("users refresh", () => {
       raced = true;
       await post({ ...bob, handle: "robert", display_name: "Robert Renamed" }, groupUuid, "sent while refreshing");
     });
-    const report = await refreshUserNames(
-      { doc: racing, tableName: table.tableName, profiles: await profilesNow() },
-      { dryRun: false },
-    );
+    const report = await refreshUserNames({ doc: racing, tableName: table.tableName }, { dryRun: false });
     expect(raced).toBe(true);
     // The first transaction lost to the fan-out; the group was read again and written.
     expect(transactions).toBeGreaterThanOrEqual(2);
@@ -200,7 +229,7 @@ describe("users refresh", () => {
   });
 
   it("a fan-out that read the old members cannot write them back: its condition fails and it re-reads", async () => {
-    await cognito.rename("carol_r", "caroline", "Caroline R");
+    await renameInDirectory(carol, "caroline", "Caroline R");
     const groupUuid = messageGroupUuidFor(bob.uuid, carol.uuid);
     const stale = (await getMessageGroup(
       { ddb: table.ddb, tableName: table.tableName },
@@ -228,7 +257,7 @@ describe("users refresh", () => {
       );
     });
     const report = await refreshUserNames(
-      { doc: racing, tableName: table.tableName, profiles: await profilesNow() },
+      { doc: racing, tableName: table.tableName },
       { dryRun: false, concurrency: 1 },
     );
     expect(raced).toBe(true);
@@ -236,6 +265,36 @@ describe("users refresh", () => {
     const bobRows = (await table.summariesOf(bob.uuid)).filter((r) => r.message_group_uuid === groupUuid);
     expect(bobRows).toHaveLength(1);
     expect(bobRows[0]).toMatchObject({ user_handle: "caroline", message: "stale fan-out" });
+  });
+
+  it("gives the groups the names the directory has once the scan is over, not when the scan met the user", async () => {
+    await renameInDirectory(alice, "ally", "Ally");
+    const groupUuid = messageGroupUuidFor(alice.uuid, bob.uuid);
+    let renamed = false;
+    // A second rename lands while the (long) scan runs, right after it read the profiles of its only page.
+    const renaming = new Proxy(table.ddb, {
+      get(target, property, receiver) {
+        if (property !== "send") return Reflect.get(target, property, receiver);
+        return async (command: Parameters<DynamoDBDocumentClient["send"]>[0]) => {
+          const out = await target.send(command as BatchGetCommand);
+          if (!renamed && command instanceof BatchGetCommand) {
+            renamed = true;
+            clock += 1000;
+            await renameUser(directory(), alice.uuid, { handle: "ally2", display_name: "Ally Two" }, clock);
+          }
+          return out;
+        };
+      },
+    });
+    const report = await refreshUserNames({ doc: renaming, tableName: table.tableName }, { dryRun: false });
+    expect(renamed).toBe(true);
+    const newest = { uuid: alice.uuid, handle: "ally2", display_name: "Ally Two" };
+    expect(report.renames.find((r) => r.uuid === alice.uuid)?.to).toEqual(newest);
+    const group = (await getMessageGroup(directory(), groupUuid)) as MessageGroupItem;
+    expect(group.members.find((m) => m.uuid === alice.uuid)).toEqual(newest);
+    const bobRows = (await table.summariesOf(bob.uuid)).filter((r) => r.message_group_uuid === groupUuid);
+    expect(bobRows).toHaveLength(1);
+    expect(bobRows[0]).toMatchObject({ user_handle: "ally2", user_display_name: "Ally Two" });
   });
 });
 

@@ -7,6 +7,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  AdminCreateUserCommand,
+  AdminGetUserCommand,
   AdminUpdateUserAttributesCommand,
   CognitoIdentityProviderClient,
 } from "@aws-sdk/client-cognito-identity-provider";
@@ -28,6 +30,13 @@ export interface TestCognito {
   client: CognitoIdentityProviderClient;
   /** Creates a user (username = handle) and answers its profile (uuid = sub). */
   createUser(handle: string, displayName: string): Promise<UserProfile>;
+  /**
+   * Creates a user whose username is not its handle, with exactly `attributes` (any of them may
+   * be missing or break the identity rules: cognito-local checks none), as an existing pool may
+   * hold them.
+   * @returns its `sub`.
+   */
+  createRawUser(username: string, attributes: Record<string, string>): Promise<string>;
   /** Sets a user's preferred_username and name, as a user renaming themselves would. */
   rename(username: string, handle: string, displayName: string): Promise<void>;
   stop(): Promise<void>;
@@ -67,6 +76,20 @@ export async function startTestCognito(): Promise<TestCognito> {
         password: PASSWORD,
       });
       return { uuid, handle, display_name: displayName };
+    },
+    async createRawUser(username, attributes) {
+      await client.send(
+        new AdminCreateUserCommand({
+          UserPoolId: userPoolId,
+          Username: username,
+          MessageAction: "SUPPRESS",
+          UserAttributes: Object.entries(attributes).map(([Name, Value]) => ({ Name, Value })),
+        }),
+      );
+      const out = await client.send(new AdminGetUserCommand({ UserPoolId: userPoolId, Username: username }));
+      const sub = out.UserAttributes?.find((a) => a.Name === "sub")?.Value;
+      if (sub === undefined) throw new Error(`cognito-local: user ${username} has no sub`);
+      return sub;
     },
     async rename(username, handle, displayName) {
       await client.send(

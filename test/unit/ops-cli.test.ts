@@ -3,15 +3,17 @@
  * explanations, progress rendering and terminal formatting.
  */
 import { CognitoIdentityProviderClient, ListUsersCommand } from "@aws-sdk/client-cognito-identity-provider";
+import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { describe, expect, it } from "vitest";
 import { type CliEnv, commandHelp, programHelp, runCli } from "../../bin/lib/cli";
 import { cognitoProgram } from "../../bin/lib/cognito-commands";
-import { listPoolUsers } from "../../bin/lib/cognito-users";
+import { findPoolUserBySub, listPoolUsers } from "../../bin/lib/cognito-users";
 import { ddbProgram } from "../../bin/lib/ddb-commands";
 import { explainError, isConnectionError, OpsError } from "../../bin/lib/errors";
-import { columns, inlineValue, jsonLine, localDateTime, preview } from "../../bin/lib/format";
+import { columns, inlineValue, jsonLine, localDateTime, preview, visible } from "../../bin/lib/format";
 import { Progress } from "../../bin/lib/progress";
+import { waitUntilActive } from "../../bin/lib/table-admin";
 import type { Target } from "../../bin/lib/target";
 import { usersProgram } from "../../bin/lib/users-commands";
 
@@ -205,6 +207,12 @@ describe("formatting", () => {
     expect(inlineValue("hi")).toBe('"hi"');
     expect(inlineValue([{ a: 1 }])).toBe('[{"a":1}]');
   });
+
+  it("makes control, bidi and zero-width characters visible instead of letting them act", () => {
+    expect(visible("Eve\u202Elive")).toBe("Eve\\u{202E}live");
+    expect(visible("a\u200Bb\nc")).toBe("a\\u{200B}b\\u{000A}c");
+    expect(visible("Zoë 🍕")).toBe("Zoë 🍕");
+  });
 });
 
 describe("listing the users of a pool", () => {
@@ -228,7 +236,7 @@ describe("listing the users of a pool", () => {
       .on(ListUsersCommand, { PaginationToken: "t1" })
       .resolves({ Users: [user("3", "c")] });
     const pages: number[] = [];
-    const users = await listPoolUsers(cognito, "pool", (n) => pages.push(n));
+    const users = await listPoolUsers(cognito, "pool", { onPage: (n) => pages.push(n) });
     expect(users.map((u) => [u.handle, u.uuid, u.display_name])).toEqual([
       ["a", "1", "A"],
       ["b", "2", "B"],
@@ -238,6 +246,17 @@ describe("listing the users of a pool", () => {
     expect(mock.commandCalls(ListUsersCommand).map((c) => c.args[0].input.Limit)).toEqual([60, 60]);
   });
 
+  it("finds a user by sub with a ListUsers filter, and never builds a filter from a non-uuid", async () => {
+    const cognito = new CognitoIdentityProviderClient({ region: "us-east-1" });
+    const mock = mockClient(cognito);
+    const sub = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    mock.on(ListUsersCommand).resolves({ Users: [{ ...user(sub, "londo"), Username: "7d1e-londo" }] });
+    expect((await findPoolUserBySub(cognito, "pool", sub))?.username).toBe("7d1e-londo");
+    expect(mock.commandCalls(ListUsersCommand)[0]?.args[0].input.Filter).toBe(`sub = "${sub}"`);
+    expect(await findPoolUserBySub(cognito, "pool", '" or name = "x')).toBeUndefined();
+    expect(mock.commandCalls(ListUsersCommand)).toHaveLength(1);
+  });
+
   it("stops on a token answered twice, and de-duplicates users", async () => {
     const cognito = new CognitoIdentityProviderClient({ region: "us-east-1" });
     const mock = mockClient(cognito);
@@ -245,5 +264,34 @@ describe("listing the users of a pool", () => {
     const users = await listPoolUsers(cognito, "pool");
     expect(users).toHaveLength(1);
     expect(mock.commandCalls(ListUsersCommand)).toHaveLength(2);
+  });
+});
+
+describe("waiting for a table", () => {
+  it("returns the description once the table and its index are ACTIVE", async () => {
+    const ddb = new DynamoDBClient({ region: "us-east-1" });
+    const mock = mockClient(ddb);
+    const index = (IndexStatus: "CREATING" | "ACTIVE") => [{ IndexName: "gsi", IndexStatus }];
+    mock
+      .on(DescribeTableCommand)
+      .resolvesOnce({ Table: { TableName: "t", TableStatus: "CREATING", GlobalSecondaryIndexes: index("CREATING") } })
+      .resolvesOnce({ Table: { TableName: "t", TableStatus: "ACTIVE", GlobalSecondaryIndexes: index("CREATING") } })
+      .resolvesOnce({ Table: { TableName: "t", TableStatus: "ACTIVE", GlobalSecondaryIndexes: index("CREATING") } })
+      .resolves({ Table: { TableName: "t", TableStatus: "ACTIVE", GlobalSecondaryIndexes: index("ACTIVE") } });
+    const table = await waitUntilActive(ddb, "t", { intervalMs: 10, timeoutMs: 5000 });
+    expect(table.GlobalSecondaryIndexes?.[0]?.IndexStatus).toBe("ACTIVE");
+  });
+
+  it("gives up after the timeout with what to do, not as a network error", async () => {
+    const ddb = new DynamoDBClient({ region: "us-east-1" });
+    mockClient(ddb)
+      .on(DescribeTableCommand)
+      .resolves({ Table: { TableName: "t", TableStatus: "CREATING" } });
+    const error = await waitUntilActive(ddb, "t", { intervalMs: 50, timeoutMs: 1200 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpsError);
+    expect(explainError(error, local)).toEqual({
+      message: "table t is still not ACTIVE after 1 s",
+      hint: "check it in the DynamoDB console, then run the command again",
+    });
   });
 });
