@@ -28,7 +28,7 @@ import type { LocalLogger } from "./logger";
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 export interface HttpApiOptions {
-  /** Port to listen on (all interfaces); 0 picks a free one. */
+  /** Port to listen on, on localhost only; 0 picks a free one. */
   port: number;
   routes: readonly RouteDefinition[];
   /** The handler of each route, by `RouteDefinition.fn`. */
@@ -242,7 +242,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       })
       .finally(settled);
   });
-  server.listen(options.port);
+  server.listen(options.port, "localhost");
   await once(server, "listening");
   const port = (server.address() as AddressInfo).port;
   return {
