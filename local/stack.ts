@@ -1,7 +1,9 @@
 /**
  * The local stack: DynamoDB Local and cognito-local as child processes, the table and user pool
  * from the shared definitions, seeded users and conversation, the route functions behind an
- * emulated HTTP API with real JWT verification, and the stream poller driving the fan-out.
+ * emulated HTTP API with real JWT verification, and the stream poller driving the fan-out. The
+ * seeded users get their profiles in the user directory too, since the routes read identity
+ * from the directory only.
  *
  * The functions read their configuration from `process.env` when loaded, so the stack sets the
  * environment of this process (and restores it on stop): one stack at a time per process.
@@ -26,7 +28,7 @@ import { startHttpApi } from "./http-api";
 import { cognitoLocalIssuer, createAccessTokenVerifier } from "./jwt";
 import { lambdaContext } from "./lambda-context";
 import { createLocalLogger, type LocalLogger } from "./logger";
-import { type SeededUser, seedLocalConversation, seedUsers } from "./seed";
+import { type SeededUser, seedDirectory, seedLocalConversation, seedUsers } from "./seed";
 import { SEED_USERS } from "./seed-data";
 import {
   DEFAULT_FRONTEND_URL,
@@ -240,9 +242,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const { pool, users, functions } = cognitoSetup.value;
     if (seed) {
       const doc = createDocumentClient(loadConfig());
-      const seeded = await seedLocalConversation(doc, tableName, users, Date.now());
-      doc.destroy();
-      logger.info("seeded", { table: dynamodbSetup.value, users: users.length, ...seeded, elapsed_ms: elapsedMs() });
+      try {
+        const directory = await seedDirectory({ ddb: doc, tableName }, users, Date.now());
+        for (const user of directory.notWritten) {
+          logger.warn("seeded user has no profile in the directory: every route answers it 401", user);
+        }
+        const seeded = await seedLocalConversation(doc, tableName, users, Date.now());
+        logger.info("seeded", {
+          table: dynamodbSetup.value,
+          users: users.length,
+          profiles: directory.counts,
+          ...seeded,
+          elapsed_ms: elapsedMs(),
+        });
+      } finally {
+        doc.destroy();
+      }
     }
 
     const poller = new StreamPoller({
