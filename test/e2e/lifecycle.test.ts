@@ -77,12 +77,14 @@ describe("local stack lifecycle", () => {
     const stateDir = await tempStateDir();
     dirs.push(stateDir);
     const batches: number[] = [];
+    const profiles: unknown[] = [];
     const logger = {
       debug() {},
       warn() {},
       error() {},
       info(message: string, ...attributes: Record<string, unknown>[]) {
         if (message === "stream batch") batches.push(Number(attributes[0]?.records));
+        if (message === "seeded") profiles.push(attributes[0]?.profiles);
       },
     };
 
@@ -117,6 +119,12 @@ describe("local stack lifecycle", () => {
       expect(second.userPoolId).toBe(first.userPoolId);
       expect(second.userPoolClientId).toBe(first.userPoolClientId);
       expect(second.users.map((u) => u.uuid)).toEqual(first.users.map((u) => u.uuid));
+      // The seed wrote the directory once: the restart found every profile and wrote none.
+      const n = first.users.length;
+      expect(profiles).toEqual([
+        { created: n, exists: 0, handle_taken: 0, invalid: 0 },
+        { created: 0, exists: n, handle_taken: 0, invalid: 0 },
+      ]);
       const token = await tokenOf(second, "bayko");
       const groups = await callApi(second, "GET", "/api/message_groups", { token });
       expect(groups.body).toMatchObject([{ uuid: groupUuid, message: "Persist me" }]);
