@@ -8,8 +8,8 @@ import { AppError } from "../../shared/errors";
 import { UUID_PATTERN } from "../../shared/ids";
 import { getMessageGroup, listMessageGroups, listMessages, type MessagingDeps } from "../../shared/messages";
 import type { MessageGroupItem, MessageGroupView, MessageView, Page, UserProfile } from "../../shared/model";
-import { OpsError, UsageError } from "./errors";
 import { columns, localDateTime, preview } from "./format";
+import { OpsError, UsageError } from "./ops-errors";
 
 /** The domain's dependencies for reads: the DocumentClient (`ddb`) and the table. */
 export type ReadDeps = Pick<MessagingDeps, "ddb" | "tableName">;

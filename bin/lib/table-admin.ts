@@ -20,7 +20,7 @@ import {
   waitUntilTableNotExists,
 } from "@aws-sdk/client-dynamodb";
 import { createTableInput, TTL_ATTRIBUTE } from "../../shared/table";
-import { OpsError } from "./errors";
+import { OpsError } from "./ops-errors";
 
 /** How waiting for a table's status goes. */
 export interface WaitOptions {

@@ -10,8 +10,9 @@ import { type CliEnv, commandHelp, programHelp, runCli } from "../../bin/lib/cli
 import { cognitoProgram } from "../../bin/lib/cognito-commands";
 import { findPoolUserBySub, listPoolUsers } from "../../bin/lib/cognito-users";
 import { ddbProgram } from "../../bin/lib/ddb-commands";
-import { explainError, isConnectionError, OpsError } from "../../bin/lib/errors";
+import { explainError, isConnectionError } from "../../bin/lib/errors";
 import { columns, inlineValue, jsonLine, localDateTime, preview, visible } from "../../bin/lib/format";
+import { OpsError } from "../../bin/lib/ops-errors";
 import { Progress } from "../../bin/lib/progress";
 import { waitUntilActive } from "../../bin/lib/table-admin";
 import type { Target } from "../../bin/lib/target";
