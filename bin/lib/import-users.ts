@@ -32,6 +32,7 @@ import { canonicalHandle, isValidHandle, normalizeDisplayName } from "../../shar
 import type { HandleItem, ProfileItem, UserStatus } from "../../shared/model";
 import { listPoolUsers, type PoolUser } from "./cognito-users";
 import { readProfiles } from "./directory-users";
+import { eachLimited } from "./limited";
 import type { Progress } from "./progress";
 
 export interface ImportDeps {
@@ -137,19 +138,6 @@ function identityCodes(handle: string, displayName: string): string[] {
   if (!isValidHandle(handle)) codes.push("handle_invalid");
   if (normalizeDisplayName(displayName) === undefined) codes.push("display_name_invalid");
   return codes;
-}
-
-/** Runs `task` over `items`, at most `limit` at once. */
-async function eachLimited<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next] as T;
-      next += 1;
-      await task(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /**

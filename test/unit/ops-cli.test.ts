@@ -2,6 +2,8 @@
  * The operator commands' plumbing without any service: argument errors and help, error
  * explanations, progress rendering and terminal formatting.
  */
+
+import { setTimeout } from "node:timers/promises";
 import { CognitoIdentityProviderClient, ListUsersCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
@@ -12,6 +14,7 @@ import { findPoolUserBySub, listPoolUsers } from "../../bin/lib/cognito-users";
 import { ddbProgram } from "../../bin/lib/ddb-commands";
 import { explainError, isConnectionError } from "../../bin/lib/errors";
 import { columns, inlineValue, jsonLine, localDateTime, preview, visible } from "../../bin/lib/format";
+import { runLimited } from "../../bin/lib/limited";
 import { OpsError } from "../../bin/lib/ops-errors";
 import { Progress } from "../../bin/lib/progress";
 import { waitUntilActive } from "../../bin/lib/table-admin";
@@ -294,5 +297,25 @@ describe("waiting for a table", () => {
       message: "table t is still not ACTIVE after 1 s",
       hint: "check it in the DynamoDB console, then run the command again",
     });
+  });
+});
+
+describe("bounded concurrency", () => {
+  it("keeps at most the limit in flight, starts nothing after a failure, rethrows it once all settled", async () => {
+    let inFlight = 0;
+    let most = 0;
+    const started: number[] = [];
+    const task = (n: number) => async () => {
+      started.push(n);
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await setTimeout(5);
+      inFlight -= 1;
+      if (n === 2) throw new Error(`task ${n} failed`);
+    };
+    await expect(runLimited(2, [1, 2, 3, 4, 5, 6].map(task))).rejects.toThrow("task 2 failed");
+    expect(most).toBe(2);
+    expect(inFlight).toBe(0);
+    expect(started).toEqual([1, 2, 3, 4]);
   });
 });
