@@ -1,6 +1,6 @@
 /** Reading every item of the table (Scan, paginated) and showing one item per line. */
 import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { type DynamoDBDocumentClient, ScanCommand, type ScanCommandInput } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
 import { PARTITION_KEY, SORT_KEY } from "../../shared/table";
 import { inlineValue } from "./format";
 
@@ -17,9 +17,9 @@ export interface ScanOptions {
 }
 
 /**
- * Every page of the table (Scan with ExclusiveStartKey until DynamoDB returns no
- * LastEvaluatedKey), as arrays of items. Eventually consistent reads; a full table read in read
- * capacity.
+ * Every page of the table (the SDK's `paginateScan`: Scan with ExclusiveStartKey until DynamoDB
+ * returns no LastEvaluatedKey), as arrays of items. Eventually consistent reads; a full table
+ * read in read capacity.
  * @throws AWS SDK errors (ResourceNotFoundException for a missing table, ...).
  */
 export async function* scanPages(
@@ -34,18 +34,17 @@ export async function* scanPages(
           ProjectionExpression: options.attributes.map((_, i) => `#a${i}`).join(", "),
           ExpressionAttributeNames: Object.fromEntries(options.attributes.map((a, i) => [`#a${i}`, a])),
         };
-  let start: ScanCommandInput["ExclusiveStartKey"];
+  const pages = paginateScan(
+    { client: doc, ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }) },
+    { TableName: tableName, ...projection },
+  );
   let count = 0;
-  do {
-    const out = await doc.send(
-      new ScanCommand({ TableName: tableName, ExclusiveStartKey: start, Limit: options.pageSize, ...projection }),
-    );
-    const items = out.Items ?? [];
+  for await (const page of pages) {
+    const items = page.Items ?? [];
     count += items.length;
     options.onPage?.(count);
     yield items;
-    start = out.LastEvaluatedKey;
-  } while (start !== undefined);
+  }
 }
 
 /**

@@ -5,7 +5,7 @@
 
 import { setTimeout } from "node:timers/promises";
 import { CognitoIdentityProviderClient, ListUsersCommand } from "@aws-sdk/client-cognito-identity-provider";
-import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DescribeTableCommand, DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { describe, expect, it } from "vitest";
 import { type CliEnv, commandHelp, programHelp, runCli } from "../../bin/lib/cli";
@@ -17,7 +17,7 @@ import { columns, inlineValue, jsonLine, localDateTime, preview, visible } from 
 import { runLimited } from "../../bin/lib/limited";
 import { OpsError } from "../../bin/lib/ops-errors";
 import { Progress } from "../../bin/lib/progress";
-import { waitUntilActive } from "../../bin/lib/table-admin";
+import { listTables, waitUntilActive } from "../../bin/lib/table-admin";
 import type { Target } from "../../bin/lib/target";
 import { usersProgram } from "../../bin/lib/users-commands";
 
@@ -297,6 +297,20 @@ describe("waiting for a table", () => {
       message: "table t is still not ACTIVE after 1 s",
       hint: "check it in the DynamoDB console, then run the command again",
     });
+  });
+});
+
+describe("listing tables", () => {
+  it("follows LastEvaluatedTableName until DynamoDB gives none", async () => {
+    const ddb = new DynamoDBClient({ region: "us-east-1" });
+    const mock = mockClient(ddb);
+    mock
+      .on(ListTablesCommand)
+      .resolvesOnce({ TableNames: ["a", "b"], LastEvaluatedTableName: "b" })
+      .resolvesOnce({ TableNames: ["c"] });
+    expect(await listTables(ddb)).toEqual(["a", "b", "c"]);
+    // (The paginator reuses one input object, so the calls cannot be told apart by their input.)
+    expect(mock.commandCalls(ListTablesCommand)).toHaveLength(2);
   });
 });
 
