@@ -67,6 +67,7 @@ import {
   SORT_KEY,
 } from "../../shared/table";
 import { readProfiles } from "./directory-users";
+import { userLabel } from "./format";
 import { runLimited, type Task } from "./limited";
 import type { Progress } from "./progress";
 import { type Item, scanPages } from "./scan";
@@ -130,7 +131,6 @@ export interface RefreshReport {
   problems: string[];
 }
 
-const label = (p: { handle: string; display_name: string }) => `@${p.handle} (${p.display_name})`;
 const differs = namesDiffer;
 
 /**
@@ -189,7 +189,7 @@ export async function refreshUserNames(deps: RefreshDeps, options: RefreshOption
     if (current === undefined) return undefined;
     if (!differs(stored, current)) return undefined;
     const entry = renames.get(uuid) ?? { from: new Set<string>(), to: current };
-    entry.from.add(label({ handle: String(stored.handle), display_name: String(stored.display_name) }));
+    entry.from.add(userLabel({ handle: String(stored.handle), display_name: String(stored.display_name) }));
     renames.set(uuid, entry);
     return current;
   };
@@ -267,7 +267,7 @@ export async function refreshUserNames(deps: RefreshDeps, options: RefreshOption
       entry.to = toUserProfile(profile);
       profiles.set(uuid, entry.to);
       // Renamed back to what the rows say meanwhile: no rename to report (the groups find nothing to do).
-      if ([...entry.from].every((from) => from === label(entry.to))) renames.delete(uuid);
+      if ([...entry.from].every((from) => from === userLabel(entry.to))) renames.delete(uuid);
     }
   }
 

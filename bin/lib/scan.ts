@@ -1,8 +1,9 @@
-/** Reading every item of the table (Scan, paginated) and showing one item per line. */
+/**
+ * Reading every item of the table (Scan, paginated). Data only: `format.ts` shows an item on a
+ * line (`itemLine`).
+ */
 import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
-import { PARTITION_KEY, SORT_KEY } from "../../shared/table";
-import { inlineValue } from "./format";
 
 /** An item as the DocumentClient returns it. */
 export type Item = Record<string, unknown>;
@@ -67,21 +68,4 @@ export async function* scanItems(
 export async function approximateItemCount(ddb: DynamoDBClient, tableName: string): Promise<number | undefined> {
   const { Table } = await ddb.send(new DescribeTableCommand({ TableName: tableName }));
   return Table?.ItemCount;
-}
-
-/** Width the pk column is padded to: `MSG#` or `GRP#` plus a uuid. */
-const PK_WIDTH = 40;
-
-/**
- * One item on one line for a terminal: `pk  sk  name=value ...`, the other attributes in
- * alphabetical order, strings quoted and cut to 60 characters, lists and maps as compact JSON.
- */
-export function itemLine(item: Item): string {
-  const pk = String(item[PARTITION_KEY] ?? "");
-  const sk = String(item[SORT_KEY] ?? "");
-  const rest = Object.keys(item)
-    .filter((k) => k !== PARTITION_KEY && k !== SORT_KEY)
-    .sort()
-    .map((k) => `${k}=${inlineValue(item[k])}`);
-  return [pk.padEnd(PK_WIDTH), sk, ...rest].join("  ");
 }
