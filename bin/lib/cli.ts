@@ -1,10 +1,12 @@
 /**
- * The small framework of the operator commands (`ddb`, `cognito`, `users`): subcommands with
- * options parsed by Node's `util.parseArgs` (no dependency), generated `--help`, the target
- * options every command shares, and the one error boundary that prints what is wrong and what to
- * do, with exit code 1 (2 for a wrong command line), never a stack trace unless `--debug`.
+ * The command line of the operator commands (`ddb`, `cognito`, `users`) on commander:
+ * subcommands, the global options every command shares, generated `--help` and exit codes. What
+ * stays ours: the command definitions (`CommandSpec`), the context a command runs with
+ * (`CommandContext`: target, clients, output, progress) and the one error boundary, which prints
+ * what is wrong and what to do, with exit code 1 (2 for a wrong command line), never a stack
+ * trace unless `--debug`.
  */
-import { parseArgs } from "node:util";
+import { Command, CommanderError, Help, Option } from "commander";
 import { stateDirFromEnv } from "../../local/settings";
 import { CONFIG_ENV } from "../../shared/config";
 import { TABLE_NAME } from "../../shared/table";
@@ -95,12 +97,15 @@ export interface CommandContext {
   note(line: string): void;
 }
 
-const TARGET_OPTIONS: Record<string, OptionSpec> = {
+/** Options of every command, accepted before or after the command name. */
+const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
   prod: {
     type: "boolean",
     description: "work on AWS (default credential chain and region) instead of the local stack",
   },
   region: { type: "string", value: "<region>", description: "AWS region with --prod (default: AWS_REGION / profile)" },
+  progress: { type: "boolean", description: "show progress on stderr even when it is not a terminal" },
+  debug: { type: "boolean", description: "print the stack trace of an unexpected error" },
 };
 const TABLE_OPTION: Record<string, OptionSpec> = {
   table: {
@@ -116,76 +121,144 @@ const POOL_OPTION: Record<string, OptionSpec> = {
     description: `user pool (default: the local stack's; with --prod ${CONFIG_ENV.userPoolId})`,
   },
 };
-const COMMON_OPTIONS: Record<string, OptionSpec> = {
-  progress: { type: "boolean", description: "show progress on stderr even when it is not a terminal" },
-  debug: { type: "boolean", description: "print the stack trace of an unexpected error" },
-  help: { type: "boolean", short: "h", description: "show this help" },
-};
+const HELP_FLAGS = "-h, --help";
+const HELP_DESCRIPTION = "show this help";
 
+/** The options of a command besides the global ones: its own, then the target options it uses. */
 function optionsOf(command: CommandSpec): Record<string, OptionSpec> {
   return {
     ...(command.options ?? {}),
-    ...TARGET_OPTIONS,
     ...(command.uses.table ? TABLE_OPTION : {}),
     ...(command.uses.pool ? POOL_OPTION : {}),
-    ...COMMON_OPTIONS,
   };
 }
 
-type ParseOptions = Record<string, { type: "string" | "boolean"; short?: string }>;
-const toParseOptions = (specs: Record<string, OptionSpec>): ParseOptions =>
-  Object.fromEntries(
-    Object.entries(specs).map(([name, s]) => [
-      name,
-      s.short === undefined ? { type: s.type } : { type: s.type, short: s.short },
-    ]),
-  );
+/** A commander option from our spec: `--name`, `--name <value>`, `-x, --name`. */
+function toOption(name: string, spec: OptionSpec): Option {
+  const short = spec.short === undefined ? "" : `-${spec.short}, `;
+  const value = spec.type === "string" ? ` ${spec.value ?? "<value>"}` : "";
+  return new Option(`${short}--${name}${value}`, spec.description);
+}
 
 function usageLine(program: Program, command: CommandSpec): string {
   const args = (command.args ?? []).map((a) => (a.optional ? `[${a.name}]` : `<${a.name}>`)).join(" ");
   return `npm run ${program.name} -- ${command.name}${args ? ` ${args}` : ""} [options]`;
 }
 
-/** The help of a program: its commands and how to get more. */
-export function programHelp(program: Program): string {
-  const width = Math.max(...program.commands.map((c) => c.name.length));
-  return [
-    `${program.name}: ${program.summary}`,
-    "",
-    `Usage: npm run ${program.name} -- <command> [options]`,
-    "",
-    "Commands:",
-    ...program.commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
-    "",
-    "Every command works on the local stack (`npm start`, read from .local/stack.json) unless --prod is given.",
-    `Help on a command: npm run ${program.name} -- <command> --help`,
-    "",
-  ].join("\n");
+/** Where help and commander's own messages go. */
+interface HelpStreams {
+  stdout: OutStream;
+  stderr: OutStream;
 }
 
-/** The help of one command: usage, arguments, options and examples. */
+/** Wrap width of the help: the terminal's, else wide enough that the help reads as written. */
+const helpWidth = (stream: OutStream): number =>
+  stream.isTTY === true && typeof stream.columns === "number" ? stream.columns : 120;
+
+/** A built commander program and the spec behind each of its subcommands. */
+interface Built {
+  root: Command;
+  specs: Map<Command, CommandSpec>;
+}
+
+/**
+ * The commander program of `program`. `onRun` is the action of every subcommand; commander's
+ * errors are thrown (exitOverride) as CommanderErrors, its error messages are not written
+ * (runCli words them), its help goes to `streams`.
+ */
+function buildProgram(
+  program: Program,
+  streams: HelpStreams,
+  onRun: (spec: CommandSpec, command: Command) => Promise<void>,
+): Built {
+  const specs = new Map<Command, CommandSpec>();
+  const root = new Command(program.name)
+    .summary(program.summary)
+    .usage("<command> [options]")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => streams.stdout.write(text),
+      writeErr: (text) => streams.stderr.write(text),
+      outputError: () => undefined,
+      getOutHelpWidth: () => helpWidth(streams.stdout),
+      getErrHelpWidth: () => helpWidth(streams.stderr),
+      getOutHasColors: () => false,
+      getErrHasColors: () => false,
+    })
+    .configureHelp({
+      showGlobalOptions: true,
+      sortSubcommands: false,
+      // The command list names the commands; each one's help shows its arguments and options.
+      subcommandTerm: (cmd) => cmd.name(),
+      commandUsage: (cmd) => {
+        const spec = specs.get(cmd);
+        return spec === undefined ? `npm run ${program.name} -- <command> [options]` : usageLine(program, spec);
+      },
+      formatHelp(cmd, helper) {
+        const body = Help.prototype.formatHelp.call(this, cmd, helper).trimEnd();
+        const spec = specs.get(cmd);
+        if (spec === undefined) {
+          return [
+            `${program.name}: ${program.summary}`,
+            "",
+            body,
+            "",
+            "Every command works on the local stack (`npm start`, read from .local/stack.json) unless --prod is given.",
+            `Help on a command: npm run ${program.name} -- <command> --help`,
+            "",
+          ].join("\n");
+        }
+        return [
+          `${program.name} ${spec.name}: ${spec.summary}`,
+          "",
+          body,
+          "",
+          "Examples:",
+          ...spec.examples.map((e) => `  npm run ${program.name} -- ${e}`),
+          "",
+        ].join("\n");
+      },
+    })
+    .helpOption(HELP_FLAGS, HELP_DESCRIPTION)
+    .helpCommand("help [command]", "show the help of a command");
+  for (const [name, spec] of Object.entries(GLOBAL_OPTIONS)) root.addOption(toOption(name, spec));
+
+  for (const spec of program.commands) {
+    // .command() copies the root's settings (output, help, exitOverride) to the subcommand.
+    const sub = root
+      .command(spec.name)
+      .summary(spec.summary)
+      .description((spec.details ?? []).join("\n"));
+    for (const a of spec.args ?? []) sub.argument(a.optional ? `[${a.name}]` : `<${a.name}>`, a.description);
+    for (const [name, option] of Object.entries(optionsOf(spec))) sub.addOption(toOption(name, option));
+    sub.action(() => onRun(spec, sub));
+    specs.set(sub, spec);
+  }
+  return { root, specs };
+}
+
+/** The help of a program: its commands, the global options and how to get more. */
+export function programHelp(program: Program): string {
+  const streams = { stdout: NO_STREAM, stderr: NO_STREAM };
+  return buildProgram(program, streams, async () => undefined).root.helpInformation();
+}
+
+/** The help of one command: usage, details, arguments, options and examples. */
 export function commandHelp(program: Program, command: CommandSpec): string {
-  const options = optionsOf(command);
-  const flag = (name: string, s: OptionSpec) =>
-    `${s.short === undefined ? "    " : `-${s.short}, `}--${name}${s.value === undefined ? "" : ` ${s.value}`}`;
-  const flags = Object.entries(options).map(([name, s]) => [flag(name, s), s.description] as const);
-  const width = Math.max(...flags.map(([f]) => f.length), ...(command.args ?? []).map((a) => a.name.length + 2));
-  return [
-    `${program.name} ${command.name}: ${command.summary}`,
-    "",
-    `Usage: ${usageLine(program, command)}`,
-    ...(command.details === undefined ? [] : ["", ...command.details]),
-    ...(command.args === undefined || command.args.length === 0
-      ? []
-      : ["", "Arguments:", ...command.args.map((a) => `  ${`<${a.name}>`.padEnd(width)}  ${a.description}`)]),
-    "",
-    "Options:",
-    ...flags.map(([f, d]) => `  ${f.padEnd(width)}  ${d}`),
-    "",
-    "Examples:",
-    ...command.examples.map((e) => `  npm run ${program.name} -- ${e}`),
-    "",
-  ].join("\n");
+  const streams = { stdout: NO_STREAM, stderr: NO_STREAM };
+  const { specs } = buildProgram(program, streams, async () => undefined);
+  const sub = [...specs].find(([, spec]) => spec === command)?.[0];
+  if (sub === undefined) throw new Error(`${command.name} is not a command of ${program.name}`);
+  return sub.helpInformation();
+}
+
+/** A stream that writes nothing (help rendered to a string). */
+const NO_STREAM: OutStream = { write: () => true };
+
+/** commander's message without its `error: ` prefix, starting with a capital as ours do. */
+function commanderMessage(error: CommanderError): string {
+  const text = error.message.replace(/^error: /, "");
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /**
@@ -195,66 +268,73 @@ export function commandHelp(program: Program, command: CommandSpec): string {
  */
 export async function runCli(program: Program, argv: readonly string[], env: CliEnv): Promise<number> {
   const err = (line: string) => env.stderr.write(`${line}\n`);
-  const all: Record<string, OptionSpec> = {};
-  for (const c of program.commands) Object.assign(all, optionsOf(c));
-  // First pass, lenient: find the command name (options may come before it).
-  const first = parseArgs({ args: [...argv], options: toParseOptions(all), allowPositionals: true, strict: false });
-  const name = first.positionals[0];
-  if (name === undefined || name === "help") {
-    const asked = first.values.help === true || name === "help";
-    (asked ? env.stdout : env.stderr).write(programHelp(program));
-    return asked ? 0 : 2;
-  }
-  const command = program.commands.find((c) => c.name === name);
-  if (command === undefined) {
-    err(`${program.name}: unknown command "${name}"`);
-    err(`Commands: ${program.commands.map((c) => c.name).join(", ")} (npm run ${program.name} -- --help)`);
-    return 2;
-  }
-  const prefix = `${program.name} ${command.name}`;
-
-  let values: Record<string, string | boolean | undefined>;
-  let args: string[];
+  let code = 0;
+  /** The subcommand commander is parsing, for the prefix of its errors. */
+  let current: Command | undefined;
+  const { root, specs } = buildProgram(program, env, async (spec, command) => {
+    code = await runCommand(program, spec, command, env);
+  });
+  root.hook("preSubcommand", (_root, sub) => {
+    current = sub;
+  });
   try {
-    const parsed = parseArgs({
-      args: [...argv],
-      options: toParseOptions(optionsOf(command)),
-      allowPositionals: true,
-      strict: true,
-    });
-    values = parsed.values as Record<string, string | boolean | undefined>;
-    args = parsed.positionals.slice(1);
+    await root.parseAsync([...argv], { from: "user" });
+    return code;
   } catch (error) {
-    // parseArgs explains how to pass a positional that starts with "-": not what went wrong here.
-    const text = error instanceof Error ? (error.message.split(/\. To specify|\n/)[0] ?? "") : String(error);
-    err(`${prefix}: ${text}`);
-    err(`Usage: ${usageLine(program, command)} (see --help)`);
+    if (!(error instanceof CommanderError)) throw error;
+    if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return 0;
+    // Help without a command: on stderr, as a wrong command line (`help` itself exits 0).
+    if (error.code === "commander.help") return error.exitCode === 0 ? 0 : 2;
+    if (error.code === "commander.unknownCommand") {
+      err(`${program.name}: unknown command "${root.args[0] ?? ""}"`);
+      err(`Commands: ${program.commands.map((c) => c.name).join(", ")} (npm run ${program.name} -- --help)`);
+      return 2;
+    }
+    const spec = current === undefined ? undefined : specs.get(current);
+    if (spec === undefined || current === undefined) {
+      err(`${program.name}: ${commanderMessage(error)}`);
+      err(`Usage: npm run ${program.name} -- <command> [options] (see --help)`);
+      return 2;
+    }
+    const declared = spec.args ?? [];
+    const given = current.args;
+    const text =
+      error.code === "commander.missingArgument"
+        ? `missing <${declared[given.length]?.name ?? "argument"}>`
+        : error.code === "commander.excessArguments"
+          ? `unexpected argument "${given[declared.length] ?? ""}"`
+          : commanderMessage(error);
+    err(`${program.name} ${spec.name}: ${text}`);
+    err(`Usage: ${usageLine(program, spec)} (see --help)`);
     return 2;
   }
-  if (values.help === true) {
-    env.stdout.write(commandHelp(program, command));
-    return 0;
-  }
-  const specs = command.args ?? [];
-  const required = specs.filter((a) => !a.optional).length;
-  if (args.length < required || args.length > specs.length) {
-    const missing = specs[args.length];
-    err(
-      `${prefix}: ${args.length < required && missing !== undefined ? `missing <${missing.name}>` : `unexpected argument "${args[specs.length]}"`}`,
-    );
-    err(`Usage: ${usageLine(program, command)} (see --help)`);
-    return 2;
-  }
+}
 
-  const progress = new Progress({ stream: env.stderr, force: values.progress === true });
+/**
+ * Runs one parsed command with its context: the error boundary of the commands.
+ * @returns the exit code: the command's (default 0), 1 when it failed, 2 on a UsageError.
+ */
+async function runCommand(program: Program, spec: CommandSpec, command: Command, env: CliEnv): Promise<number> {
+  const err = (line: string) => env.stderr.write(`${line}\n`);
+  const prefix = `${program.name} ${spec.name}`;
+  /** Options by their command-line name (`user-pool-id`), globals included. */
+  const values = new Map<string, unknown>();
+  const all = command.optsWithGlobals<Record<string, unknown>>();
+  for (const option of [...command.options, ...(command.parent?.options ?? [])]) {
+    values.set(option.name(), all[option.attributeName()]);
+  }
+  const progress = new Progress({ stream: env.stderr, force: values.get("progress") === true });
   let target: Target | undefined;
   let clients: Clients | undefined;
   const ctx: CommandContext = {
     program: program.name,
-    command: command.name,
-    args,
-    string: (n) => (typeof values[n] === "string" ? (values[n] as string) : undefined),
-    flag: (n) => values[n] === true,
+    command: spec.name,
+    args: [...command.args],
+    string: (n) => {
+      const value = values.get(n);
+      return typeof value === "string" ? value : undefined;
+    },
+    flag: (n) => values.get(n) === true,
     int(n, range) {
       const text = ctx.string(n);
       if (text === undefined) return range.default;
@@ -267,7 +347,7 @@ export async function runCli(program: Program, argv: readonly string[], env: Cli
     async target() {
       target ??= await resolveTarget(
         {
-          prod: values.prod === true,
+          prod: ctx.flag("prod"),
           table: ctx.string("table"),
           userPoolId: ctx.string("user-pool-id"),
           region: ctx.string("region"),
@@ -289,20 +369,20 @@ export async function runCli(program: Program, argv: readonly string[], env: Cli
   };
 
   try {
-    const code = (await command.run(ctx)) ?? 0;
+    const code = (await spec.run(ctx)) ?? 0;
     progress.done();
     return code;
   } catch (error) {
     progress.done();
     if (error instanceof UsageError) {
       err(`${prefix}: ${error.message}`);
-      err(`Usage: ${usageLine(program, command)} (see --help)`);
+      err(`Usage: ${usageLine(program, spec)} (see --help)`);
       return 2;
     }
     const { message, hint } = explainError(error, target);
     err(`${prefix}: ${message}`);
     if (hint !== undefined) err(`  hint: ${hint}`);
-    if (values.debug === true && error instanceof Error && error.stack !== undefined) err(error.stack);
+    if (ctx.flag("debug") && error instanceof Error && error.stack !== undefined) err(error.stack);
     return 1;
   } finally {
     clients?.destroy();
