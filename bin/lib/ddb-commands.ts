@@ -3,7 +3,7 @@ import { MESSAGE_GROUP_PREFIX, TTL_ATTRIBUTE } from "../../shared/table";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../../shared/validation";
 import type { CommandContext, CommandSpec, Program } from "./cli";
 import { stripAt } from "./cognito-users";
-import { getConversation, listConversations, type PageChoice } from "./conversations";
+import { getConversation, listConversations, type PageChoice, type PageResult } from "./conversations";
 import { findUserByHandle } from "./directory-users";
 import { commandLine } from "./errors";
 import { itemLine, jsonLine, messageGroupLines, messageLines, userLabel } from "./format";
@@ -11,7 +11,7 @@ import { OpsError } from "./ops-errors";
 import { approximateItemCount, scanItems } from "./scan";
 import { seed } from "./seed-conversation";
 import { dropTable, listTables, schemaLoad, type WaitOptions } from "./table-admin";
-import { describeTarget } from "./target";
+import { describeTarget, type Target } from "./target";
 
 /** A positive integer option, or undefined when absent. */
 export function optionalInt(ctx: CommandContext, name: string): number | undefined {
@@ -214,6 +214,34 @@ function pageChoice(ctx: CommandContext): PageChoice {
   };
 }
 
+/** How a page of pattern A or B is shown. */
+interface PageView<T> {
+  /** The note above the page (the page number and a colon are added). */
+  heading: string;
+  /** The page's lines for a terminal (without --json). */
+  lines: (items: readonly T[]) => string[];
+  /** The note under an empty page. */
+  empty: string;
+  /** The command, after `npm run ddb -- `, that the "older:" note repeats with --before. */
+  again: string;
+}
+
+/**
+ * Prints a page: the heading (note), the rows (JSON lines with --json) and the command line of
+ * the next older page (note), so that stdout gets only the rows.
+ */
+function printPage<T>(ctx: CommandContext, target: Target, page: PageResult<T>, view: PageView<T>): void {
+  ctx.note(`${view.heading}${page.page === undefined ? "" : `, page ${page.page}`}:`);
+  if (ctx.flag("json")) for (const item of page.items) ctx.print(jsonLine(item));
+  else for (const line of view.lines(page.items)) ctx.print(line);
+  if (page.items.length === 0) ctx.note(view.empty);
+  if (page.cursor !== undefined) {
+    ctx.note(
+      `older: ${commandLine(target, "ddb", `${view.again} --limit ${page.items.length} --before ${page.cursor}`)}`,
+    );
+  }
+}
+
 const getConversationCommand: CommandSpec = {
   name: "get-conversation",
   summary: "the newest messages of a conversation, oldest first (pattern A)",
@@ -234,16 +262,12 @@ const getConversationCommand: CommandSpec = {
     const { doc } = await ctx.clients();
     const groupUuid = ctx.args[0] as string;
     const page = await getConversation({ ddb: doc, tableName: target.tableName }, groupUuid, pageChoice(ctx));
-    const members = page.group.members.map(userLabel).join(" and ");
-    ctx.note(`conversation ${groupUuid} between ${members}${page.page === undefined ? "" : `, page ${page.page}`}:`);
-    if (ctx.flag("json")) for (const m of page.items) ctx.print(jsonLine(m));
-    else for (const line of messageLines(page.items)) ctx.print(line);
-    if (page.items.length === 0) ctx.note("(no messages)");
-    if (page.cursor !== undefined) {
-      ctx.note(
-        `older: ${commandLine(target, "ddb", `get-conversation ${groupUuid} --limit ${page.items.length} --before ${page.cursor}`)}`,
-      );
-    }
+    printPage(ctx, target, page, {
+      heading: `conversation ${groupUuid} between ${page.group.members.map(userLabel).join(" and ")}`,
+      lines: messageLines,
+      empty: "(no messages)",
+      again: `get-conversation ${groupUuid}`,
+    });
     return 0;
   },
 };
@@ -279,17 +303,12 @@ const listConversationsCommand: CommandSpec = {
     }
     const page = await listConversations(deps, user, choice);
     const disabled = user.status === "disabled" ? ", disabled" : "";
-    ctx.note(
-      `conversations of @${user.handle} (${user.display_name}, ${user.uuid}${disabled})${page.page === undefined ? "" : `, page ${page.page}`}:`,
-    );
-    if (ctx.flag("json")) for (const g of page.items) ctx.print(jsonLine(g));
-    else for (const line of messageGroupLines(page.items)) ctx.print(line);
-    if (page.items.length === 0) ctx.note("(no conversations)");
-    if (page.cursor !== undefined) {
-      ctx.note(
-        `older: ${commandLine(target, "ddb", `list-conversations ${user.handle} --limit ${page.items.length} --before ${page.cursor}`)}`,
-      );
-    }
+    printPage(ctx, target, page, {
+      heading: `conversations of @${user.handle} (${user.display_name}, ${user.uuid}${disabled})`,
+      lines: messageGroupLines,
+      empty: "(no conversations)",
+      again: `list-conversations ${user.handle}`,
+    });
     return 0;
   },
 };
