@@ -237,6 +237,9 @@ function buildProgram(
   return { root, specs };
 }
 
+/** A stream that writes nothing (help rendered to a string). */
+const NO_STREAM: OutStream = { write: () => true };
+
 /** The help of a program: its commands, the global options and how to get more. */
 export function programHelp(program: Program): string {
   const streams = { stdout: NO_STREAM, stderr: NO_STREAM };
@@ -251,9 +254,6 @@ export function commandHelp(program: Program, command: CommandSpec): string {
   if (sub === undefined) throw new Error(`${command.name} is not a command of ${program.name}`);
   return sub.helpInformation();
 }
-
-/** A stream that writes nothing (help rendered to a string). */
-const NO_STREAM: OutStream = { write: () => true };
 
 /** commander's message without its `error: ` prefix, starting with a capital as ours do. */
 function commanderMessage(error: CommanderError): string {
