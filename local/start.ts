@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { type LocalStack, startLocalStack } from "./stack";
-import { removeStackFile, stackFilePath, toStackFile, writeStackFile } from "./stack-file";
+import { removeStackFile, stackFilePath, toStackFile, writeStackFile } from "./state";
 
 // Node 20 is supported locally; the SDK's notice about 2027 would only clutter the stack's output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";

@@ -4,9 +4,8 @@
  * Exits 1 with a message on stderr when no stack runs or the handle is unknown.
  */
 
-import { stateDirFromEnv } from "./settings";
 import { signIn } from "./sign-in";
-import { readStackFile } from "./stack-file";
+import { readStackFile, stateDirFromEnv } from "./state";
 
 function fail(message: string): never {
   process.stderr.write(`token: ${message}\n`);
