@@ -17,7 +17,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { JwtPayload } from "aws-jwt-verify/jwt-model";
 import type { HttpEvent, HttpHandler, HttpResult } from "../shared/http";
-import { matchPath, type RouteDefinition } from "../shared/routes";
+import type { RouteDefinition } from "../shared/routes";
 import { bearerToken, buildHttpApiEvent } from "./api-event";
 import { corsHeaders, preflightHeaders } from "./cors";
 import type { AccessTokenVerifier } from "./jwt";
@@ -56,6 +56,35 @@ export interface HttpApi {
   idle(): Promise<void>;
   /** Stops listening, waits (at most `graceMs`, default 10,000 ms) for the answers in flight, then closes every connection. */
   close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Matches a request path against a route path template (`RouteDefinition.path` of `shared/routes.ts`),
+ * as API Gateway does: a `{name}` parameter is one whole, non-empty segment.
+ * @returns the path parameters (URL-decoded) when it matches, else `undefined`.
+ * A parameter that is not valid percent-encoding does not match.
+ */
+export function matchPath(template: string, path: string): Record<string, string> | undefined {
+  const want = template.split("/");
+  const got = path.split("/");
+  if (want.length !== got.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i] ?? "";
+    const g = got[i] ?? "";
+    const name = /^\{([a-z_]+)\}$/.exec(w)?.[1];
+    if (name !== undefined) {
+      if (g === "") return undefined;
+      try {
+        params[name] = decodeURIComponent(g);
+      } catch {
+        return undefined;
+      }
+    } else if (w !== g) {
+      return undefined;
+    }
+  }
+  return params;
 }
 
 /** A route matched by method and path, with its path parameters (URL-decoded). */
