@@ -14,8 +14,8 @@
  */
 import { rm } from "node:fs/promises";
 import autocannon from "autocannon";
-import { deadLetterFilePath, readDeadLetters } from "../../local/dead-letter";
 import { signIn } from "../../local/sign-in";
+import { deadLetterFilePath, readDeadLetters } from "../../local/state";
 import type { CreatedMessageView, MessageGroupView, MessageView } from "../../shared/model";
 import { callApi, listAllMessages, pollUntil, startTestStack } from "../e2e/helpers";
 
