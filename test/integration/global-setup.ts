@@ -3,6 +3,7 @@
  * afterwards. Each test file creates its own uniquely named table on it. The clients of this
  * tier are given this endpoint explicitly, so no test can reach AWS.
  */
+import "../../local/sdk-warning";
 import type { TestProject } from "vitest/node";
 import { startDynamoDbLocal, waitForDynamoDb } from "../../local/dynamodb-local";
 import { freePort } from "../../local/free-port";
@@ -15,7 +16,6 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const dynamodb = await startDynamoDbLocal({ port });
