@@ -11,6 +11,7 @@
  * a handler that throws is 500 `["internal_error"]` (the error goes to the log only). One JSON
  * log line per request.
  */
+
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -20,6 +21,7 @@ import type { HttpEvent, HttpHandler, HttpResult } from "../shared/http";
 import type { RouteDefinition } from "../shared/routes";
 import { bearerToken, buildHttpApiEvent } from "./api-event";
 import { corsHeaders, preflightHeaders } from "./cors";
+import { closeGracefully, trackInFlight } from "./in-flight";
 import type { AccessTokenVerifier } from "./jwt";
 import { lambdaContext } from "./lambda-context";
 import type { LocalLogger } from "./logger";
@@ -224,20 +226,11 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   const missing = options.routes.filter((r) => !options.handlers.has(r.fn)).map((r) => r.fn);
   if (missing.length > 0) throw new Error(`http api: no handler for ${missing.join(", ")}`);
 
-  let inFlight = 0;
-  let idleWaiters: (() => void)[] = [];
-  const settled = () => {
-    inFlight -= 1;
-    if (inFlight > 0) return;
-    const waiters = idleWaiters;
-    idleWaiters = [];
-    for (const resolve of waiters) resolve();
-  };
-  const idle = () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve)));
+  const inFlight = trackInFlight();
 
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const started = performance.now();
-    inFlight += 1;
+    inFlight.begin();
     const method = request.method ?? "GET";
     const [rawPath, rawQueryString] = splitUrl(request.url);
     const info: RequestInfo = {
@@ -269,7 +262,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
           api_request_id: info.requestId,
         });
       })
-      .finally(settled);
+      .finally(inFlight.settled);
   });
   server.listen(options.port, "localhost");
   await once(server, "listening");
@@ -278,19 +271,10 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     url: `http://localhost:${port}`,
     port,
     get inFlight() {
-      return inFlight;
+      return inFlight.count;
     },
-    idle,
-    close: async (graceMs = 10_000) => {
-      const closed = new Promise<void>((resolve, reject) =>
-        server.close((error) => (error === undefined ? resolve() : reject(error))),
-      );
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
-      clearTimeout(timer);
-      server.closeAllConnections();
-      await closed;
-    },
+    idle: inFlight.idle,
+    close: (graceMs = 10_000) => closeGracefully(server, inFlight, graceMs),
   };
 }
 

@@ -35,6 +35,7 @@ import { type SeededUser, seedDirectory, seedLocalConversation, seedUsers } from
 import { SEED_USERS } from "./seed-data";
 import { DEFAULT_PORTS, envPort, FUNCTIONS_DIR } from "./settings";
 import { DEFAULT_REGION, LOCAL_CREDENTIALS, stateDirFromEnv } from "./state";
+import { createTeardown } from "./teardown";
 
 export interface LocalServicesOptions {
   /** DynamoDB Local port (default env DYNAMODB_PORT, else 8000). */
@@ -166,21 +167,11 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
   const pidFile = join(stateDir, "pids.json");
 
   // Undone in reverse order by stop(), or when starting fails half-way.
-  const undo: (() => Promise<void> | void)[] = [];
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    stopping ??= (async () => {
-      while (undo.length > 0) {
-        try {
-          await undo.pop()?.();
-        } catch (error) {
-          logger.error("local stack: stopping failed", { error });
-        }
-      }
-      running = false;
-    })();
-    return stopping;
-  };
+  const undo = createTeardown(logger);
+  undo.push(() => {
+    running = false;
+  });
+  const stop = () => undo.run();
 
   try {
     await mkdir(stateDir, { recursive: true });

@@ -19,6 +19,7 @@ import { type LocalServices, type LocalServicesOptions, startLocalServices } fro
 import { DEFAULT_FRONTEND_URL, DEFAULT_PORTS, envPort, FUNCTIONS_DIR } from "./settings";
 import { deadLetterFilePath, type StackFile } from "./state";
 import { StreamPoller } from "./stream-poller";
+import { createTeardown } from "./teardown";
 
 export interface LocalStackOptions extends Omit<LocalServicesOptions, "reservedPorts"> {
   /** HTTP API port (default env PORT, else 4567). */
@@ -94,20 +95,8 @@ export async function runLocalFunctions(
   options: LocalFunctionsOptions,
 ): Promise<LocalFunctions> {
   const { logger, region, tableName, stateDir } = services;
-  const undo: (() => Promise<void> | void)[] = [];
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    stopping ??= (async () => {
-      while (undo.length > 0) {
-        try {
-          await undo.pop()?.();
-        } catch (error) {
-          logger.error("local stack: stopping failed", { error });
-        }
-      }
-    })();
-    return stopping;
-  };
+  const undo = createTeardown(logger);
+  const stop = () => undo.run();
   try {
     const functions = await loadFunctions(options.functionsDir ?? FUNCTIONS_DIR);
     const poller = new StreamPoller({
