@@ -21,8 +21,8 @@ export default defineConfig({
       reportsDirectory: "coverage",
       thresholds: { "shared/**/*.ts": { lines: 85 } },
     },
-    // Local Node 20 is supported by the SDK until 2027; the Lambda runtime is Node 22.
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+    // The SDK's Node-version switch, in every test worker (the global setup imports it itself).
+    setupFiles: ["local/sdk-warning.ts"],
     projects: [
       { extends: true, test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
       {

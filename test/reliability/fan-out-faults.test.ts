@@ -32,6 +32,7 @@ import type { Context, DynamoDBRecord } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
+import { failedIdentifiersResponse, firstFailedIndex } from "../../local/batch-delivery";
 import { createBatchFanOut, type FanOutDeps } from "../../shared/fan-out";
 import { messageGroupUuidFor } from "../../shared/ids";
 import { getMessageGroup } from "../../shared/messages";
@@ -241,10 +242,8 @@ async function oneRun({ deps, state }: Faulty, { groups, order, batchSize, fault
     retries += 1;
     stats.retries += 1;
     if (retries > 100) throw new Error("delivery did not converge");
-    if (failed !== "crashed") {
-      const failedSet = new Set(failed);
-      position += batch.findIndex((r) => failedSet.has(r.dynamodb?.SequenceNumber ?? ""));
-    }
+    // A crashed invocation answered nothing: the whole batch again.
+    if (failed !== "crashed") position += firstFailedIndex(batch, failedIdentifiersResponse(failed));
   }
 
   await check();
