@@ -24,7 +24,8 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { AppError, cancellationCodes, isLostRace, unauthorized } from "./errors";
 import { canonicalHandle, isValidHandle, normalizeDisplayName } from "./identity-rules";
-import type { HandleItem, ProfileItem, UserProfile, UserStatus } from "./model";
+import type { HandleItem } from "./items/handle";
+import type { ProfileItem, UserProfile, UserStatus } from "./items/profile";
 import { handleKey, profileKey, TTL_ATTRIBUTE } from "./table";
 import { toTimestamp } from "./time";
 

@@ -15,17 +15,19 @@ import {
 import { decodeCursor, encodeCursor } from "./cursor";
 import { isLostRace, notFound, unauthorized, unprocessable } from "./errors";
 import { messageGroupUuidFor, newMessageUuid } from "./ids";
-import type {
-  CreatedMessageView,
-  MessageGroupItem,
-  MessageGroupSummaryItem,
-  MessageGroupView,
-  MessageItem,
-  MessageView,
-  Page,
-  UserProfile,
+import { type MessageItem, messageItem } from "./items/message";
+import { type MessageGroupItem, messageGroupItem } from "./items/message-group";
+import { type MessageGroupSummaryItem, summaryItems } from "./items/message-group-summary";
+import type { UserProfile } from "./items/profile";
+import {
+  type CreatedMessageView,
+  type MessageGroupView,
+  type MessageView,
+  type Page,
+  toCreatedMessageView,
+  toMessageGroupView,
+  toMessageView,
 } from "./model";
-import { groupItem, messageItem, summaryItems, toCreatedMessageView, toMessageGroupView, toMessageView } from "./rows";
 import { grpPk, messageGroupKey, msgPk } from "./table";
 import { type Clock, isTimestamp, systemClock, toTimestamp } from "./time";
 import type { UserDirectory } from "./users";
@@ -211,7 +213,12 @@ export async function postToHandle(
     if (me === undefined) throw unauthorized();
     if (them === undefined) throw notFound("handle_not_found");
     const first = newMessage(deps, messageGroupUuid, me, text);
-    const group = groupItem({ messageGroupUuid, members: [me, them], first });
+    const group = messageGroupItem({
+      messageGroupUuid,
+      members: [me, them],
+      shown: first,
+      createdAt: first.created_at,
+    });
     try {
       await deps.ddb.send(
         new TransactWriteCommand({

@@ -29,8 +29,10 @@ import {
   type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { isLostRace } from "./errors";
+import type { MessageGroupItem } from "./items/message-group";
+import type { MessageGroupSummaryItem } from "./items/message-group-summary";
+import type { UserProfile } from "./items/profile";
 import { getMessageGroup } from "./messages";
-import type { MessageGroupItem, MessageGroupSummaryItem, UserProfile } from "./model";
 import { grpPk, grpSk, messageGroupKey, PARTITION_KEY, SORT_KEY } from "./table";
 
 /** The attributes this module reads and writes, checked against the row types. */

@@ -56,7 +56,10 @@
  */
 import { type DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { toUserProfile } from "../../shared/directory";
-import type { MessageGroupItem, MessageGroupSummaryItem, MessageItem, UserProfile } from "../../shared/model";
+import type { MessageItem } from "../../shared/items/message";
+import type { MessageGroupItem } from "../../shared/items/message-group";
+import type { MessageGroupSummaryItem } from "../../shared/items/message-group-summary";
+import type { UserProfile } from "../../shared/items/profile";
 import { namesDiffer, type RenameDeps, renameInGroup } from "../../shared/renames";
 import {
   GRP_PREFIX,

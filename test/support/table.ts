@@ -7,7 +7,7 @@ import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from "@aws-sdk/lib-
 import { inject } from "vitest";
 import { ensureTable } from "../../local/dynamodb-local";
 import { DEFAULT_REGION, LOCAL_CREDENTIALS } from "../../local/settings";
-import type { MessageGroupSummaryItem } from "../../shared/model";
+import type { MessageGroupSummaryItem } from "../../shared/items/message-group-summary";
 import { grpPk } from "../../shared/table";
 
 export interface TestTable {
