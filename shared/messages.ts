@@ -28,8 +28,8 @@ import {
   toMessageGroupView,
   toMessageView,
 } from "./model";
-import { grpPk, messageGroupKey, msgPk } from "./table";
-import { type Clock, isTimestamp, systemClock, toTimestamp } from "./time";
+import { grpPk, isTimestampedSk, messageGroupKey, msgPk } from "./table";
+import { type Clock, systemClock, toTimestamp } from "./time";
 import type { UserDirectory } from "./users";
 import type { PageRequest } from "./validation";
 
@@ -43,12 +43,6 @@ export interface MessagingDeps {
 }
 
 const groupNotFound = () => notFound("message_group_not_found");
-
-/** A sort key `<timestamp>#<uuid>` as MSG and GRP rows have. */
-function isTimestampedSk(sk: string): boolean {
-  const hash = sk.indexOf("#");
-  return hash === 24 && isTimestamp(sk.slice(0, hash)) && sk.length <= 24 + 1 + 36;
-}
 
 /**
  * The message group item, read strongly consistent.
