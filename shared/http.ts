@@ -65,7 +65,8 @@ export function bodyText(event: HttpEvent): string | undefined {
 /**
  * Wraps a route's logic: adds the Lambda context to the logger, maps AppError to its status and
  * codes, throttling to 429 `["throttled"]`, and anything else to 500 `["internal_error"]`, and
- * logs one line per request (route, status, duration ms).
+ * logs one line per request (route, status, duration ms). Keys a route appends with
+ * `logger.appendKeys` last until the end of its request.
  */
 export function httpHandler(logger: Logger, route: (event: HttpEvent) => Promise<HttpResult>): HttpHandler {
   return async (event, context) => {
@@ -87,7 +88,10 @@ export function httpHandler(logger: Logger, route: (event: HttpEvent) => Promise
       }
     }
     logger.info("request", { status: result.statusCode, duration_ms: Math.round(performance.now() - started) });
-    logger.removeKeys(["api_request_id", "route", "message_group_uuid"]);
+    // Drops every key appended during the request (these two, and any a route added, such as
+    // message_group_uuid). Powertools 2.35 resetKeys clears only the temporary keys: the service
+    // name, the Lambda context of addContext and persistent keys stay.
+    logger.resetKeys();
     return result;
   };
 }
