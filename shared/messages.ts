@@ -5,6 +5,7 @@
  * from the eventually consistent GSI), so a group created a moment ago is already postable and
  * a non-member is told 404 exactly as for a group that does not exist.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -230,7 +231,7 @@ export async function postToHandle(
       // A condition failed: another request created the group first; a conflict: one is creating
       // it now. Either way the next attempt finds it and posts into it.
       if (!isLostRace(error) || attempt >= MAX_CREATE_ATTEMPTS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+      await sleep(20 * attempt);
     }
   }
 }
