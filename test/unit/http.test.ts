@@ -1,8 +1,9 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
 import { describe, expect, it, vi } from "vitest";
+import { NEXT_CURSOR_HEADER } from "../../shared/api-contract";
 import { AppError } from "../../shared/errors";
-import { callerClaims, type HttpEvent, httpHandler, json, NEXT_CURSOR_HEADER, pageResponse } from "../../shared/http";
+import { callerClaims, type HttpEvent, httpHandler, json, pageResponse } from "../../shared/http";
 
 const logger = new Logger({ logLevel: "SILENT" });
 const context = { awsRequestId: "r1", functionName: "f" } as Context;
