@@ -45,6 +45,9 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+/** Milliseconds of a day: HANDLE_RESERVATION_DAYS is in days, {@link Config} in ms. */
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];
   if (value === undefined || value.trim() === "") {
@@ -82,7 +85,41 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cognitoEndpoint: optional(env, CONFIG_ENV.cognitoEndpoint),
     userPoolId: optional(env, CONFIG_ENV.userPoolId),
     userCacheTtlMs,
-    handleReservationMs: reservationDays * 24 * 60 * 60 * 1000,
+    handleReservationMs: reservationDays * DAY_MS,
+  };
+}
+
+/**
+ * The inverse of {@link loadConfig}: the environment variables (names of {@link CONFIG_ENV})
+ * that make a function read `config`, so that `loadConfig(configEnv(config))` equals `config`.
+ * Every number is written (USER_CACHE_TTL_MS in ms, HANDLE_RESERVATION_DAYS in days); an
+ * optional setting that is `undefined` is left out. The Powertools variables (service name, log
+ * level) are not part of {@link Config} and are not written.
+ * @param options.region false to leave out AWS_REGION, which the Lambda runtime sets itself (a
+ *   function may not set it: it is a reserved variable); default true, for the local stack and
+ *   the tests.
+ * @throws ConfigError when `userCacheTtlMs` is not a non-negative integer, or `handleReservationMs`
+ *   is not a non-negative whole number of days: no variable could say it.
+ */
+export function configEnv(config: Config, options: { region?: boolean } = {}): Record<string, string> {
+  const days = config.handleReservationMs / DAY_MS;
+  if (!Number.isInteger(days) || days < 0) {
+    throw new ConfigError(`handleReservationMs must be a whole number of days, got ${config.handleReservationMs}`);
+  }
+  if (!Number.isInteger(config.userCacheTtlMs) || config.userCacheTtlMs < 0) {
+    throw new ConfigError(`userCacheTtlMs must be a non-negative integer (ms), got ${config.userCacheTtlMs}`);
+  }
+  const optionalVars: [string, string | undefined][] = [
+    [CONFIG_ENV.dynamodbEndpoint, config.dynamodbEndpoint],
+    [CONFIG_ENV.cognitoEndpoint, config.cognitoEndpoint],
+    [CONFIG_ENV.userPoolId, config.userPoolId],
+  ];
+  return {
+    [CONFIG_ENV.tableName]: config.tableName,
+    ...(options.region === false ? {} : { [CONFIG_ENV.region]: config.region }),
+    ...Object.fromEntries(optionalVars.filter((entry): entry is [string, string] => entry[1] !== undefined)),
+    [CONFIG_ENV.userCacheTtlMs]: String(config.userCacheTtlMs),
+    [CONFIG_ENV.handleReservationDays]: String(days),
   };
 }
 
