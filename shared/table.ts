@@ -12,6 +12,9 @@
  * | profile item (a user) | `USER#<user uuid>`           | `PROFILE`                                  |
  * | handle item           | `HANDLE#<lower-case handle>` | `HANDLE`                                   |
  *
+ * Each item's attributes are described once, in `shared/items/<kind>.ts` (a zod schema, the type
+ * inferred from it and the item's builder), built on the key builders below.
+ *
  * The sort keys start with an ISO 8601 timestamp (see `shared/time.ts`), so string order is
  * time order; the uuid suffix keeps two rows written in the same millisecond apart.
  * Only GRP rows carry `message_group_uuid`, so the GSI `message-group-sk-index` is sparse.
