@@ -13,6 +13,7 @@
 import * as z from "zod";
 import { canonicalHandle } from "../identity-rules";
 import { handleKey, TTL_ATTRIBUTE } from "../table";
+import { itemKeyShape } from "./key";
 
 export const handleStateSchema = /* @__PURE__ */ (() => z.enum(["owned", "pending", "reserved"]))();
 export type HandleState = z.infer<typeof handleStateSchema>;
@@ -20,8 +21,7 @@ export type HandleState = z.infer<typeof handleStateSchema>;
 /** A handle item as stored. `updated_at` is a table timestamp (`shared/time.ts`). */
 export const handleItemSchema = /* @__PURE__ */ (() =>
   z.object({
-    pk: z.string(),
-    sk: z.string(),
+    ...itemKeyShape,
     /** The handle as its owner wrote it. */
     handle: z.string(),
     state: handleStateSchema,

@@ -9,6 +9,7 @@
  */
 import * as z from "zod";
 import { grpPk, grpSk } from "../table";
+import { itemKeyShape } from "./key";
 import type { MessageItem } from "./message";
 import type { UserProfile } from "./profile";
 
@@ -18,8 +19,7 @@ import type { UserProfile } from "./profile";
  */
 export const messageGroupSummaryItemSchema = /* @__PURE__ */ (() =>
   z.object({
-    pk: z.string(),
-    sk: z.string(),
+    ...itemKeyShape,
     message_group_uuid: z.string(),
     user_uuid: z.string(),
     user_handle: z.string(),

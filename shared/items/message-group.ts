@@ -10,6 +10,7 @@
  */
 import * as z from "zod";
 import { messageGroupKey } from "../table";
+import { itemKeyShape } from "./key";
 import type { MessageItem } from "./message";
 import { type UserProfile, userProfileSchema } from "./profile";
 
@@ -20,8 +21,7 @@ import { type UserProfile, userProfileSchema } from "./profile";
  */
 export const messageGroupItemSchema = /* @__PURE__ */ (() =>
   z.object({
-    pk: z.string(),
-    sk: z.string(),
+    ...itemKeyShape,
     members: z.array(userProfileSchema),
     created_at: z.string(),
     last_message_sk: z.string(),

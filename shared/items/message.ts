@@ -10,6 +10,7 @@
 import * as z from "zod";
 import { msgPk, msgSk } from "../table";
 import { isTimestamp } from "../time";
+import { itemKeyShape } from "./key";
 import type { UserProfile } from "./profile";
 
 /**
@@ -18,8 +19,7 @@ import type { UserProfile } from "./profile";
  */
 export const messageItemSchema = /* @__PURE__ */ (() =>
   z.object({
-    pk: z.string(),
-    sk: z.string(),
+    ...itemKeyShape,
     message_uuid: z.string().min(1),
     user_uuid: z.string().min(1),
     user_handle: z.string(),

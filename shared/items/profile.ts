@@ -12,6 +12,7 @@
  */
 import * as z from "zod";
 import { profileKey } from "../table";
+import { itemKeyShape } from "./key";
 
 /** Status of a user in the directory: only an `active` user may call the API. */
 export const userStatusSchema = /* @__PURE__ */ (() => z.enum(["active", "disabled"]))();
@@ -33,8 +34,7 @@ export type UserProfile = z.infer<typeof userProfileSchema>;
 /** A profile item as stored. `created_at`/`updated_at` are table timestamps (`shared/time.ts`). */
 export const profileItemSchema = /* @__PURE__ */ (() =>
   z.object({
-    pk: z.string(),
-    sk: z.string(),
+    ...itemKeyShape,
     ...userProfileSchema.shape,
     status: userStatusSchema,
     created_at: z.string(),
