@@ -3,11 +3,14 @@
  * calls) on a metered DocumentClient, next to the minimum the data model allows, and the price
  * of a message at on-demand rates.
  */
+
+import { randomUUID } from "node:crypto";
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { SeededUser } from "../local/seed";
+import { putDirectoryUser } from "../shared/directory";
 import { listMessageGroups, listMessages, type MessagingDeps, postToGroup, postToHandle } from "../shared/messages";
 import { grpPk, msgPk } from "../shared/table";
-import { directoryOf, makeUser } from "../test/support/users";
+import { createUserDirectory } from "../shared/users";
 import { type CapacityTotals, meterCapacity } from "./capacity-meter";
 import type { Fixture } from "./fixture";
 import { eventuallyConsistentReadUnits, itemBytes } from "./item-size";
@@ -74,11 +77,23 @@ export async function measureRouteCapacity(fixture: Fixture, runs: number): Prom
   const ddb = fixture.newDocumentClient();
   const meter = meterCapacity(ddb);
   const deps: MessagingDeps = { ddb, tableName: fixture.tableName };
+  // The directory as a cold container reads it (no cache): the worst case of every lookup.
+  const users = createUserDirectory({ ddb, tableName: fixture.tableName }, { ttlMs: 0 });
+  const setup = fixture.newDocumentClient();
+  const newUser = async () => {
+    const id = randomUUID();
+    const user = { uuid: id, handle: `cap${id.slice(0, 8)}`, display_name: "Capacity" };
+    await putDirectoryUser({ ddb: setup, tableName: fixture.tableName }, user, Date.now());
+    return user;
+  };
   const { a, b } = seededPair(fixture);
   const page = { limit: PAGE_SIZE, cursor: undefined };
   const groupsPage = await pageBytes(fixture, grpPk(a.uuid));
   const messagesPage = await pageBytes(fixture, msgPk(fixture.groupUuid));
   const pageWhy = (bytes: number) => `eventually consistent Query of the ${PAGE_SIZE}-row page (${bytes} B)`;
+  // New pairs for D, written before the meter runs (the writes of setting them up are not D's).
+  const pairs: (readonly [{ uuid: string; handle: string; display_name: string }, { handle: string }])[] = [];
+  for (let i = 0; i < runs; i++) pairs.push([await newUser(), await newUser()]);
   const routes: { route: string; run: () => Promise<unknown>; minimum: RouteCapacity["minimum"] }[] = [
     {
       route: "GET /api/message_groups (B)",
@@ -102,25 +117,40 @@ export async function measureRouteCapacity(fixture: Fixture, runs: number): Prom
     {
       route: "POST /api/messages to a new handle (D)",
       run: () => {
-        const x = makeUser(`cap${Math.random().toString(36).slice(2, 8)}`);
-        const y = makeUser(`cap${Math.random().toString(36).slice(2, 8)}`);
-        return postToHandle({ ...deps, users: directoryOf(x, y) }, x, y.handle, "Hello!");
+        const [x, y] = pairs.pop() ?? [];
+        if (x === undefined || y === undefined) throw new Error("no new pair left");
+        return postToHandle({ ...deps, users }, x, y.handle, "Hello!");
       },
       minimum: {
-        readUnits: 1,
+        readUnits: 5,
         writeUnits: 6,
-        why: "GetItem (1); group item + MSG row (1 each) + 2 GRP rows (1 + 1 index each); the transaction doubles it",
+        why:
+          "handle item + profile of the other (2), group GetItem (1), both profiles fresh (2), all strongly consistent; " +
+          "group item + MSG row (1 each) + 2 GRP rows (1 + 1 index each); the transaction doubles it",
       },
     },
     {
       route: "POST /api/messages to a known handle (D, group exists)",
-      run: () => postToHandle({ ...deps, users: directoryOf(profile(a), profile(b)) }, profile(a), b.handle, "Again"),
-      minimum: { readUnits: 1, writeUnits: 1, why: "GetItem finds the group (1); the MSG row (1)" },
+      run: () => postToHandle({ ...deps, users }, profile(a), b.handle, "Again"),
+      minimum: {
+        readUnits: 3,
+        writeUnits: 1,
+        why: "handle item + profile (2, none when cached); GetItem finds the group (1); the MSG row (1)",
+      },
     },
     {
-      route: "GET /api/users/@{handle}/short",
-      run: async () => undefined,
-      minimum: { readUnits: 0, writeUnits: 0, why: "Cognito only (ListUsers), nothing in DynamoDB" },
+      route: "GET /api/users/@{handle}/short (public)",
+      run: () => users.byHandle(b.handle),
+      minimum: {
+        readUnits: 2,
+        writeUnits: 0,
+        why: "strongly consistent GetItem of the handle item and of the profile (1 each; none when cached)",
+      },
+    },
+    {
+      route: "caller profile (every authenticated route, once per cache TTL)",
+      run: () => users.caller({ sub: a.uuid, username: a.username }),
+      minimum: { readUnits: 1, writeUnits: 0, why: "strongly consistent GetItem of the profile (1)" },
     },
   ];
   const figures: RouteCapacity[] = [];
@@ -138,5 +168,6 @@ export async function measureRouteCapacity(fixture: Fixture, runs: number): Prom
     });
   }
   ddb.destroy();
+  setup.destroy();
   return figures;
 }

@@ -14,7 +14,7 @@ export interface ColdRunnerResult {
   loadedMs: number;
   /** When the first request had been answered, ms since process start. */
   answeredMs: number;
-  /** HTTP status, or the number of failed records for the fan-out (0 is success). */
+  /** HTTP status (200 for a Cognito trigger that answered its event), or the number of failed records for the fan-out (0 is success). */
   status: number;
 }
 
@@ -28,7 +28,12 @@ const loadedMs = performance.now();
 const answer = await module.handler(event, lambdaContext(fn, randomUUID(), process.env.AWS_REGION ?? "us-east-1"));
 const answeredMs = performance.now();
 const failures = answer.batchItemFailures;
-const status = Array.isArray(failures) ? failures.length : Number(answer.statusCode);
+// A Cognito trigger answers its own event: that is its success.
+const status = Array.isArray(failures)
+  ? failures.length
+  : typeof answer.triggerSource === "string"
+    ? 200
+    : Number(answer.statusCode);
 const result: ColdRunnerResult = { loadedMs, answeredMs, status };
 process.stdout.write(`${JSON.stringify(result)}\n`);
 process.exit(0);

@@ -13,7 +13,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { ensureUserPool, startCognitoLocal, waitForCognito } from "../local/cognito-local";
 import { ensureTable, startDynamoDbLocal, waitForDynamoDb } from "../local/dynamodb-local";
 import { freePort } from "../local/free-port";
-import { type SeededUser, seedLocalConversation, seedUsers } from "../local/seed";
+import { type SeededUser, seedDirectory, seedLocalConversation, seedUsers } from "../local/seed";
 import { SEED_USERS } from "../local/seed-data";
 import { DEFAULT_REGION, LOCAL_CREDENTIALS } from "../local/settings";
 import { CONFIG_ENV, SERVICE_NAME } from "../shared/config";
@@ -75,6 +75,8 @@ export async function startFixture(): Promise<Fixture> {
     const pool = await ensureUserPool(cognitoClient);
     const users = await seedUsers(cognitoClient, pool.userPoolId, SEED_USERS);
     const doc = documentClient(dynamodbEndpoint, region);
+    // The routes read identity from the directory only: the seeded users need their profiles.
+    await seedDirectory({ ddb: doc, tableName }, users, Date.now());
     await seedLocalConversation(doc, tableName, users, Date.now());
     for (const client of [ddbProbe, cognitoClient, doc]) client.destroy();
     const [a, b] = users as [SeededUser, SeededUser];

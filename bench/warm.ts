@@ -9,14 +9,12 @@
  */
 import { randomUUID } from "node:crypto";
 import { pathToFileURL } from "node:url";
-import { ListUsersCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { lambdaContext } from "../local/lambda-context";
-import { createCognitoClient, createDocumentClient } from "../shared/clients";
+import { createDocumentClient } from "../shared/clients";
 import { CONFIG_ENV, loadConfig } from "../shared/config";
 import type { HttpHandler } from "../shared/http";
-import { grpPk, messageGroupKey, msgPk } from "../shared/table";
-import { USER_ATTRIBUTES } from "../shared/user-pool";
+import { grpPk, handleKey, messageGroupKey, msgPk, profileKey } from "../shared/table";
 import type { BundleFigures } from "./bundles";
 import type { Fixture } from "./fixture";
 import { newMessageItem, seededPair, typicalEvent } from "./requests";
@@ -66,7 +64,6 @@ export async function measureWarmOverhead(
   Object.assign(process.env, fixture.functionEnv);
   const config = loadConfig();
   const ddb = createDocumentClient(config);
-  const cognito = createCognitoClient(config);
   const { a, b } = seededPair(fixture);
   const table = fixture.tableName;
   const readGroup = () =>
@@ -126,15 +123,13 @@ export async function measureWarmOverhead(
       name: "get-user-short (no cache)",
       fn: "get-user-short",
       env: { [CONFIG_ENV.userCacheTtlMs]: "0" },
-      baseline: "ListUsers (cognito-local)",
-      bare: () =>
-        cognito.send(
-          new ListUsersCommand({
-            UserPoolId: fixture.userPoolId,
-            Filter: `${USER_ATTRIBUTES.handle} = "${b.handle}"`,
-            Limit: 2,
-          }),
-        ),
+      baseline: "GetItem handle + GetItem profile",
+      bare: async () => {
+        await ddb.send(
+          new GetCommand({ TableName: table, Key: handleKey(b.handle.toLowerCase()), ConsistentRead: true }),
+        );
+        await ddb.send(new GetCommand({ TableName: table, Key: profileKey(b.uuid), ConsistentRead: true }));
+      },
     },
   ];
 
@@ -178,6 +173,5 @@ export async function measureWarmOverhead(
     });
   }
   ddb.destroy();
-  cognito.destroy();
   return figures;
 }

@@ -3,10 +3,16 @@
  * functions receive in the cloud, from a plain HTTP request. Pure: no I/O.
  * AWS doc "Working with AWS Lambda proxy integrations for HTTP APIs" describes the format:
  * lowercase headers, repeated headers and query parameters joined with commas, cookies moved to
- * `cookies`, optional fields absent when empty, and the JWT claims as strings.
+ * `cookies`, optional fields absent when empty, and the JWT claims as strings. A route with no
+ * authorizer (a public route) gets an event without `requestContext.authorizer`.
  */
+
 import type { JwtPayload } from "aws-jwt-verify/jwt-model";
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import type { HttpEvent } from "../shared/http";
+
+/** The event of a route with no authorizer: API Gateway sends no `requestContext.authorizer`. */
+export type PublicHttpEvent = APIGatewayProxyEventV2;
 
 /** What the emulator read from one request. */
 export interface HttpApiRequest {
@@ -32,8 +38,11 @@ export interface HttpApiEventContext {
   /** `METHOD /path/{template}`. */
   routeKey: string;
   pathParameters: Record<string, string>;
-  /** Payload of the verified access token. */
-  claims: JwtPayload;
+  /**
+   * Payload of the verified access token; `undefined` for a route with no authorizer (`auth:
+   * false`), whose event then has no `requestContext.authorizer`.
+   */
+  claims?: JwtPayload | undefined;
   requestId: string;
   /** When the request arrived, epoch ms. */
   timeEpochMs: number;
@@ -80,8 +89,17 @@ function queryParameters(rawQueryString: string): Record<string, string> | undef
   return Object.keys(joined).length === 0 ? undefined : joined;
 }
 
-/** The payload format 2.0 event of `request` for the route and caller in `context`. */
-export function buildHttpApiEvent(request: HttpApiRequest, context: HttpApiEventContext): HttpEvent {
+/**
+ * The payload format 2.0 event of `request` for the route and caller in `context`: with the
+ * JWT authorizer's claims when `context.claims` is given, else without `requestContext.authorizer`
+ * (a public route).
+ */
+export function buildHttpApiEvent(
+  request: HttpApiRequest,
+  context: HttpApiEventContext & { claims: JwtPayload },
+): HttpEvent;
+export function buildHttpApiEvent(request: HttpApiRequest, context: HttpApiEventContext): HttpEvent | PublicHttpEvent;
+export function buildHttpApiEvent(request: HttpApiRequest, context: HttpApiEventContext): HttpEvent | PublicHttpEvent {
   const headers: Record<string, string> = {};
   let cookies: string[] | undefined;
   for (const [name, values] of Object.entries(request.headers)) {
@@ -94,8 +112,25 @@ export function buildHttpApiEvent(request: HttpApiRequest, context: HttpApiEvent
   headers["x-forwarded-port"] = String(request.port);
   const domainName = headers.host ?? `localhost:${request.port}`;
   const queryStringParameters = queryParameters(request.rawQueryString);
-  const scope = context.claims.scope;
-  return {
+  const requestContext: PublicHttpEvent["requestContext"] = {
+    accountId: "000000000000",
+    apiId: "local",
+    domainName,
+    domainPrefix: domainName.split(/[.:]/)[0] ?? domainName,
+    http: {
+      method: request.method,
+      path: request.rawPath,
+      protocol: request.protocol,
+      sourceIp: request.sourceIp,
+      userAgent: headers["user-agent"] ?? "",
+    },
+    requestId: context.requestId,
+    routeKey: context.routeKey,
+    stage: "$default",
+    time: formatRequestTime(context.timeEpochMs),
+    timeEpoch: context.timeEpochMs,
+  };
+  const event: PublicHttpEvent = {
     version: "2.0",
     routeKey: context.routeKey,
     rawPath: request.rawPath,
@@ -106,23 +141,14 @@ export function buildHttpApiEvent(request: HttpApiRequest, context: HttpApiEvent
     ...(Object.keys(context.pathParameters).length === 0 ? {} : { pathParameters: context.pathParameters }),
     ...(request.body === undefined ? {} : { body: request.body }),
     isBase64Encoded: false,
+    requestContext,
+  };
+  if (context.claims === undefined) return event;
+  const scope = context.claims.scope;
+  return {
+    ...event,
     requestContext: {
-      accountId: "000000000000",
-      apiId: "local",
-      domainName,
-      domainPrefix: domainName.split(/[.:]/)[0] ?? domainName,
-      http: {
-        method: request.method,
-        path: request.rawPath,
-        protocol: request.protocol,
-        sourceIp: request.sourceIp,
-        userAgent: headers["user-agent"] ?? "",
-      },
-      requestId: context.requestId,
-      routeKey: context.routeKey,
-      stage: "$default",
-      time: formatRequestTime(context.timeEpochMs),
-      timeEpoch: context.timeEpochMs,
+      ...requestContext,
       authorizer: {
         jwt: {
           claims: authorizerClaims(context.claims),

@@ -17,6 +17,7 @@ import {
   ListUserPoolsCommand,
   UserNotFoundException,
 } from "@aws-sdk/client-cognito-identity-provider";
+import { TRIGGER_FUNCTIONS } from "../shared/routes";
 import {
   LOCAL_CLIENT_AUTH_FLOWS,
   PASSWORD_POLICY,
@@ -27,6 +28,7 @@ import {
   USER_POOL_NAME,
 } from "../shared/user-pool";
 import { type ManagedProcess, manageProcess } from "./child-process";
+import { LOCAL_CREDENTIALS } from "./settings";
 import { waitFor } from "./wait";
 
 export interface CognitoLocalOptions {
@@ -35,6 +37,45 @@ export interface CognitoLocalOptions {
   dir: string;
   /** Start from empty data (every pool and user of a previous run is gone). */
   fresh: boolean;
+  /** Where cognito-local invokes its Lambda triggers; no triggers when absent. */
+  triggers?: CognitoLocalTriggers | undefined;
+}
+
+/** cognito-local's Lambda triggers: its `LambdaClient` and `TriggerFunctions` config. */
+export interface CognitoLocalTriggers {
+  /** URL of the Lambda Invoke endpoint (`local/lambda-invoke.ts`), e.g. `http://127.0.0.1:9231`. */
+  endpoint: string;
+  region: string;
+  /** Function name by `TriggerFunctions` key, e.g. `{ PreSignUp: "pre-sign-up" }`. */
+  functions: Readonly<Record<string, string>>;
+}
+
+/** The `TriggerFunctions` of TRIGGER_FUNCTIONS (shared/routes.ts): trigger key -> function name `fn`. */
+export function triggerFunctionsConfig(): Record<string, string> {
+  return Object.fromEntries(TRIGGER_FUNCTIONS.map((t) => [t.trigger, t.fn]));
+}
+
+/**
+ * The content of cognito-local's `.cognito/config.json` (merged over its defaults when it
+ * starts): new pools sign users in by username (the handle), not by e-mail; with `triggers`,
+ * its aws-sdk v2 Lambda client calls `triggers.endpoint` with the local credentials and invokes
+ * `triggers.functions` (cognito-local fires PreSignUp on SignUp only, and PostConfirmation on
+ * ConfirmSignUp, AdminConfirmSignUp and ConfirmForgotPassword).
+ */
+export function cognitoLocalConfig(triggers?: CognitoLocalTriggers): Record<string, unknown> {
+  return {
+    UserPoolDefaults: { UsernameAttributes: [] },
+    ...(triggers === undefined
+      ? {}
+      : {
+          LambdaClient: {
+            endpoint: triggers.endpoint,
+            region: triggers.region,
+            credentials: { ...LOCAL_CREDENTIALS },
+          },
+          TriggerFunctions: { ...triggers.functions },
+        }),
+  };
 }
 
 /** The bin script of the installed cognito-local package. */
@@ -44,17 +85,15 @@ function cognitoLocalBin(): string {
 }
 
 /**
- * Starts cognito-local in its own process group. Writes `.cognito/config.json` first so that new
- * pools sign users in by username (the handle) rather than by e-mail.
+ * Starts cognito-local in its own process group. Writes `.cognito/config.json` first (see
+ * {@link cognitoLocalConfig}), on every start, since cognito-local reads it once when it starts
+ * and the trigger endpoint's port may differ from the previous run's.
  */
 export async function startCognitoLocal(options: CognitoLocalOptions): Promise<ManagedProcess> {
   const dataDir = join(options.dir, ".cognito");
   if (options.fresh) await rm(dataDir, { recursive: true, force: true });
   await mkdir(dataDir, { recursive: true });
-  await writeFile(
-    join(dataDir, "config.json"),
-    `${JSON.stringify({ UserPoolDefaults: { UsernameAttributes: [] } })}\n`,
-  );
+  await writeFile(join(dataDir, "config.json"), `${JSON.stringify(cognitoLocalConfig(options.triggers))}\n`);
   const child = spawn(process.execPath, [cognitoLocalBin()], {
     cwd: options.dir,
     env: { ...process.env, PORT: String(options.port), HOST: "localhost" },

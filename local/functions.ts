@@ -9,10 +9,16 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
 import type { HttpHandler } from "../shared/http";
-import { FAN_OUT_FUNCTION, ROUTES } from "../shared/routes";
+import { FAN_OUT_FUNCTION, ROUTES, TRIGGER_FUNCTIONS } from "../shared/routes";
 
 /** The fan-out function's handler (pattern E). */
 export type FanOutHandler = (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse>;
+
+/**
+ * A handler invoked through the Lambda Invoke API (`local/lambda-invoke.ts`): its event is the
+ * request's JSON payload, its result the answer's.
+ */
+export type InvokableHandler = (event: unknown, context: Context) => Promise<unknown>;
 
 /** The handlers of one stack start. */
 export interface LoadedFunctions {
@@ -50,4 +56,19 @@ export async function loadFunctions(functionsDir: string): Promise<LoadedFunctio
     routes: new Map(ROUTES.map((route, i) => [route.fn, routeHandlers[i] as HttpHandler])),
     fanOut: fanOut as FanOutHandler,
   };
+}
+
+/**
+ * Imports fresh copies of the Cognito trigger functions of TRIGGER_FUNCTIONS. They need only the
+ * table's configuration (not USER_POOL_ID), so the stack loads them before cognito-local starts.
+ * @returns the handlers by function name (`fn`).
+ * @throws Error when one cannot be imported or has no `handler` function.
+ */
+export async function loadTriggerFunctions(functionsDir: string): Promise<Map<string, InvokableHandler>> {
+  generation += 1;
+  const instance = generation;
+  const handlers = await Promise.all(
+    TRIGGER_FUNCTIONS.map((t) => loadHandler<InvokableHandler>(functionsDir, t.fn, instance)),
+  );
+  return new Map(TRIGGER_FUNCTIONS.map((t, i) => [t.fn, handlers[i] as InvokableHandler]));
 }

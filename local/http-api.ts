@@ -5,7 +5,9 @@
  *
  * Per request: OPTIONS is a CORS preflight (204); a path or method of no route is 404
  * `["route_not_found"]` (an HTTP API has no 405); a body over the limit is 413
- * `["payload_too_large"]`; a missing or unacceptable access token is 401 `["unauthorized"]`;
+ * `["payload_too_large"]`; on a route with `auth: true`, a missing or unacceptable access token
+ * is 401 `["unauthorized"]` (a route with `auth: false` is served with no token and its event
+ * has no `requestContext.authorizer`, like an API Gateway route with no authorizer);
  * a handler that throws is 500 `["internal_error"]` (the error goes to the log only). One JSON
  * log line per request.
  */
@@ -14,7 +16,7 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { JwtPayload } from "aws-jwt-verify/jwt-model";
-import type { HttpHandler, HttpResult } from "../shared/http";
+import type { HttpEvent, HttpHandler, HttpResult } from "../shared/http";
 import { matchPath, type RouteDefinition } from "../shared/routes";
 import { bearerToken, buildHttpApiEvent } from "./api-event";
 import { corsHeaders, preflightHeaders } from "./cors";
@@ -26,7 +28,7 @@ import type { LocalLogger } from "./logger";
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 export interface HttpApiOptions {
-  /** Port to listen on (all interfaces); 0 picks a free one. */
+  /** Port to listen on, on localhost only; 0 picks a free one. */
   port: number;
   routes: readonly RouteDefinition[];
   /** The handler of each route, by `RouteDefinition.fn`. */
@@ -147,13 +149,16 @@ async function answerRequest(
   if (matched === undefined) return jsonAnswer(404, ["route_not_found"]);
   const body = await readBody(request, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
   if (body === "too_large") return jsonAnswer(413, ["payload_too_large"]);
-  const token = bearerToken(request.headers.authorization);
-  if (token === undefined) return jsonAnswer(401, ["unauthorized"]);
-  let claims: JwtPayload;
-  try {
-    claims = await options.verifyAccessToken(token);
-  } catch {
-    return jsonAnswer(401, ["unauthorized"]);
+  // A route with `auth: false` has no authorizer: any Authorization header is passed on unread.
+  let claims: JwtPayload | undefined;
+  if (matched.route.auth) {
+    const token = bearerToken(request.headers.authorization);
+    if (token === undefined) return jsonAnswer(401, ["unauthorized"]);
+    try {
+      claims = await options.verifyAccessToken(token);
+    } catch {
+      return jsonAnswer(401, ["unauthorized"]);
+    }
   }
   const event = buildHttpApiEvent(
     {
@@ -170,7 +175,12 @@ async function answerRequest(
   );
   const handler = options.handlers.get(matched.route.fn) as HttpHandler;
   try {
-    return answerOfResult(await handler(event, lambdaContext(matched.route.fn, randomUUID(), options.region)));
+    // The handlers are typed for the JWT authorizer's event; a public route's handler gets the
+    // event without `requestContext.authorizer`, as from API Gateway (`callerClaims` reads it
+    // as optional and answers 401).
+    return answerOfResult(
+      await handler(event as HttpEvent, lambdaContext(matched.route.fn, randomUUID(), options.region)),
+    );
   } catch (error) {
     options.logger.error("handler threw", { api_request_id: info.requestId, fn: matched.route.fn, error });
     return jsonAnswer(500, ["internal_error"]);
@@ -232,7 +242,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       })
       .finally(settled);
   });
-  server.listen(options.port);
+  server.listen(options.port, "localhost");
   await once(server, "listening");
   const port = (server.address() as AddressInfo).port;
   return {

@@ -1,6 +1,10 @@
-/** Seeding the local stack: the users in cognito-local and their conversation in the table. */
+/**
+ * Seeding the local stack: the users in cognito-local, their profiles and handles in the user
+ * directory, and their conversation in the table.
+ */
 import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { type DirectoryDeps, type PutUserOutcome, putDirectoryUser } from "../shared/directory";
 import type { UserProfile } from "../shared/model";
 import { type SeedConversationResult, seedConversation } from "../shared/seed";
 import { ensureUser, type SeedUser } from "./cognito-local";
@@ -40,6 +44,43 @@ export async function seedUsers(
     });
   }
   return seeded;
+}
+
+/** What {@link seedDirectory} did. */
+export interface SeedDirectoryResult {
+  /** Users by outcome of `putDirectoryUser`. */
+  counts: Record<PutUserOutcome, number>;
+  /** The users left without a profile (their handle is held by another user): every route answers them 401. */
+  notWritten: { handle: string; uuid: string; outcome: PutUserOutcome }[];
+}
+
+/**
+ * Writes each seeded user's profile (`active`) and handle item straight into the directory
+ * (`putDirectoryUser` of shared/directory.ts; uuid = Cognito `sub`), as no sign-up trigger runs
+ * for users created by AdminCreateUser. Idempotent: a user who has a profile keeps it as it is
+ * (a persisted restart, or a rename through the API since), so running it again writes nothing.
+ * @param nowMs epoch ms of the writes.
+ * @throws Error when a seeded user breaks the identity rules (a defect of the seed data); AWS SDK
+ *   errors.
+ */
+export async function seedDirectory(
+  deps: DirectoryDeps,
+  users: readonly SeededUser[],
+  nowMs: number,
+): Promise<SeedDirectoryResult> {
+  const result: SeedDirectoryResult = {
+    counts: { created: 0, exists: 0, handle_taken: 0, invalid: 0 },
+    notWritten: [],
+  };
+  for (const user of users) {
+    const outcome = await putDirectoryUser(deps, { ...profile(user), username: user.username }, nowMs);
+    if (outcome === "invalid") {
+      throw new Error(`seed: user ${user.handle} breaks the handle or display name rules (shared/identity-rules.ts)`);
+    }
+    result.counts[outcome] += 1;
+    if (outcome === "handle_taken") result.notWritten.push({ handle: user.handle, uuid: user.uuid, outcome });
+  }
+  return result;
 }
 
 const profile = (user: SeededUser): UserProfile => ({

@@ -22,7 +22,8 @@ export function stateDirFromEnv(env: NodeJS.ProcessEnv = process.env): string {
 /** Where the Lambda entry files are (`functions/<fn>.ts`, see `shared/routes.ts`). */
 export const FUNCTIONS_DIR = fileURLToPath(new URL("../functions", import.meta.url));
 
-export const DEFAULT_PORTS = { dynamodb: 8000, cognito: 9229, api: 4567 } as const;
+/** Default ports: DynamoDB Local, cognito-local, the emulated HTTP API, the Lambda Invoke endpoint of cognito-local's triggers. */
+export const DEFAULT_PORTS = { dynamodb: 8000, cognito: 9229, api: 4567, lambda: 9231 } as const;
 export const DEFAULT_REGION = "us-east-1";
 export const DEFAULT_FRONTEND_URL = "http://localhost:3000";
 

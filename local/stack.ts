@@ -1,7 +1,10 @@
 /**
  * The local stack: DynamoDB Local and cognito-local as child processes, the table and user pool
  * from the shared definitions, seeded users and conversation, the route functions behind an
- * emulated HTTP API with real JWT verification, and the stream poller driving the fan-out.
+ * emulated HTTP API with real JWT verification, the Cognito trigger functions behind a Lambda
+ * Invoke endpoint that cognito-local calls, and the stream poller driving the fan-out. The
+ * seeded users get their profiles in the user directory too, since the routes read identity
+ * from the directory only.
  *
  * The functions read their configuration from `process.env` when loaded, so the stack sets the
  * environment of this process (and restores it on stop): one stack at a time per process.
@@ -17,16 +20,17 @@ import { CONFIG_ENV, loadConfig, SERVICE_NAME } from "../shared/config";
 import { FAN_OUT_FUNCTION, ROUTES } from "../shared/routes";
 import { TABLE_NAME } from "../shared/table";
 import { forgetProcesses, type ManagedProcess, reapStaleProcesses, recordProcesses } from "./child-process";
-import { ensureUserPool, startCognitoLocal, waitForCognito } from "./cognito-local";
+import { ensureUserPool, startCognitoLocal, triggerFunctionsConfig, waitForCognito } from "./cognito-local";
 import { deadLetterFilePath } from "./dead-letter";
 import { ensureTable, startDynamoDbLocal, waitForDynamoDb } from "./dynamodb-local";
 import { isPortFree } from "./free-port";
-import { loadFunctions } from "./functions";
+import { loadFunctions, loadTriggerFunctions } from "./functions";
 import { startHttpApi } from "./http-api";
 import { cognitoLocalIssuer, createAccessTokenVerifier } from "./jwt";
 import { lambdaContext } from "./lambda-context";
+import { startLambdaInvokeEndpoint } from "./lambda-invoke";
 import { createLocalLogger, type LocalLogger } from "./logger";
-import { type SeededUser, seedLocalConversation, seedUsers } from "./seed";
+import { type SeededUser, seedDirectory, seedLocalConversation, seedUsers } from "./seed";
 import { SEED_USERS } from "./seed-data";
 import {
   DEFAULT_FRONTEND_URL,
@@ -46,6 +50,8 @@ export interface LocalStackOptions {
   cognitoPort?: number;
   /** HTTP API port (default env PORT, else 4567). */
   apiPort?: number;
+  /** Port of the Lambda Invoke endpoint of cognito-local's triggers (default env LAMBDA_PORT, else 9231). */
+  lambdaPort?: number;
   /** Keep the table, users and stream checkpoint under `stateDir` across restarts (default false). */
   persist?: boolean;
   /** Origin allowed by CORS (default env FRONTEND_URL, else http://localhost:3000). */
@@ -71,11 +77,20 @@ export interface LocalStack extends Omit<StackFile, "users"> {
   /** Process ids of the child processes (DynamoDB Local, cognito-local). */
   pids: number[];
   /**
+   * URL of the Lambda Invoke endpoint that cognito-local calls for its triggers
+   * (`http://127.0.0.1:<port>`). Not in `stack.json`: no client of the stack calls it.
+   */
+  lambdaEndpoint: string;
+  /**
    * Resolves once the emulated API answers no request (see `HttpApi.idle`): the writes of
    * requests whose clients hung up have landed too.
    */
   idle(): Promise<void>;
-  /** Stops the API (after the answers in flight), the poller (after its batch in flight) and every child process; restores `process.env`. */
+  /**
+   * Stops the API (after the answers in flight), the poller (after its batch in flight),
+   * cognito-local, the Lambda Invoke endpoint of its triggers (after the invocations in flight)
+   * and DynamoDB Local; restores `process.env`.
+   */
   stop(): Promise<void>;
   /**
    * Resolves once the stack has stopped: after `stop()`, or after a child process exited on its
@@ -102,6 +117,7 @@ function resolveSettings(options: LocalStackOptions) {
     dynamodb: options.dynamodbPort ?? envPort("DYNAMODB_PORT", DEFAULT_PORTS.dynamodb),
     cognito: options.cognitoPort ?? envPort("COGNITO_PORT", DEFAULT_PORTS.cognito),
     api: options.apiPort ?? envPort("PORT", DEFAULT_PORTS.api),
+    lambda: options.lambdaPort ?? envPort("LAMBDA_PORT", DEFAULT_PORTS.lambda),
   };
   return {
     ports,
@@ -134,8 +150,24 @@ function applyEnv(env: Record<string, string | undefined>): () => void {
   return () => set(previous);
 }
 
+/** A promise with its settle functions. */
+function deferred(): { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } {
+  let resolve: () => void = () => {};
+  let reject: (error: unknown) => void = () => {};
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
 /**
  * Starts the local stack and resolves once it serves requests (about 4 s).
+ *
+ * Order: DynamoDB Local is spawned first (the JVM takes longest); then the Lambda Invoke endpoint
+ * of the trigger functions listens, before cognito-local is spawned, so no sign-up can reach
+ * cognito-local while its triggers are unreachable; the endpoint holds invocations until the
+ * table exists. The seeded users are written to the directory once both are set up.
  * @throws Error when a stack already runs in this process, a port is taken, the state directory
  *   is in use by another running stack (StateInUseError), a child process fails to start or to
  *   answer within 30 s, or a function cannot be loaded; whatever was started is stopped again
@@ -181,16 +213,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const children: ManagedProcess[] = [];
     undo.push(() => forgetProcesses(pidFile));
-    for (const start of [
-      () => startDynamoDbLocal({ port: ports.dynamodb, dbPath: persist ? join(stateDir, "dynamodb") : undefined }),
-      () => startCognitoLocal({ port: ports.cognito, dir: join(stateDir, "cognito"), fresh: !persist }),
-    ]) {
-      const child = await start();
+    const track = async (child: ManagedProcess) => {
       children.push(child);
       undo.push(() => child.stop());
-    }
-    const [dynamodbProcess, cognitoProcess] = children as [ManagedProcess, ManagedProcess];
-    await recordProcesses(pidFile, children);
+      await recordProcesses(pidFile, children);
+    };
+    const dynamodbProcess = await startDynamoDbLocal({
+      port: ports.dynamodb,
+      dbPath: persist ? join(stateDir, "dynamodb") : undefined,
+    });
+    await track(dynamodbProcess);
 
     // The functions' configuration (shared/config.ts), read when they are loaded.
     undo.push(
@@ -207,6 +239,30 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         AWS_SESSION_TOKEN: undefined,
       }),
     );
+
+    // The trigger functions need the table: the endpoint runs none before it exists (and none
+    // at all once the start failed or the stack stops).
+    const tableReady = deferred();
+    const triggers = await loadTriggerFunctions(settings.functionsDir);
+    const lambda = await startLambdaInvokeEndpoint({
+      port: ports.lambda,
+      handlers: triggers,
+      region,
+      logger,
+      ready: tableReady.promise,
+    });
+    undo.push(() => lambda.close());
+    undo.push(() => tableReady.reject(new Error("the local stack stopped")));
+    logger.info("lambda invoke endpoint ready", { endpoint: lambda.url, functions: [...triggers.keys()] });
+
+    const cognitoProcess = await startCognitoLocal({
+      port: ports.cognito,
+      dir: join(stateDir, "cognito"),
+      fresh: !persist,
+      triggers: { endpoint: lambda.url, region, functions: triggerFunctionsConfig() },
+    });
+    await track(cognitoProcess);
+
     const ddbConfig = { region, credentials: LOCAL_CREDENTIALS, endpoint: dynamodbEndpoint };
     const cognitoConfig = { region, credentials: LOCAL_CREDENTIALS, endpoint: cognitoEndpoint };
     const ddb = new DynamoDBClient(ddbConfig);
@@ -222,10 +278,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // The JVM takes longest: meanwhile, set up cognito-local and load the functions (which read
     // USER_POOL_ID when loaded). allSettled, so nothing runs on in the background after a failure.
     const [dynamodbSetup, cognitoSetup] = await Promise.allSettled([
-      waitForDynamoDb(ddbProbe, dynamodbProcess).then(() => {
-        logger.info("dynamodb-local ready", { endpoint: dynamodbEndpoint, elapsed_ms: elapsedMs() });
-        return ensureTable(ddb, tableName);
-      }),
+      waitForDynamoDb(ddbProbe, dynamodbProcess)
+        .then(() => {
+          logger.info("dynamodb-local ready", { endpoint: dynamodbEndpoint, elapsed_ms: elapsedMs() });
+          return ensureTable(ddb, tableName);
+        })
+        .then((table) => {
+          tableReady.resolve();
+          return table;
+        }),
       waitForCognito(cognitoProbe, cognitoProcess).then(async () => {
         logger.info("cognito-local ready", { endpoint: cognitoEndpoint, elapsed_ms: elapsedMs() });
         const pool = await ensureUserPool(cognito);
@@ -240,9 +301,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const { pool, users, functions } = cognitoSetup.value;
     if (seed) {
       const doc = createDocumentClient(loadConfig());
-      const seeded = await seedLocalConversation(doc, tableName, users, Date.now());
-      doc.destroy();
-      logger.info("seeded", { table: dynamodbSetup.value, users: users.length, ...seeded, elapsed_ms: elapsedMs() });
+      try {
+        const directory = await seedDirectory({ ddb: doc, tableName }, users, Date.now());
+        for (const user of directory.notWritten) {
+          logger.warn("seeded user has no profile in the directory: every route answers it 401", user);
+        }
+        const seeded = await seedLocalConversation(doc, tableName, users, Date.now());
+        logger.info("seeded", {
+          table: dynamodbSetup.value,
+          users: users.length,
+          profiles: directory.counts,
+          ...seeded,
+          elapsed_ms: elapsedMs(),
+        });
+      } finally {
+        doc.destroy();
+      }
     }
 
     const poller = new StreamPoller({
@@ -283,6 +357,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       users,
       stateDir,
       pids: children.map((c) => c.pid),
+      lambdaEndpoint: lambda.url,
       idle: () => api.idle(),
       stop,
       done,

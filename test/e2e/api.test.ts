@@ -96,7 +96,7 @@ describe("local stack: the HTTP API end to end", () => {
       message: "Pushing the hotfix now.",
     });
     expect(Object.keys(created).sort()).toEqual(
-      ["created_at", "display_name", "handle", "message", "message_group_uuid", "uuid"].sort(),
+      ["created_at", "display_name", "handle", "message", "message_group_uuid", "user_uuid", "uuid"].sort(),
     );
     expect(created.uuid).toMatch(UUID_PATTERN);
 
@@ -111,6 +111,7 @@ describe("local stack: the HTTP API end to end", () => {
     expect(messages.body).toEqual([
       {
         uuid: created.uuid,
+        user_uuid: created.user_uuid,
         display_name: "Andrew Brown",
         handle: "andrewbrown",
         message: created.message,

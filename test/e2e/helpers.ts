@@ -19,6 +19,7 @@ export async function startTestStack(options: LocalStackOptions = {}): Promise<L
     dynamodbPort: await freePort(),
     cognitoPort: await freePort(),
     apiPort: await freePort(),
+    lambdaPort: await freePort(),
     stateDir: options.stateDir ?? (await tempStateDir()),
     quiet: true,
     ...options,

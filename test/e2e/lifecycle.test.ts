@@ -5,17 +5,21 @@
  */
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { CognitoIdentityProviderClient, SignUpCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { afterAll, describe, expect, it } from "vitest";
 import { isRunning } from "../../local/child-process";
-import { isPortFree } from "../../local/free-port";
+import { freePort, isPortFree } from "../../local/free-port";
 import { SEED_CONVERSATION } from "../../local/seed-data";
+import { LOCAL_CREDENTIALS } from "../../local/settings";
 import { signIn } from "../../local/sign-in";
 import type { LocalStack } from "../../local/stack";
 import type { MessageGroupView } from "../../shared/model";
 import { callApi, pollUntil, runningGroupMembers, startTestStack, tempStateDir } from "./helpers";
 
 const portsOf = (stack: LocalStack) =>
-  [stack.apiUrl, stack.dynamodbEndpoint, stack.cognitoEndpoint].map((url) => Number(new URL(url).port));
+  [stack.apiUrl, stack.dynamodbEndpoint, stack.cognitoEndpoint, stack.lambdaEndpoint].map((url) =>
+    Number(new URL(url).port),
+  );
 
 async function tokenOf(stack: LocalStack, handle: string): Promise<string> {
   const user = stack.users.find((u) => u.handle === handle);
@@ -73,12 +77,14 @@ describe("local stack lifecycle", () => {
     const stateDir = await tempStateDir();
     dirs.push(stateDir);
     const batches: number[] = [];
+    const profiles: unknown[] = [];
     const logger = {
       debug() {},
       warn() {},
       error() {},
       info(message: string, ...attributes: Record<string, unknown>[]) {
         if (message === "stream batch") batches.push(Number(attributes[0]?.records));
+        if (message === "seeded") profiles.push(attributes[0]?.profiles);
       },
     };
 
@@ -105,11 +111,20 @@ describe("local stack lifecycle", () => {
     expect(Object.values(checkpoint.shards)).toHaveLength(1);
 
     batches.length = 0;
-    const second = await startTestStack({ stateDir, persist: true, logger });
+    // Another port for the trigger endpoint: cognito-local's config must follow it.
+    let lambdaPort = await freePort();
+    while (lambdaPort === Number(new URL(first.lambdaEndpoint).port)) lambdaPort = await freePort();
+    const second = await startTestStack({ stateDir, persist: true, logger, lambdaPort });
     try {
       expect(second.userPoolId).toBe(first.userPoolId);
       expect(second.userPoolClientId).toBe(first.userPoolClientId);
       expect(second.users.map((u) => u.uuid)).toEqual(first.users.map((u) => u.uuid));
+      // The seed wrote the directory once: the restart found every profile and wrote none.
+      const n = first.users.length;
+      expect(profiles).toEqual([
+        { created: n, exists: 0, handle_taken: 0, invalid: 0 },
+        { created: 0, exists: n, handle_taken: 0, invalid: 0 },
+      ]);
       const token = await tokenOf(second, "bayko");
       const groups = await callApi(second, "GET", "/api/message_groups", { token });
       expect(groups.body).toMatchObject([{ uuid: groupUuid, message: "Persist me" }]);
@@ -125,6 +140,31 @@ describe("local stack lifecycle", () => {
       // The poller resumed after its checkpoint: nothing already processed was delivered again.
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect(batches).toEqual([]);
+      // cognito-local was pointed at this start's trigger endpoint (on another port), and the
+      // seeded directory persisted: a sign-up for a seeded handle, in another case, is refused.
+      const cognito = new CognitoIdentityProviderClient({
+        endpoint: second.cognitoEndpoint,
+        region: second.region,
+        credentials: LOCAL_CREDENTIALS,
+        maxAttempts: 1,
+      });
+      try {
+        const squat = cognito.send(
+          new SignUpCommand({
+            ClientId: second.userPoolClientId,
+            Username: "squatter",
+            Password: "Squatter-local-pass-7",
+            UserAttributes: [
+              { Name: "preferred_username", Value: "Bayko" },
+              { Name: "name", Value: "Not Bayko" },
+              { Name: "email", Value: "squatter@example.com" },
+            ],
+          }),
+        );
+        await expect(squat).rejects.toThrow(/handle_taken/);
+      } finally {
+        cognito.destroy();
+      }
     } finally {
       await second.stop();
     }

@@ -81,6 +81,7 @@ describe("concurrency through the HTTP API", () => {
       for (const [i, m] of created.entries()) {
         expect(listed[positions[i] ?? -1]).toEqual({
           uuid: m.uuid,
+          user_uuid: m.user_uuid,
           display_name: m.display_name,
           handle: m.handle,
           message: m.message,

@@ -6,18 +6,21 @@
 import { createPrivateKey, createSign, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
+import {
+  AdminConfirmSignUpCommand,
+  CognitoIdentityProviderClient,
+  SignUpCommand,
+} from "@aws-sdk/client-cognito-identity-provider";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { expect } from "vitest";
-import { ensureUser } from "../../local/cognito-local";
 import type { LocalLogger } from "../../local/logger";
 import type { SeededUser } from "../../local/seed";
 import { SEED_USERS } from "../../local/seed-data";
 import { LOCAL_CREDENTIALS } from "../../local/settings";
 import { signIn } from "../../local/sign-in";
 import type { LocalStack } from "../../local/stack";
-import { putDirectoryUser } from "../../shared/directory";
+import { USER_ATTRIBUTES } from "../../shared/user-pool";
 import type { ApiResponse } from "../e2e/helpers";
 
 /** A signed-in user of the stack. */
@@ -42,8 +45,11 @@ export function stackDocumentClient(stack: LocalStack): DynamoDBDocumentClient {
 }
 
 /**
- * Creates one more user in the stack's pool (a "stranger" with no conversation yet), with the
- * password rules of the seeded ones, writes it into the directory as seeding does, and signs it in.
+ * Signs one more user up in the stack's pool (a "stranger" with no conversation yet), with the
+ * password rules of the seeded ones, confirms it and signs it in. It goes the way of a real
+ * sign-up (SignUp, then AdminConfirmSignUp), so the stack's triggers claim its handle and write
+ * its directory profile, without which every route answers it 401.
+ * @throws Error when the sign-up is refused or the confirmation left it without a profile.
  */
 export async function newCaller(stack: LocalStack, handle: string): Promise<Caller> {
   const cognito = new CognitoIdentityProviderClient({
@@ -59,13 +65,24 @@ export async function newCaller(stack: LocalStack, handle: string): Promise<Call
     password: `${template.password}-${handle}`,
   };
   try {
-    const uuid = await ensureUser(cognito, stack.userPoolId, user);
-    const ddb = stackDocumentClient(stack);
-    try {
-      await putDirectoryUser({ ddb, tableName: stack.tableName }, { uuid, ...user }, Date.now());
-    } finally {
-      ddb.destroy();
-    }
+    const signedUp = await cognito.send(
+      new SignUpCommand({
+        ClientId: stack.userPoolClientId,
+        Username: handle,
+        Password: user.password,
+        UserAttributes: [
+          { Name: USER_ATTRIBUTES.handle, Value: handle },
+          { Name: USER_ATTRIBUTES.display_name, Value: user.display_name },
+          { Name: "email", Value: user.email },
+        ],
+      }),
+    );
+    const uuid = signedUp.UserSub;
+    if (uuid === undefined) throw new Error(`sign-up of ${handle} returned no sub`);
+    // cognito-local logs a failing post-confirmation trigger and confirms anyway: check the profile.
+    await cognito.send(new AdminConfirmSignUpCommand({ UserPoolId: stack.userPoolId, Username: handle }));
+    const profile = await fetch(`${stack.apiUrl}/api/users/@${handle}/short`);
+    if (profile.status !== 200) throw new Error(`${handle} has no active profile after sign-up (${profile.status})`);
     const tokens = await signIn(stack, handle, user.password);
     return {
       username: handle,

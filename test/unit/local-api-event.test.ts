@@ -90,6 +90,20 @@ describe("buildHttpApiEvent (payload format 2.0)", () => {
     expect(post.body).toBe('{"message":"hi"}');
   });
 
+  it("has no requestContext.authorizer for a route without one (no claims), as API Gateway sends it", () => {
+    const { claims: _, ...publicContext } = context;
+    const e = buildHttpApiEvent(request({ rawPath: "/api/users/%40bayko/short", rawQueryString: "" }), {
+      ...publicContext,
+      routeKey: "GET /api/users/{handle}/short",
+      pathParameters: { handle: "@bayko" },
+    });
+    expect(e.requestContext).not.toHaveProperty("authorizer");
+    expect(e.requestContext).toMatchObject({ routeKey: "GET /api/users/{handle}/short", stage: "$default" });
+    expect(e.pathParameters).toEqual({ handle: "@bayko" });
+    // The header is passed on as is: nothing reads it without an authorizer.
+    expect(e.headers.authorization).toBe("Bearer t");
+  });
+
   it("joins repeated query parameters with commas", () => {
     const e = buildHttpApiEvent(request({ rawQueryString: "a=1&a=2&b=x%20y" }), context);
     expect(e.queryStringParameters).toEqual({ a: "1,2", b: "x y" });

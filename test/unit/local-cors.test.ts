@@ -13,7 +13,7 @@ describe("CORS of the emulated API", () => {
   it("answers preflights with the methods, headers and max age", () => {
     expect(preflightHeaders("http://localhost:3000")).toMatchObject({
       "access-control-allow-origin": "http://localhost:3000",
-      "access-control-allow-methods": "GET,POST,OPTIONS",
+      "access-control-allow-methods": "GET,POST,PATCH,OPTIONS",
       "access-control-allow-headers": "Authorization,Content-Type",
       "access-control-max-age": expect.stringMatching(/^\d+$/),
     });

@@ -12,6 +12,7 @@ describe("resolveRoute", () => {
     ["GET", `/api/messages/${GROUP}`, "GET /api/messages/{message_group_uuid}", { message_group_uuid: GROUP }],
     ["POST", "/api/messages", "POST /api/messages", {}],
     ["GET", "/api/users/%40bayko/short", "GET /api/users/{handle}/short", { handle: "@bayko" }],
+    ["PATCH", "/api/users/me", "PATCH /api/users/me", {}],
   ])("%s %s -> %s", (method, path, routeKey, pathParameters) => {
     expect(resolveRoute(ROUTES, method, path)).toMatchObject({ routeKey, pathParameters });
   });
@@ -21,6 +22,7 @@ describe("resolveRoute", () => {
     ["GET", "/api/messages"],
     ["GET", "/api/nope"],
     ["GET", "/api/messages/"],
+    ["POST", "/api/users/me"],
   ])("%s %s -> no route", (method, path) => {
     expect(resolveRoute(ROUTES, method, path)).toBeUndefined();
   });
@@ -55,10 +57,14 @@ describe("emulated HTTP API with fake handlers", () => {
     events.push(event);
     return { statusCode: 200, headers: { "content-type": "application/json", "x-next-cursor": "next" }, body: "[]" };
   };
-  const throwing: HttpHandler = async () => {
-    throw new Error("secret internal detail");
+  /** Echoes, except for the body `boom`, on which it throws. */
+  const echoOrThrow: HttpHandler = async (event) => {
+    if (event.body === "boom") throw new Error("secret internal detail");
+    return echo(event, {} as never);
   };
+  const verified: string[] = [];
   const verify = async (token: string): Promise<JwtPayload> => {
+    verified.push(token);
     if (token !== "good") throw new Error("bad token");
     return { sub: "u-1", username: "andrewbrown", token_use: "access", exp: 2_000_000_000 };
   };
@@ -72,7 +78,8 @@ describe("emulated HTTP API with fake handlers", () => {
         ["list-message-groups", echo],
         ["list-messages", echo],
         ["create-message", echo],
-        ["get-user-short", throwing],
+        ["get-user-short", echo],
+        ["update-profile", echoOrThrow],
       ]),
       verifyAccessToken: verify,
       frontendOrigin: ORIGIN,
@@ -132,12 +139,64 @@ describe("emulated HTTP API with fake handlers", () => {
     expect(await response.json()).toEqual(["payload_too_large"]);
   });
 
+  it("serves a route with auth: false with no token, and its event has no authorizer", async () => {
+    verified.length = 0;
+    const response = await call("/api/users/@bayko/short");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("access-control-allow-origin")).toBe(ORIGIN);
+    const event = events.at(-1) as HttpEvent;
+    expect(event.routeKey).toBe("GET /api/users/{handle}/short");
+    expect(event.pathParameters).toEqual({ handle: "@bayko" });
+    expect(event.requestContext).not.toHaveProperty("authorizer");
+    expect(verified).toEqual([]);
+  });
+
+  it("passes on, unverified, a token sent to a route with auth: false (no authorizer reads it)", async () => {
+    verified.length = 0;
+    const response = await call("/api/users/@bayko/short", { headers: { authorization: "Bearer bad" } });
+    expect(response.status).toBe(200);
+    const event = events.at(-1) as HttpEvent;
+    expect(event.headers.authorization).toBe("Bearer bad");
+    expect(event.requestContext).not.toHaveProperty("authorizer");
+    expect(verified).toEqual([]);
+  });
+
+  it("keeps verifying the token of every route with auth: true", async () => {
+    for (const route of ROUTES.filter((r) => r.auth)) {
+      const path = route.path.replace("{message_group_uuid}", GROUP);
+      const response = await call(path, { method: route.method });
+      expect(response.status, `${route.method} ${route.path}`).toBe(401);
+    }
+  });
+
+  it("serves PATCH with its body and the authorizer's claims", async () => {
+    const body = '{"display_name":"Andrew"}';
+    const response = await call("/api/users/me", { method: "PATCH", headers: auth, body });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("access-control-allow-origin")).toBe(ORIGIN);
+    const event = events.at(-1) as HttpEvent;
+    expect(event.routeKey).toBe("PATCH /api/users/me");
+    expect(event.requestContext.http.method).toBe("PATCH");
+    expect(event.body).toBe(body);
+    expect(event.requestContext.authorizer.jwt.claims).toMatchObject({ sub: "u-1", username: "andrewbrown" });
+  });
+
   it("answers 500 internal_error without the error when a handler throws", async () => {
-    const response = await call("/api/users/@bayko/short", { headers: auth });
+    const response = await call("/api/users/me", { method: "PATCH", headers: auth, body: "boom" });
     expect(response.status).toBe(500);
     const text = await response.text();
     expect(JSON.parse(text)).toEqual(["internal_error"]);
     expect(text).not.toContain("secret");
+  });
+
+  it("answers a preflight of PATCH, as the frontend's browser sends it before PATCH /api/users/me", async () => {
+    const response = await call("/api/users/me", {
+      method: "OPTIONS",
+      headers: { origin: ORIGIN, "access-control-request-method": "PATCH" },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get("access-control-allow-methods")?.split(",")).toContain("PATCH");
+    expect(response.headers.get("access-control-allow-origin")).toBe(ORIGIN);
   });
 
   it("answers CORS preflights with 204 and no authorization", async () => {
@@ -146,7 +205,7 @@ describe("emulated HTTP API with fake handlers", () => {
       headers: { origin: ORIGIN, "access-control-request-method": "POST" },
     });
     expect(response.status).toBe(204);
-    expect(response.headers.get("access-control-allow-methods")).toBe("GET,POST,OPTIONS");
+    expect(response.headers.get("access-control-allow-methods")).toBe("GET,POST,PATCH,OPTIONS");
     expect(response.headers.get("access-control-allow-headers")).toBe("Authorization,Content-Type");
     expect(response.headers.get("access-control-max-age")).toMatch(/^\d+$/);
   });

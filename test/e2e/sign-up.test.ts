@@ -1,0 +1,139 @@
+/**
+ * Sign-up through cognito-local's real API runs our real trigger functions (through the local
+ * Lambda Invoke endpoint): the pre-sign-up trigger claims the handle or refuses the sign-up, the
+ * post-confirmation trigger activates the profile, and the API then knows the user. Also the
+ * public users route, with no token.
+ */
+import {
+  AdminConfirmSignUpCommand,
+  AdminGetUserCommand,
+  CognitoIdentityProviderClient,
+  SignUpCommand,
+  UserLambdaValidationException,
+  UserNotFoundException,
+} from "@aws-sdk/client-cognito-identity-provider";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LOCAL_CREDENTIALS } from "../../local/settings";
+import { signIn } from "../../local/sign-in";
+import type { LocalStack } from "../../local/stack";
+import { createDocumentClient } from "../../shared/clients";
+import { loadConfig } from "../../shared/config";
+import { handleKey, profileKey } from "../../shared/table";
+import { callApi, startTestStack } from "./helpers";
+
+/** Satisfies PASSWORD_POLICY (shared/user-pool.ts): 12+ characters, upper, lower, digit, symbol. */
+const PASSWORD = "Newbie-local-pass-9";
+
+describe("sign-up against cognito-local runs the real triggers", () => {
+  let stack: LocalStack;
+  let cognito: CognitoIdentityProviderClient;
+  let doc: ReturnType<typeof createDocumentClient>;
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    const clientConfig = { endpoint: stack.cognitoEndpoint, region: stack.region, credentials: LOCAL_CREDENTIALS };
+    cognito = new CognitoIdentityProviderClient({ ...clientConfig, maxAttempts: 1 });
+    // The stack set the functions' environment (table, endpoint, credentials) in this process.
+    doc = createDocumentClient(loadConfig());
+  });
+  afterAll(async () => {
+    cognito?.destroy();
+    doc?.destroy();
+    await stack?.stop();
+  });
+
+  const signUp = (username: string, handle: string, displayName: string) =>
+    cognito.send(
+      new SignUpCommand({
+        ClientId: stack.userPoolClientId,
+        Username: username,
+        Password: PASSWORD,
+        UserAttributes: [
+          { Name: "preferred_username", Value: handle },
+          { Name: "name", Value: displayName },
+          { Name: "email", Value: `${username}@example.com` },
+        ],
+      }),
+    );
+  const getItem = async (key: { pk: string; sk: string }) =>
+    (await doc.send(new GetCommand({ TableName: stack.tableName, Key: key, ConsistentRead: true }))).Item;
+  /** The error a promise rejects with. @throws Error when it resolves. */
+  const refusal = async (promise: Promise<unknown>): Promise<Error> => {
+    try {
+      await promise;
+    } catch (error) {
+      return error as Error;
+    }
+    throw new Error("expected a refusal, the call succeeded");
+  };
+  const expectNoUser = async (username: string) => {
+    const lookup = cognito.send(new AdminGetUserCommand({ UserPoolId: stack.userPoolId, Username: username }));
+    await expect(lookup).rejects.toBeInstanceOf(UserNotFoundException);
+  };
+
+  let newbieUuid = "";
+
+  it("SignUp claims the handle (pre-sign-up trigger); AdminConfirmSignUp activates the profile (post-confirmation)", async () => {
+    const signedUp = await signUp("newbie", "newbie", "New Bie");
+    expect(signedUp.UserConfirmed).toBe(false);
+    newbieUuid = signedUp.UserSub ?? "";
+    expect(newbieUuid).not.toBe("");
+    expect(await getItem(handleKey("newbie"))).toMatchObject({ state: "pending", pending_username: "newbie" });
+    expect(await getItem(profileKey(newbieUuid))).toBeUndefined();
+    // Pending owns nothing: the public route does not know the handle yet.
+    expect((await callApi(stack, "GET", "/api/users/@newbie/short")).status).toBe(404);
+
+    await cognito.send(new AdminConfirmSignUpCommand({ UserPoolId: stack.userPoolId, Username: "newbie" }));
+    expect(await getItem(handleKey("newbie"))).toMatchObject({ state: "owned", user_uuid: newbieUuid });
+    expect(await getItem(profileKey(newbieUuid))).toMatchObject({
+      uuid: newbieUuid,
+      handle: "newbie",
+      display_name: "New Bie",
+      status: "active",
+    });
+
+    const { accessToken } = await signIn(stack, "newbie", PASSWORD);
+    const groups = await callApi(stack, "GET", "/api/message_groups", { token: accessToken });
+    expect(groups).toMatchObject({ status: 200, body: [] });
+  });
+
+  it("refuses a second sign-up of the handle in another case with handle_taken, and creates no user", async () => {
+    const error = await refusal(signUp("newbie2", "Newbie", "Another Newbie"));
+    expect(error).toBeInstanceOf(UserLambdaValidationException);
+    expect(error.message).toContain("handle_taken");
+    await expectNoUser("newbie2");
+    expect(await getItem(handleKey("newbie"))).toMatchObject({ state: "owned", user_uuid: newbieUuid });
+  });
+
+  it("refuses a display name with a bidi override (U+202E) with display_name_invalid, and claims nothing", async () => {
+    const error = await refusal(signUp("mallory", "mallory", "Mallory \u202Eevil"));
+    expect(error).toBeInstanceOf(UserLambdaValidationException);
+    expect(error.message).toContain("display_name_invalid");
+    expect(error.message).not.toContain("handle_taken");
+    await expectNoUser("mallory");
+    expect(await getItem(handleKey("mallory"))).toBeUndefined();
+  });
+
+  it("serves the public users route with no token: 200 for the new user, 404 for an unknown handle", async () => {
+    const found = await callApi(stack, "GET", "/api/users/@newbie/short");
+    expect(found).toMatchObject({
+      status: 200,
+      body: { uuid: newbieUuid, handle: "newbie", display_name: "New Bie" },
+    });
+    // The handle is unique without regard to case: any case finds its owner.
+    expect((await callApi(stack, "GET", "/api/users/@NEWBIE/short")).body).toMatchObject({ uuid: newbieUuid });
+    const unknown = await callApi(stack, "GET", "/api/users/@nobody/short");
+    expect(unknown).toMatchObject({ status: 404, body: ["user_not_found"] });
+  });
+
+  it("knows the seeded users through the directory the seed wrote (uuid = Cognito sub)", async () => {
+    for (const user of stack.users) {
+      const found = await callApi(stack, "GET", `/api/users/@${user.handle}/short`);
+      expect(found).toMatchObject({
+        status: 200,
+        body: { uuid: user.uuid, handle: user.handle, display_name: user.display_name },
+      });
+    }
+  });
+});
