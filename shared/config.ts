@@ -91,36 +91,41 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 /**
  * The inverse of {@link loadConfig}: the environment variables (names of {@link CONFIG_ENV})
- * that make a function read `config`, so that `loadConfig(configEnv(config))` equals `config`.
- * Every number is written (USER_CACHE_TTL_MS in ms, HANDLE_RESERVATION_DAYS in days); an
- * optional setting that is `undefined` is left out. The Powertools variables (service name, log
- * level) are not part of {@link Config} and are not written.
- * @param options.region false to leave out AWS_REGION, which the Lambda runtime sets itself (a
- *   function may not set it: it is a reserved variable); default true, for the local stack and
- *   the tests.
+ * that make a function read these settings, so that `loadConfig(configEnv(config))` equals
+ * `config`. A setting that is not given (or `undefined`) is left out, so the function takes
+ * {@link loadConfig}'s default for it (and a required one must come from elsewhere: the Lambda
+ * runtime sets AWS_REGION, a reserved variable no function may set). USER_CACHE_TTL_MS is written
+ * in ms, HANDLE_RESERVATION_DAYS in days. The Powertools variables (service name, log level) are
+ * not part of {@link Config} and are not written.
  * @throws ConfigError when `userCacheTtlMs` is not a non-negative integer, or `handleReservationMs`
  *   is not a non-negative whole number of days: no variable could say it.
  */
-export function configEnv(config: Config, options: { region?: boolean } = {}): Record<string, string> {
-  const days = config.handleReservationMs / DAY_MS;
-  if (!Number.isInteger(days) || days < 0) {
-    throw new ConfigError(`handleReservationMs must be a whole number of days, got ${config.handleReservationMs}`);
-  }
-  if (!Number.isInteger(config.userCacheTtlMs) || config.userCacheTtlMs < 0) {
-    throw new ConfigError(`userCacheTtlMs must be a non-negative integer (ms), got ${config.userCacheTtlMs}`);
-  }
-  const optionalVars: [string, string | undefined][] = [
-    [CONFIG_ENV.dynamodbEndpoint, config.dynamodbEndpoint],
-    [CONFIG_ENV.cognitoEndpoint, config.cognitoEndpoint],
-    [CONFIG_ENV.userPoolId, config.userPoolId],
-  ];
-  return {
-    [CONFIG_ENV.tableName]: config.tableName,
-    ...(options.region === false ? {} : { [CONFIG_ENV.region]: config.region }),
-    ...Object.fromEntries(optionalVars.filter((entry): entry is [string, string] => entry[1] !== undefined)),
-    [CONFIG_ENV.userCacheTtlMs]: String(config.userCacheTtlMs),
-    [CONFIG_ENV.handleReservationDays]: String(days),
+export function configEnv(config: Partial<Config>): Record<string, string> {
+  const env: Record<string, string> = {};
+  const put = (name: string, value: string | undefined): void => {
+    if (value !== undefined) env[name] = value;
   };
+  put(CONFIG_ENV.tableName, config.tableName);
+  put(CONFIG_ENV.region, config.region);
+  put(CONFIG_ENV.dynamodbEndpoint, config.dynamodbEndpoint);
+  put(CONFIG_ENV.cognitoEndpoint, config.cognitoEndpoint);
+  put(CONFIG_ENV.userPoolId, config.userPoolId);
+  const ttl = config.userCacheTtlMs;
+  if (ttl !== undefined) {
+    if (!Number.isInteger(ttl) || ttl < 0) {
+      throw new ConfigError(`userCacheTtlMs must be a non-negative integer (ms), got ${ttl}`);
+    }
+    put(CONFIG_ENV.userCacheTtlMs, String(ttl));
+  }
+  const reservationMs = config.handleReservationMs;
+  if (reservationMs !== undefined) {
+    const days = reservationMs / DAY_MS;
+    if (!Number.isInteger(days) || days < 0) {
+      throw new ConfigError(`handleReservationMs must be a whole number of days, got ${reservationMs}`);
+    }
+    put(CONFIG_ENV.handleReservationDays, String(days));
+  }
+  return env;
 }
 
 /**

@@ -28,9 +28,11 @@ describe("configEnv", () => {
     expect(configEnv(loadConfig(env))).toEqual({ ...env, USER_CACHE_TTL_MS: "60000", HANDLE_RESERVATION_DAYS: "30" });
   });
 
-  it("leaves out AWS_REGION on request (the Lambda runtime sets it)", () => {
-    const c = loadConfig({ TABLE_NAME: "t", AWS_REGION: "eu-west-1" });
-    expect(configEnv(c, { region: false })).not.toHaveProperty(CONFIG_ENV.region);
+  it("writes only the settings given, so loadConfig takes its defaults for the rest", () => {
+    const env = configEnv({ tableName: "t", userPoolId: undefined, handleReservationMs: 7 * DAY_MS });
+    expect(env).toEqual({ [CONFIG_ENV.tableName]: "t", [CONFIG_ENV.handleReservationDays]: "7" });
+    // AWS_REGION is left out (the Lambda runtime sets it): with it, the function's config loads.
+    expect(loadConfig({ ...env, AWS_REGION: "eu-west-1" })).toMatchObject({ tableName: "t", userCacheTtlMs: 60_000 });
   });
 
   it("refuses settings no variable can say", () => {
