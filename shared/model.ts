@@ -8,16 +8,6 @@ import type { MessageGroupSummaryItem } from "./items/message-group-summary";
 import type { UserProfile } from "./items/profile";
 
 /**
- * @deprecated Import from `./items/message`. Re-exported only for `shared/seed.ts`, which the
- * seeding change rewrites; remove with it.
- */
-export type { MessageItem } from "./items/message";
-/**
- * @deprecated Import from `./items/message-group`. Re-exported only for `shared/seed.ts`, which
- * the seeding change rewrites; remove with it.
- */
-export type { MessageGroupItem } from "./items/message-group";
-/**
  * A user as the API shows one (GET /api/users/@{handle}/short and wherever a user is named): the
  * profile item's public part, described once by `userProfileSchema` of `shared/items/profile.ts`.
  */
