@@ -6,8 +6,9 @@
  */
 import { AppError } from "../../shared/errors";
 import { UUID_PATTERN } from "../../shared/ids";
+import type { MessageGroupItem } from "../../shared/items/message-group";
 import { getMessageGroup, listMessageGroups, listMessages, type MessagingDeps } from "../../shared/messages";
-import type { MessageGroupItem, MessageGroupView, MessageView, Page, UserProfile } from "../../shared/model";
+import type { MessageGroupView, MessageView, Page, UserProfile } from "../../shared/model";
 import { OpsError, UsageError } from "./errors";
 import { columns, localDateTime, preview } from "./format";
 

@@ -6,7 +6,7 @@ import { type DynamoDBDocumentClient, QueryCommand, ScanCommand } from "@aws-sdk
 import { inject } from "vitest";
 import { ensureTable } from "../../local/dynamodb-local";
 import { localDocumentClient, localDynamoDbClient } from "../../local/state";
-import type { MessageGroupSummaryItem } from "../../shared/model";
+import type { MessageGroupSummaryItem } from "../../shared/items/message-group-summary";
 import { grpPk } from "../../shared/table";
 
 export interface TestTable {
