@@ -8,7 +8,8 @@ import { parseArgs } from "node:util";
 import { stateDirFromEnv } from "../../local/settings";
 import { CONFIG_ENV } from "../../shared/config";
 import { TABLE_NAME } from "../../shared/table";
-import { explainError, UsageError } from "./errors";
+import { explainError } from "./errors";
+import { UsageError } from "./ops-errors";
 import { Progress, type ProgressStream } from "./progress";
 import { type Clients, createClients, resolveTarget, type Target } from "./target";
 

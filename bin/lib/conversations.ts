@@ -2,15 +2,15 @@
  * The operator's views of patterns A and B: a conversation's messages and a user's message
  * groups. Both go through the domain (`listMessages`, `listMessageGroups` of shared/messages.ts),
  * so paging, order and cursors are exactly the API's: a cursor printed here is an API
- * `x-next-cursor` and the other way round.
+ * `x-next-cursor` and the other way round. Data only: `format.ts` renders the pages
+ * (`messageLines`, `messageGroupLines`).
  */
 import { AppError } from "../../shared/errors";
 import { UUID_PATTERN } from "../../shared/ids";
 import type { MessageGroupItem } from "../../shared/items/message-group";
 import { getMessageGroup, listMessageGroups, listMessages, type MessagingDeps } from "../../shared/messages";
 import type { MessageGroupView, MessageView, Page, UserProfile } from "../../shared/model";
-import { OpsError, UsageError } from "./errors";
-import { columns, localDateTime, preview } from "./format";
+import { OpsError, UsageError } from "./ops-errors";
 
 /** The domain's dependencies for reads: the DocumentClient (`ddb`) and the table. */
 export type ReadDeps = Pick<MessagingDeps, "ddb" | "tableName">;
@@ -115,23 +115,5 @@ export async function listConversations(
     choice,
     (cursor) => listMessageGroups(deps, user.uuid, { limit: choice.limit, cursor }),
     "use the cursor printed under the previous page of this user's list",
-  );
-}
-
-/** Message lines: `local date-time  @handle  preview`, aligned. */
-export function messageLines(messages: readonly MessageView[], timeZone?: string): string[] {
-  return columns(messages.map((m) => [localDateTime(m.created_at, timeZone), `@${m.handle}`, preview(m.message)]));
-}
-
-/** Message group lines: `local date-time  @handle  display name  preview  message_group_uuid`. */
-export function messageGroupLines(groups: readonly MessageGroupView[], timeZone?: string): string[] {
-  return columns(
-    groups.map((g) => [
-      localDateTime(g.created_at, timeZone),
-      `@${g.handle}`,
-      g.display_name,
-      preview(g.message, 40),
-      g.uuid,
-    ]),
   );
 }

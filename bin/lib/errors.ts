@@ -1,29 +1,12 @@
 /**
- * Errors of the operator commands, and the one place that turns any error into what an operator
- * reads: what is wrong and what to do about it, never a stack trace (unless `--debug`).
+ * The one place that turns any error of an operator command into what an operator reads: what is
+ * wrong and what to do about it, never a stack trace (unless `--debug`). The error classes the
+ * commands throw live in `ops-errors.ts`, which imports nothing of `bin/` (so that `target.ts` can
+ * throw them while this module reads the `Target` type).
  */
 import { CONFIG_ENV } from "../../shared/config";
+import { OpsError } from "./ops-errors";
 import type { Target } from "./target";
-
-/** An error whose message is meant for the operator; `hint` says what to do. */
-export class OpsError extends Error {
-  override name = "OpsError";
-  /**
-   * @param message what is wrong, one line, e.g. `table "x" does not exist`.
-   * @param hint what to do, one line, e.g. `run npm run ddb -- schema-load`.
-   */
-  constructor(
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-  }
-}
-
-/** A wrong command line: answered with exit code 2 and a pointer to `--help`. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
 
 /** What the operator is told about an error: `message` (what is wrong) and `hint` (what to do). */
 export interface Explanation {

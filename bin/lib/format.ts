@@ -1,4 +1,11 @@
-/** Terminal formatting of the operator commands: dates, previews, columns, JSON lines. */
+/**
+ * Terminal formatting of the operator commands: dates, previews, columns, JSON lines, and the
+ * one-line views of items, messages and message groups. The data functions (`scan.ts`,
+ * `conversations.ts`) return data; the commands render it with these.
+ */
+import type { MessageGroupView, MessageView } from "../../shared/model";
+import { PARTITION_KEY, SORT_KEY } from "../../shared/table";
+import type { Item } from "./scan";
 
 /**
  * A table timestamp (ISO 8601 UTC) as local date-time `YYYY-MM-DD HH:MM:SS`.
@@ -87,4 +94,44 @@ const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
  */
 export function visible(text: string): string {
   return text.replace(INVISIBLE, (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}}`);
+}
+
+/** Width the pk column is padded to: `MSG#` or `GRP#` plus a uuid. */
+const PK_WIDTH = 40;
+
+/**
+ * One item on one line for a terminal: `pk  sk  name=value ...`, the other attributes in
+ * alphabetical order, strings quoted and cut to 60 characters, lists and maps as compact JSON.
+ */
+export function itemLine(item: Item): string {
+  const pk = String(item[PARTITION_KEY] ?? "");
+  const sk = String(item[SORT_KEY] ?? "");
+  const rest = Object.keys(item)
+    .filter((k) => k !== PARTITION_KEY && k !== SORT_KEY)
+    .sort()
+    .map((k) => `${k}=${inlineValue(item[k])}`);
+  return [pk.padEnd(PK_WIDTH), sk, ...rest].join("  ");
+}
+
+/** Message lines: `local date-time  @handle  preview`, aligned. */
+export function messageLines(messages: readonly MessageView[], timeZone?: string): string[] {
+  return columns(messages.map((m) => [localDateTime(m.created_at, timeZone), `@${m.handle}`, preview(m.message)]));
+}
+
+/** Message group lines: `local date-time  @handle  display name  preview  message_group_uuid`. */
+export function messageGroupLines(groups: readonly MessageGroupView[], timeZone?: string): string[] {
+  return columns(
+    groups.map((g) => [
+      localDateTime(g.created_at, timeZone),
+      `@${g.handle}`,
+      g.display_name,
+      preview(g.message, 40),
+      g.uuid,
+    ]),
+  );
+}
+
+/** A user as the commands name them: `@handle (Display Name)`. */
+export function userLabel(user: { handle: string; display_name: string }): string {
+  return `@${user.handle} (${user.display_name})`;
 }

@@ -33,6 +33,7 @@ import type { HandleItem } from "../../shared/items/handle";
 import type { ProfileItem, UserStatus } from "../../shared/items/profile";
 import { listPoolUsers, type PoolUser } from "./cognito-users";
 import { readProfiles } from "./directory-users";
+import { eachLimited } from "./limited";
 import type { Progress } from "./progress";
 
 export interface ImportDeps {
@@ -138,19 +139,6 @@ function identityCodes(handle: string, displayName: string): string[] {
   if (!isValidHandle(handle)) codes.push("handle_invalid");
   if (normalizeDisplayName(displayName) === undefined) codes.push("display_name_invalid");
   return codes;
-}
-
-/** Runs `task` over `items`, at most `limit` at once. */
-async function eachLimited<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next] as T;
-      next += 1;
-      await task(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /**

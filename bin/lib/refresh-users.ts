@@ -70,6 +70,8 @@ import {
   SORT_KEY,
 } from "../../shared/table";
 import { readProfiles } from "./directory-users";
+import { userLabel } from "./format";
+import { runLimited, type Task } from "./limited";
 import type { Progress } from "./progress";
 import { type Item, scanPages } from "./scan";
 
@@ -138,31 +140,7 @@ export interface RefreshReport {
   problems: string[];
 }
 
-const label = (p: { handle: string; display_name: string }) => `@${p.handle} (${p.display_name})`;
 const differs = namesDiffer;
-
-/** At most `limit` promises in flight; `drain` awaits them all and rethrows the first failure. */
-class Pool {
-  private readonly running = new Set<Promise<void>>();
-  private failure: { error: unknown } | undefined;
-  constructor(private readonly limit: number) {}
-
-  async run(task: () => Promise<void>): Promise<void> {
-    if (this.failure !== undefined) throw this.failure.error;
-    while (this.running.size >= this.limit) await Promise.race(this.running);
-    const p: Promise<void> = task()
-      .catch((error: unknown) => {
-        this.failure ??= { error };
-      })
-      .finally(() => this.running.delete(p));
-    this.running.add(p);
-  }
-
-  async drain(): Promise<void> {
-    await Promise.all(this.running);
-    if (this.failure !== undefined) throw this.failure.error;
-  }
-}
 
 /**
  * Refreshes the names. See the module documentation for the approach and its guarantees.
@@ -175,7 +153,7 @@ export async function refreshUserNames(deps: RefreshDeps, options: RefreshOption
   const profiles = new Map<string, UserProfile>();
   const renameDeps: RenameDeps = { ddb: doc, tableName, profiles };
   const progress = options.progress;
-  const pool = new Pool(options.concurrency ?? 8);
+  const concurrency = options.concurrency ?? 8;
   const report: RefreshReport = {
     dryRun: options.dryRun,
     scanned: 0,
@@ -220,7 +198,7 @@ export async function refreshUserNames(deps: RefreshDeps, options: RefreshOption
     if (current === undefined) return undefined;
     if (!differs(stored, current)) return undefined;
     const entry = renames.get(uuid) ?? { from: new Set<string>(), to: current };
-    entry.from.add(label({ handle: String(stored.handle), display_name: String(stored.display_name) }));
+    entry.from.add(userLabel({ handle: String(stored.handle), display_name: String(stored.display_name) }));
     renames.set(uuid, entry);
     return current;
   };
@@ -230,20 +208,24 @@ export async function refreshUserNames(deps: RefreshDeps, options: RefreshOption
     staleGroups.set(groupUuid, keys);
   };
 
-  /** Steps 1-2 for one scanned item: fixes a stale MSG row, notes a group with stale names. */
-  const refreshItem = async (item: Item): Promise<void> => {
+  /**
+   * Steps 1-2 for one scanned item: notes a group with stale names.
+   * @returns the write that fixes a stale MSG row, if it is one.
+   */
+  const refreshItem = (item: Item): Task | undefined => {
     report.scanned += 1;
     const pk = String(item[PARTITION_KEY]);
     const sk = String(item[SORT_KEY]);
     const names = { handle: item[A.handle], display_name: item[A.displayName] };
     if (pk.startsWith(MSG_PREFIX)) {
       const current = staleFor(item[A.userUuid], names);
-      if (current === undefined) return;
-      if (options.dryRun) report.updated.messages += 1;
-      else
-        await pool.run(async () => {
+      if (current === undefined) return undefined;
+      if (!options.dryRun) {
+        return async () => {
           if (await updateMessageRow(doc, tableName, item, current)) report.updated.messages += 1;
-        });
+        };
+      }
+      report.updated.messages += 1;
     } else if (pk.startsWith(GRP_PREFIX)) {
       const groupUuid = item[A.groupUuid];
       if (typeof groupUuid === "string" && staleFor(item[A.userUuid], names) !== undefined)
@@ -255,6 +237,7 @@ export async function refreshUserNames(deps: RefreshDeps, options: RefreshOption
       const stale = members.map((m) => staleFor(m.uuid, m) !== undefined);
       if (stale.some(Boolean)) markGroup(pk.slice(MESSAGE_GROUP_PREFIX.length));
     }
+    return undefined;
   };
 
   // 1-2: scan, reading the profiles the page names; fix MSG rows on the way; note the groups to fix.
@@ -270,9 +253,14 @@ export async function refreshUserNames(deps: RefreshDeps, options: RefreshOption
   });
   for await (const page of pages) {
     await loadProfilesOf(page);
-    for (const item of page) await refreshItem(item);
+    // The page's writes end before the next page is read: memory stays bounded by one page.
+    const writes: Task[] = [];
+    for (const item of page) {
+      const write = refreshItem(item);
+      if (write !== undefined) writes.push(write);
+    }
+    await runLimited(concurrency, writes);
   }
-  await pool.drain();
   progress?.done();
 
   // Before the groups: the renamed users' profiles as they are now (the scan may have taken long).
@@ -288,15 +276,16 @@ export async function refreshUserNames(deps: RefreshDeps, options: RefreshOption
       entry.to = toUserProfile(profile);
       profiles.set(uuid, entry.to);
       // Renamed back to what the rows say meanwhile: no rename to report (the groups find nothing to do).
-      if ([...entry.from].every((from) => from === label(entry.to))) renames.delete(uuid);
+      if ([...entry.from].every((from) => from === userLabel(entry.to))) renames.delete(uuid);
     }
   }
 
   // 3: the groups, through their group items.
   const changed: string[] = [];
   progress?.start("summaries", { total: staleGroups.size, unit: "groups" });
-  for (const [groupUuid, scannedKeys] of staleGroups) {
-    await pool.run(async () => {
+  await runLimited(
+    concurrency,
+    [...staleGroups].map(([groupUuid, scannedKeys]) => async () => {
       const result = await renameInGroup(renameDeps, groupUuid, {
         dryRun: options.dryRun,
         maxAttempts: options.maxAttempts,
@@ -307,16 +296,16 @@ export async function refreshUserNames(deps: RefreshDeps, options: RefreshOption
       report.problems.push(...result.problems);
       if (result.summaries > 0 || result.groupItem) changed.push(groupUuid);
       progress?.tick();
-    });
-  }
-  await pool.drain();
+    }),
+  );
   progress?.done();
 
   // 4: re-check the changed groups once (a fan-out that read the old members may have written them).
   if (!options.dryRun && changed.length > 0) {
     progress?.start("re-checking", { total: changed.length, unit: "groups" });
-    for (const groupUuid of changed) {
-      await pool.run(async () => {
+    await runLimited(
+      concurrency,
+      changed.map((groupUuid) => async () => {
         const result = await renameInGroup(renameDeps, groupUuid, {
           dryRun: options.dryRun,
           maxAttempts: options.maxAttempts,
@@ -326,9 +315,8 @@ export async function refreshUserNames(deps: RefreshDeps, options: RefreshOption
         report.updated.groupItems += result.groupItem ? 1 : 0;
         report.problems.push(...result.problems);
         progress?.tick();
-      });
-    }
-    await pool.drain();
+      }),
+    );
     progress?.done();
   }
 

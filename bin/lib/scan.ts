@@ -1,8 +1,9 @@
-/** Reading every item of the table (Scan, paginated) and showing one item per line. */
+/**
+ * Reading every item of the table (Scan, paginated). Data only: `format.ts` shows an item on a
+ * line (`itemLine`).
+ */
 import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { type DynamoDBDocumentClient, ScanCommand, type ScanCommandInput } from "@aws-sdk/lib-dynamodb";
-import { PARTITION_KEY, SORT_KEY } from "../../shared/table";
-import { inlineValue } from "./format";
+import { type DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
 
 /** An item as the DocumentClient returns it. */
 export type Item = Record<string, unknown>;
@@ -17,9 +18,9 @@ export interface ScanOptions {
 }
 
 /**
- * Every page of the table (Scan with ExclusiveStartKey until DynamoDB returns no
- * LastEvaluatedKey), as arrays of items. Eventually consistent reads; a full table read in read
- * capacity.
+ * Every page of the table (the SDK's `paginateScan`: Scan with ExclusiveStartKey until DynamoDB
+ * returns no LastEvaluatedKey), as arrays of items. Eventually consistent reads; a full table
+ * read in read capacity.
  * @throws AWS SDK errors (ResourceNotFoundException for a missing table, ...).
  */
 export async function* scanPages(
@@ -34,18 +35,17 @@ export async function* scanPages(
           ProjectionExpression: options.attributes.map((_, i) => `#a${i}`).join(", "),
           ExpressionAttributeNames: Object.fromEntries(options.attributes.map((a, i) => [`#a${i}`, a])),
         };
-  let start: ScanCommandInput["ExclusiveStartKey"];
+  const pages = paginateScan(
+    { client: doc, ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }) },
+    { TableName: tableName, ...projection },
+  );
   let count = 0;
-  do {
-    const out = await doc.send(
-      new ScanCommand({ TableName: tableName, ExclusiveStartKey: start, Limit: options.pageSize, ...projection }),
-    );
-    const items = out.Items ?? [];
+  for await (const page of pages) {
+    const items = page.Items ?? [];
     count += items.length;
     options.onPage?.(count);
     yield items;
-    start = out.LastEvaluatedKey;
-  } while (start !== undefined);
+  }
 }
 
 /**
@@ -68,21 +68,4 @@ export async function* scanItems(
 export async function approximateItemCount(ddb: DynamoDBClient, tableName: string): Promise<number | undefined> {
   const { Table } = await ddb.send(new DescribeTableCommand({ TableName: tableName }));
   return Table?.ItemCount;
-}
-
-/** Width the pk column is padded to: `MSG#` or `GRP#` plus a uuid. */
-const PK_WIDTH = 40;
-
-/**
- * One item on one line for a terminal: `pk  sk  name=value ...`, the other attributes in
- * alphabetical order, strings quoted and cut to 60 characters, lists and maps as compact JSON.
- */
-export function itemLine(item: Item): string {
-  const pk = String(item[PARTITION_KEY] ?? "");
-  const sk = String(item[SORT_KEY] ?? "");
-  const rest = Object.keys(item)
-    .filter((k) => k !== PARTITION_KEY && k !== SORT_KEY)
-    .sort()
-    .map((k) => `${k}=${inlineValue(item[k])}`);
-  return [pk.padEnd(PK_WIDTH), sk, ...rest].join("  ");
 }

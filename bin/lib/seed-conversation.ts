@@ -15,7 +15,7 @@ import type { UserProfile } from "../../shared/model";
 import { type SeedConversationResult, seedConversation } from "../../shared/seed";
 import { stripAt } from "./cognito-users";
 import { findUserByHandle } from "./directory-users";
-import { OpsError, UsageError } from "./errors";
+import { OpsError, UsageError } from "./ops-errors";
 
 export interface SeedDeps {
   doc: DynamoDBDocumentClient;

@@ -11,7 +11,7 @@ import {
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   type DynamoDBClient,
-  ListTablesCommand,
+  paginateListTables,
   ResourceInUseException,
   ResourceNotFoundException,
   type TableDescription,
@@ -20,7 +20,7 @@ import {
   waitUntilTableNotExists,
 } from "@aws-sdk/client-dynamodb";
 import { createTableInput, TTL_ATTRIBUTE } from "../../shared/table";
-import { OpsError } from "./errors";
+import { OpsError } from "./ops-errors";
 
 /** How waiting for a table's status goes. */
 export interface WaitOptions {
@@ -199,15 +199,13 @@ export async function schemaLoad(
   return { status: "created", description, differences: [], ttlAttribute: TTL_ATTRIBUTE };
 }
 
-/** Every table name of the account and region (ListTables, paginated), in DynamoDB's order (by name). */
+/**
+ * Every table name of the account and region (the SDK's `paginateListTables`), in DynamoDB's
+ * order (by name).
+ */
 export async function listTables(ddb: DynamoDBClient): Promise<string[]> {
   const names: string[] = [];
-  let start: string | undefined;
-  do {
-    const out = await ddb.send(new ListTablesCommand({ ExclusiveStartTableName: start }));
-    names.push(...(out.TableNames ?? []));
-    start = out.LastEvaluatedTableName;
-  } while (start !== undefined);
+  for await (const page of paginateListTables({ client: ddb }, {})) names.push(...(page.TableNames ?? []));
   return names;
 }
 

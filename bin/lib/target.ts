@@ -9,7 +9,7 @@ import { LOCAL_CREDENTIALS } from "../../local/settings";
 import { readStackFile, stackFilePath } from "../../local/stack-file";
 import { CONFIG_ENV } from "../../shared/config";
 import { TABLE_NAME } from "../../shared/table";
-import { OpsError } from "./errors";
+import { OpsError } from "./ops-errors";
 
 /** A resolved target. */
 export interface Target {

@@ -26,7 +26,7 @@ import { setProfileStatus } from "../../shared/directory";
 import type { ProfileItem, UserStatus } from "../../shared/items/profile";
 import { findPoolUserBySub, type PoolUser, stripAt } from "./cognito-users";
 import { findHandle } from "./directory-users";
-import { OpsError } from "./errors";
+import { OpsError } from "./ops-errors";
 
 export interface StatusDeps {
   doc: DynamoDBDocumentClient;

@@ -6,7 +6,7 @@ import type { CommandContext, CommandSpec, Program } from "./cli";
 import type { PoolUser } from "./cognito-users";
 import { optionalInt } from "./ddb-commands";
 import { commandLine } from "./errors";
-import { visible } from "./format";
+import { userLabel, visible } from "./format";
 import { type ImportReport, importUsers, notImported } from "./import-users";
 import { refreshUserNames } from "./refresh-users";
 import { approximateItemCount } from "./scan";
@@ -197,7 +197,7 @@ const refreshCommand: CommandSpec = {
     );
 
     for (const r of report.renames) {
-      ctx.print(`${r.from.join(", ")} -> @${r.to.handle} (${r.to.display_name})  ${r.uuid}`);
+      ctx.print(`${r.from.join(", ")} -> ${userLabel(r.to)}  ${r.uuid}`);
     }
     const { messages, summaries, groupItems } = report.updated;
     const verb = dryRun ? "would update" : "updated";

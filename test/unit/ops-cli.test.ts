@@ -2,18 +2,22 @@
  * The operator commands' plumbing without any service: argument errors and help, error
  * explanations, progress rendering and terminal formatting.
  */
+
+import { setTimeout } from "node:timers/promises";
 import { CognitoIdentityProviderClient, ListUsersCommand } from "@aws-sdk/client-cognito-identity-provider";
-import { DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DescribeTableCommand, DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { mockClient } from "aws-sdk-client-mock";
 import { describe, expect, it } from "vitest";
 import { type CliEnv, commandHelp, programHelp, runCli } from "../../bin/lib/cli";
 import { cognitoProgram } from "../../bin/lib/cognito-commands";
 import { findPoolUserBySub, listPoolUsers } from "../../bin/lib/cognito-users";
 import { ddbProgram } from "../../bin/lib/ddb-commands";
-import { explainError, isConnectionError, OpsError } from "../../bin/lib/errors";
+import { explainError, isConnectionError } from "../../bin/lib/errors";
 import { columns, inlineValue, jsonLine, localDateTime, preview, visible } from "../../bin/lib/format";
+import { runLimited } from "../../bin/lib/limited";
+import { OpsError } from "../../bin/lib/ops-errors";
 import { Progress } from "../../bin/lib/progress";
-import { waitUntilActive } from "../../bin/lib/table-admin";
+import { listTables, waitUntilActive } from "../../bin/lib/table-admin";
 import type { Target } from "../../bin/lib/target";
 import { usersProgram } from "../../bin/lib/users-commands";
 
@@ -293,5 +297,39 @@ describe("waiting for a table", () => {
       message: "table t is still not ACTIVE after 1 s",
       hint: "check it in the DynamoDB console, then run the command again",
     });
+  });
+});
+
+describe("listing tables", () => {
+  it("follows LastEvaluatedTableName until DynamoDB gives none", async () => {
+    const ddb = new DynamoDBClient({ region: "us-east-1" });
+    const mock = mockClient(ddb);
+    mock
+      .on(ListTablesCommand)
+      .resolvesOnce({ TableNames: ["a", "b"], LastEvaluatedTableName: "b" })
+      .resolvesOnce({ TableNames: ["c"] });
+    expect(await listTables(ddb)).toEqual(["a", "b", "c"]);
+    // (The paginator reuses one input object, so the calls cannot be told apart by their input.)
+    expect(mock.commandCalls(ListTablesCommand)).toHaveLength(2);
+  });
+});
+
+describe("bounded concurrency", () => {
+  it("keeps at most the limit in flight, starts nothing after a failure, rethrows it once all settled", async () => {
+    let inFlight = 0;
+    let most = 0;
+    const started: number[] = [];
+    const task = (n: number) => async () => {
+      started.push(n);
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await setTimeout(5);
+      inFlight -= 1;
+      if (n === 2) throw new Error(`task ${n} failed`);
+    };
+    await expect(runLimited(2, [1, 2, 3, 4, 5, 6].map(task))).rejects.toThrow("task 2 failed");
+    expect(most).toBe(2);
+    expect(inFlight).toBe(0);
+    expect(started).toEqual([1, 2, 3, 4]);
   });
 });
