@@ -13,8 +13,9 @@ import { lambdaContext } from "../local/lambda-context";
 import type { SeededUser } from "../local/seed";
 import { createBatchFanOut } from "../shared/fan-out";
 import { messageGroupUuidFor } from "../shared/ids";
+import { messageGroupItem } from "../shared/items/message-group";
+import { summaryItems } from "../shared/items/message-group-summary";
 import { FAN_OUT_FUNCTION } from "../shared/routes";
-import { groupItem, summaryItems } from "../shared/rows";
 import { insertRecord } from "../test/support/records";
 import { makeUser } from "../test/support/users";
 import type { BundleFigures } from "./bundles";
@@ -61,7 +62,12 @@ async function createGroups(fixture: Fixture, count: number): Promise<{ uuid: st
     const y = makeUser(`bench${i}y`);
     const uuid = messageGroupUuidFor(x.uuid, y.uuid);
     const first = newMessageItem(uuid, asSender(x), Date.now() - 60_000);
-    const group = groupItem({ messageGroupUuid: uuid, members: [x, y], first });
+    const group = messageGroupItem({
+      messageGroupUuid: uuid,
+      members: [x, y],
+      shown: first,
+      createdAt: first.created_at,
+    });
     for (const Item of [group, ...summaryItems(uuid, group.members, first)]) {
       await ddb.send(new PutCommand({ TableName: fixture.tableName, Item }));
     }

@@ -59,6 +59,14 @@ export function firstFailedIndex(
   return first;
 }
 
+/**
+ * The partial batch response that reports `itemIdentifiers` (sequence numbers) as failed, e.g. for
+ * {@link firstFailedIndex} of a handler run outside {@link deliverBatch}; empty means success.
+ */
+export function failedIdentifiersResponse(itemIdentifiers: readonly string[]): DynamoDBBatchResponse {
+  return { batchItemFailures: itemIdentifiers.map((itemIdentifier) => ({ itemIdentifier })) };
+}
+
 /** Delivers `records` (one batch, in stream order) per the module's rules. Never throws. */
 export async function deliverBatch(
   records: readonly DynamoDBRecord[],

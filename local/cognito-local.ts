@@ -28,7 +28,7 @@ import {
   USER_POOL_NAME,
 } from "../shared/user-pool";
 import { type ManagedProcess, manageProcess } from "./child-process";
-import { LOCAL_CREDENTIALS } from "./settings";
+import { LOCAL_CREDENTIALS } from "./clients";
 import { waitFor } from "./wait";
 
 export interface CognitoLocalOptions {

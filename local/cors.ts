@@ -3,7 +3,7 @@
  * configuration answers: preflights answered by the API itself, the origin allowed on every
  * answer, and the paging cursor header exposed to the browser.
  */
-import { CORS } from "../shared/http";
+import { CORS } from "../shared/api-contract";
 import { ROUTES } from "../shared/routes";
 
 /** The methods of the routes, and OPTIONS (as the CDK stack derives them). */

@@ -1,9 +1,9 @@
 /**
  * The local on-failure destination: records the fan-out gave up on, appended as JSON lines
- * (one per record) to a file, so nothing is dropped silently.
+ * (one per record) to a file, so nothing is dropped silently. Where the file of a stack is:
+ * `deadLetterFilePath` of `local/state.ts`.
  */
 import { appendFile, readFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { DynamoDBRecord } from "aws-lambda";
 
 /** One line of the dead-letter file. */
@@ -23,9 +23,6 @@ export async function appendDeadLetters(file: string, letters: readonly DeadLett
   if (letters.length === 0) return;
   await appendFile(file, letters.map((l) => `${JSON.stringify(l)}\n`).join(""));
 }
-
-/** The dead-letter file of a local stack's state directory (`.local/dead-letter.jsonl` by default). */
-export const deadLetterFilePath = (stateDir: string): string => join(stateDir, "dead-letter.jsonl");
 
 /**
  * The letters of `file`, oldest first; empty when the file does not exist (nothing was given up).

@@ -11,15 +11,17 @@
  * a handler that throws is 500 `["internal_error"]` (the error goes to the log only). One JSON
  * log line per request.
  */
+
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { JwtPayload } from "aws-jwt-verify/jwt-model";
 import type { HttpEvent, HttpHandler, HttpResult } from "../shared/http";
-import { matchPath, type RouteDefinition } from "../shared/routes";
+import type { RouteDefinition } from "../shared/routes";
 import { bearerToken, buildHttpApiEvent } from "./api-event";
 import { corsHeaders, preflightHeaders } from "./cors";
+import { closeGracefully, trackInFlight } from "./in-flight";
 import type { AccessTokenVerifier } from "./jwt";
 import { lambdaContext } from "./lambda-context";
 import type { LocalLogger } from "./logger";
@@ -56,6 +58,35 @@ export interface HttpApi {
   idle(): Promise<void>;
   /** Stops listening, waits (at most `graceMs`, default 10,000 ms) for the answers in flight, then closes every connection. */
   close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Matches a request path against a route path template (`RouteDefinition.path` of `shared/routes.ts`),
+ * as API Gateway does: a `{name}` parameter is one whole, non-empty segment.
+ * @returns the path parameters (URL-decoded) when it matches, else `undefined`.
+ * A parameter that is not valid percent-encoding does not match.
+ */
+export function matchPath(template: string, path: string): Record<string, string> | undefined {
+  const want = template.split("/");
+  const got = path.split("/");
+  if (want.length !== got.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i] ?? "";
+    const g = got[i] ?? "";
+    const name = /^\{([a-z_]+)\}$/.exec(w)?.[1];
+    if (name !== undefined) {
+      if (g === "") return undefined;
+      try {
+        params[name] = decodeURIComponent(g);
+      } catch {
+        return undefined;
+      }
+    } else if (w !== g) {
+      return undefined;
+    }
+  }
+  return params;
 }
 
 /** A route matched by method and path, with its path parameters (URL-decoded). */
@@ -195,20 +226,11 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   const missing = options.routes.filter((r) => !options.handlers.has(r.fn)).map((r) => r.fn);
   if (missing.length > 0) throw new Error(`http api: no handler for ${missing.join(", ")}`);
 
-  let inFlight = 0;
-  let idleWaiters: (() => void)[] = [];
-  const settled = () => {
-    inFlight -= 1;
-    if (inFlight > 0) return;
-    const waiters = idleWaiters;
-    idleWaiters = [];
-    for (const resolve of waiters) resolve();
-  };
-  const idle = () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve)));
+  const inFlight = trackInFlight();
 
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const started = performance.now();
-    inFlight += 1;
+    inFlight.begin();
     const method = request.method ?? "GET";
     const [rawPath, rawQueryString] = splitUrl(request.url);
     const info: RequestInfo = {
@@ -240,7 +262,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
           api_request_id: info.requestId,
         });
       })
-      .finally(settled);
+      .finally(inFlight.settled);
   });
   server.listen(options.port, "localhost");
   await once(server, "listening");
@@ -249,19 +271,10 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
     url: `http://localhost:${port}`,
     port,
     get inFlight() {
-      return inFlight;
+      return inFlight.count;
     },
-    idle,
-    close: async (graceMs = 10_000) => {
-      const closed = new Promise<void>((resolve, reject) =>
-        server.close((error) => (error === undefined ? resolve() : reject(error))),
-      );
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
-      clearTimeout(timer);
-      server.closeAllConnections();
-      await closed;
-    },
+    idle: inFlight.idle,
+    close: (graceMs = 10_000) => closeGracefully(server, inFlight, graceMs),
   };
 }
 

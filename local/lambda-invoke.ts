@@ -19,11 +19,13 @@
  *
  * Requests are not authenticated (no SigV4 check): it listens on 127.0.0.1 only.
  */
+
 import { randomUUID } from "node:crypto";
 import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { InvokableHandler } from "./functions";
+import { closeGracefully, trackInFlight } from "./in-flight";
 import { lambdaContext } from "./lambda-context";
 import type { LocalLogger } from "./logger";
 
@@ -202,20 +204,11 @@ export async function startLambdaInvokeEndpoint(options: LambdaInvokeOptions): P
     () => true as const,
     (failed: unknown) => ({ failed }),
   );
-  let inFlight = 0;
-  let idleWaiters: (() => void)[] = [];
-  const settled = () => {
-    inFlight -= 1;
-    if (inFlight > 0) return;
-    const waiters = idleWaiters;
-    idleWaiters = [];
-    for (const resolve of waiters) resolve();
-  };
-  const idle = () => (inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve)));
+  const inFlight = trackInFlight();
 
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const started = performance.now();
-    inFlight += 1;
+    inFlight.begin();
     const requestId = randomUUID();
     const outcome: Outcome = {};
     void answerInvoke(options, ready, request, requestId, outcome)
@@ -238,7 +231,7 @@ export async function startLambdaInvokeEndpoint(options: LambdaInvokeOptions): P
           request_id: requestId,
         });
       })
-      .finally(settled);
+      .finally(inFlight.settled);
   });
   server.listen(options.port, "127.0.0.1");
   await once(server, "listening"); // rejects on an "error" event first
@@ -246,15 +239,6 @@ export async function startLambdaInvokeEndpoint(options: LambdaInvokeOptions): P
   return {
     url: `http://127.0.0.1:${port}`,
     port,
-    close: async (graceMs = 10_000) => {
-      const closed = new Promise<void>((resolve, reject) =>
-        server.close((error) => (error === undefined ? resolve() : reject(error))),
-      );
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
-      clearTimeout(timer);
-      server.closeAllConnections();
-      await closed;
-    },
+    close: (graceMs = 10_000) => closeGracefully(server, inFlight, graceMs),
   };
 }

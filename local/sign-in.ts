@@ -1,10 +1,6 @@
 /** Signing in to cognito-local as the web frontend does, with USER_PASSWORD_AUTH. */
-import {
-  type AuthenticationResultType,
-  CognitoIdentityProviderClient,
-  InitiateAuthCommand,
-} from "@aws-sdk/client-cognito-identity-provider";
-import { LOCAL_CREDENTIALS } from "./settings";
+import { type AuthenticationResultType, InitiateAuthCommand } from "@aws-sdk/client-cognito-identity-provider";
+import { localCognitoClient } from "./clients";
 
 /** Where to sign in: the fields of `stack.json` (or of a LocalStack) that locate the app client. */
 export interface SignInTarget {
@@ -26,12 +22,7 @@ export interface Tokens {
  *   a network error when cognito-local does not answer, or Error when a token is missing.
  */
 export async function signIn(target: SignInTarget, username: string, password: string): Promise<Tokens> {
-  const client = new CognitoIdentityProviderClient({
-    endpoint: target.cognitoEndpoint,
-    region: target.region,
-    credentials: LOCAL_CREDENTIALS,
-    maxAttempts: 1,
-  });
+  const client = localCognitoClient({ endpoint: target.cognitoEndpoint, region: target.region, maxAttempts: 1 });
   let result: AuthenticationResultType | undefined;
   try {
     const out = await client.send(

@@ -3,12 +3,10 @@
  * call it, and on SIGINT/SIGTERM/SIGHUP stops every child process and removes `stack.json`.
  * With `--persist`, the table, the users and the stream checkpoint survive a restart.
  */
+import "./sdk-warning";
 import { parseArgs } from "node:util";
 import { type LocalStack, startLocalStack } from "./stack";
-import { removeStackFile, stackFilePath, toStackFile, writeStackFile } from "./stack-file";
-
-// Node 20 is supported locally; the SDK's notice about 2027 would only clutter the stack's output.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+import { removeStackFile, stackFilePath, toStackFile, writeStackFile } from "./state";
 
 const { values } = parseArgs({ options: { persist: { type: "boolean", default: false } } });
 

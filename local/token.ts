@@ -3,18 +3,15 @@
  * stack (read from `stack.json` in `LOCAL_STATE_DIR`, default `.local/`), for `curl -H "Authorization: Bearer $(...)"`.
  * Exits 1 with a message on stderr when no stack runs or the handle is unknown.
  */
-
-import { stateDirFromEnv } from "./settings";
+// Only the token goes to the terminal: not the SDK's notice about Node 20 support in 2027.
+import "./sdk-warning";
 import { signIn } from "./sign-in";
-import { readStackFile } from "./stack-file";
+import { readStackFile, stateDirFromEnv } from "./state";
 
 function fail(message: string): never {
   process.stderr.write(`token: ${message}\n`);
   process.exit(1);
 }
-
-// Only the token goes to the terminal: not the SDK's notice about Node 20 support in 2027.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 const handle = process.argv[2]?.replace(/^@/, "");
 if (handle === undefined || handle === "") fail("usage: npm run token -- <handle>");

@@ -45,6 +45,9 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+/** Milliseconds of a day: HANDLE_RESERVATION_DAYS is in days, {@link Config} in ms. */
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];
   if (value === undefined || value.trim() === "") {
@@ -82,8 +85,47 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cognitoEndpoint: optional(env, CONFIG_ENV.cognitoEndpoint),
     userPoolId: optional(env, CONFIG_ENV.userPoolId),
     userCacheTtlMs,
-    handleReservationMs: reservationDays * 24 * 60 * 60 * 1000,
+    handleReservationMs: reservationDays * DAY_MS,
   };
+}
+
+/**
+ * The inverse of {@link loadConfig}: the environment variables (names of {@link CONFIG_ENV})
+ * that make a function read these settings, so that `loadConfig(configEnv(config))` equals
+ * `config`. A setting that is not given (or `undefined`) is left out, so the function takes
+ * {@link loadConfig}'s default for it (and a required one must come from elsewhere: the Lambda
+ * runtime sets AWS_REGION, a reserved variable no function may set). USER_CACHE_TTL_MS is written
+ * in ms, HANDLE_RESERVATION_DAYS in days. The Powertools variables (service name, log level) are
+ * not part of {@link Config} and are not written.
+ * @throws ConfigError when `userCacheTtlMs` is not a non-negative integer, or `handleReservationMs`
+ *   is not a non-negative whole number of days: no variable could say it.
+ */
+export function configEnv(config: Partial<Config>): Record<string, string> {
+  const env: Record<string, string> = {};
+  const put = (name: string, value: string | undefined): void => {
+    if (value !== undefined) env[name] = value;
+  };
+  put(CONFIG_ENV.tableName, config.tableName);
+  put(CONFIG_ENV.region, config.region);
+  put(CONFIG_ENV.dynamodbEndpoint, config.dynamodbEndpoint);
+  put(CONFIG_ENV.cognitoEndpoint, config.cognitoEndpoint);
+  put(CONFIG_ENV.userPoolId, config.userPoolId);
+  const ttl = config.userCacheTtlMs;
+  if (ttl !== undefined) {
+    if (!Number.isInteger(ttl) || ttl < 0) {
+      throw new ConfigError(`userCacheTtlMs must be a non-negative integer (ms), got ${ttl}`);
+    }
+    put(CONFIG_ENV.userCacheTtlMs, String(ttl));
+  }
+  const reservationMs = config.handleReservationMs;
+  if (reservationMs !== undefined) {
+    const days = reservationMs / DAY_MS;
+    if (!Number.isInteger(days) || days < 0) {
+      throw new ConfigError(`handleReservationMs must be a whole number of days, got ${reservationMs}`);
+    }
+    put(CONFIG_ENV.handleReservationDays, String(days));
+  }
+  return env;
 }
 
 /**

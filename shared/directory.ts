@@ -24,7 +24,8 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { AppError, cancellationCodes, isLostRace, unauthorized } from "./errors";
 import { canonicalHandle, isValidHandle, normalizeDisplayName } from "./identity-rules";
-import type { HandleItem, ProfileItem, UserProfile, UserStatus } from "./model";
+import { type HandleItem, ownedHandleItem, pendingHandleItem } from "./items/handle";
+import { type ProfileItem, profileItem, type UserProfile, type UserStatus } from "./items/profile";
 import { handleKey, profileKey, TTL_ATTRIBUTE } from "./table";
 import { toTimestamp } from "./time";
 
@@ -111,14 +112,7 @@ export async function claimSignUpHandle(
   pendingMs: number = DEFAULT_PENDING_CLAIM_MS,
 ): Promise<HandleItem> {
   checkIdentity(claim.handle, claim.displayName);
-  const item: HandleItem = {
-    ...handleKey(canonicalHandle(claim.handle)),
-    handle: claim.handle,
-    state: "pending",
-    pending_username: claim.username,
-    [TTL_ATTRIBUTE]: epochSeconds(nowMs + pendingMs),
-    updated_at: toTimestamp(nowMs),
-  };
+  const item = pendingHandleItem(claim.handle, claim.username, epochSeconds(nowMs + pendingMs), toTimestamp(nowMs));
   try {
     await deps.ddb.send(
       new PutCommand({
@@ -249,13 +243,7 @@ export async function renameUser(
           {
             Put: {
               TableName: deps.tableName,
-              Item: {
-                ...handleKey(canonicalHandle(handle)),
-                handle,
-                state: "owned",
-                user_uuid: userUuid,
-                updated_at: at,
-              } satisfies HandleItem,
+              Item: ownedHandleItem(handle, userUuid, at),
               ConditionExpression: "attribute_not_exists(pk) OR #exp < :now OR user_uuid = :me",
               ExpressionAttributeNames: { "#exp": TTL_ATTRIBUTE },
               ExpressionAttributeValues: { ":now": epochSeconds(nowMs), ":me": userUuid },
@@ -353,13 +341,7 @@ export async function putDirectoryUser(
           {
             Put: {
               TableName: deps.tableName,
-              Item: {
-                ...handleKey(canonicalHandle(user.handle)),
-                handle: user.handle,
-                state: "owned",
-                user_uuid: user.uuid,
-                updated_at: at,
-              } satisfies HandleItem,
+              Item: ownedHandleItem(user.handle, user.uuid, at),
               ConditionExpression:
                 "attribute_not_exists(pk) OR #exp < :now OR user_uuid = :me OR (#state = :pending AND pending_username = :u)",
               ExpressionAttributeNames: { "#exp": TTL_ATTRIBUTE, "#state": "state" },
@@ -375,15 +357,10 @@ export async function putDirectoryUser(
           {
             Put: {
               TableName: deps.tableName,
-              Item: {
-                ...profileKey(user.uuid),
-                uuid: user.uuid,
-                handle: user.handle,
-                display_name: displayName,
-                status: user.status ?? "active",
-                created_at: at,
-                updated_at: at,
-              } satisfies ProfileItem,
+              Item: profileItem(
+                { uuid: user.uuid, handle: user.handle, display_name: displayName, status: user.status ?? "active" },
+                at,
+              ),
               ConditionExpression: "attribute_not_exists(pk)",
             },
           },

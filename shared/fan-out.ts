@@ -19,14 +19,12 @@ import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { type DynamoDBDocumentClient, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
-import * as z from "zod";
 import { isLostRace } from "./errors";
+import { type MessageItem, messageItemSchema } from "./items/message";
+import { summaryItems } from "./items/message-group-summary";
 import { getMessageGroup } from "./messages";
-import type { MessageItem } from "./model";
-import { summaryItems } from "./rows";
 import { matchesFanOutFilter } from "./stream";
 import { grpPk, grpSk, messageGroupKey, messageGroupUuidOfMsgPk, msgSk } from "./table";
-import { isTimestamp } from "./time";
 
 export interface FanOutDeps {
   ddb: DynamoDBDocumentClient;
@@ -47,17 +45,6 @@ export class InvalidRecordError extends Error {
 export class MessageGroupMissingError extends Error {
   override name = "MessageGroupMissingError";
 }
-
-const messageItemSchema = z.object({
-  pk: z.string(),
-  sk: z.string(),
-  message_uuid: z.string().min(1),
-  user_uuid: z.string().min(1),
-  user_handle: z.string(),
-  user_display_name: z.string(),
-  message: z.string(),
-  created_at: z.string().refine(isTimestamp),
-});
 
 /** A parsed MSG row insert. */
 export interface NewMessage {

@@ -6,6 +6,7 @@
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import { NEXT_CURSOR_HEADER } from "./api-contract";
 import { AppError, isThrottling, unauthorized } from "./errors";
 import type { Page } from "./model";
 import type { CallerClaims } from "./users";
@@ -13,20 +14,6 @@ import type { CallerClaims } from "./users";
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 export type HttpHandler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
-
-/** Response header carrying the opaque cursor of the next (older) page of a list route. */
-export const NEXT_CURSOR_HEADER = "x-next-cursor";
-
-/**
- * CORS of the HTTP API for the frontend's origins (the CDK stack's `corsPreflight` and the local
- * emulator both read this). Methods are those of the route table, plus OPTIONS.
- */
-export const CORS = {
-  allowHeaders: ["Authorization", "Content-Type"],
-  exposeHeaders: [NEXT_CURSOR_HEADER],
-  /** How long a browser may cache a preflight answer, seconds. */
-  maxAgeSeconds: 600,
-} as const;
 
 /** How long a public answer (the users route) may be cached by browsers and proxies, seconds. */
 export const PUBLIC_CACHE_SECONDS = 30;
@@ -65,7 +52,8 @@ export function bodyText(event: HttpEvent): string | undefined {
 /**
  * Wraps a route's logic: adds the Lambda context to the logger, maps AppError to its status and
  * codes, throttling to 429 `["throttled"]`, and anything else to 500 `["internal_error"]`, and
- * logs one line per request (route, status, duration ms).
+ * logs one line per request (route, status, duration ms). Keys a route appends with
+ * `logger.appendKeys` last until the end of its request.
  */
 export function httpHandler(logger: Logger, route: (event: HttpEvent) => Promise<HttpResult>): HttpHandler {
   return async (event, context) => {
@@ -87,7 +75,10 @@ export function httpHandler(logger: Logger, route: (event: HttpEvent) => Promise
       }
     }
     logger.info("request", { status: result.statusCode, duration_ms: Math.round(performance.now() - started) });
-    logger.removeKeys(["api_request_id", "route", "message_group_uuid"]);
+    // Drops every key appended during the request (these two, and any a route added, such as
+    // message_group_uuid). Powertools 2.35 resetKeys clears only the temporary keys: the service
+    // name, the Lambda context of addContext and persistent keys stay.
+    logger.resetKeys();
     return result;
   };
 }

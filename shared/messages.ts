@@ -5,6 +5,7 @@
  * from the eventually consistent GSI), so a group created a moment ago is already postable and
  * a non-member is told 404 exactly as for a group that does not exist.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -15,19 +16,21 @@ import {
 import { decodeCursor, encodeCursor } from "./cursor";
 import { isLostRace, notFound, unauthorized, unprocessable } from "./errors";
 import { messageGroupUuidFor, newMessageUuid } from "./ids";
-import type {
-  CreatedMessageView,
-  MessageGroupItem,
-  MessageGroupSummaryItem,
-  MessageGroupView,
-  MessageItem,
-  MessageView,
-  Page,
-  UserProfile,
+import { type MessageItem, messageItem } from "./items/message";
+import { type MessageGroupItem, messageGroupItem } from "./items/message-group";
+import { type MessageGroupSummaryItem, summaryItems } from "./items/message-group-summary";
+import type { UserProfile } from "./items/profile";
+import {
+  type CreatedMessageView,
+  type MessageGroupView,
+  type MessageView,
+  type Page,
+  toCreatedMessageView,
+  toMessageGroupView,
+  toMessageView,
 } from "./model";
-import { groupItem, messageItem, summaryItems, toCreatedMessageView, toMessageGroupView, toMessageView } from "./rows";
-import { grpPk, messageGroupKey, msgPk } from "./table";
-import { type Clock, isTimestamp, systemClock, toTimestamp } from "./time";
+import { grpPk, isTimestampedSk, messageGroupKey, msgPk } from "./table";
+import { type Clock, systemClock, toTimestamp } from "./time";
 import type { UserDirectory } from "./users";
 import type { PageRequest } from "./validation";
 
@@ -41,12 +44,6 @@ export interface MessagingDeps {
 }
 
 const groupNotFound = () => notFound("message_group_not_found");
-
-/** A sort key `<timestamp>#<uuid>` as MSG and GRP rows have. */
-function isTimestampedSk(sk: string): boolean {
-  const hash = sk.indexOf("#");
-  return hash === 24 && isTimestamp(sk.slice(0, hash)) && sk.length <= 24 + 1 + 36;
-}
 
 /**
  * The message group item, read strongly consistent.
@@ -211,7 +208,12 @@ export async function postToHandle(
     if (me === undefined) throw unauthorized();
     if (them === undefined) throw notFound("handle_not_found");
     const first = newMessage(deps, messageGroupUuid, me, text);
-    const group = groupItem({ messageGroupUuid, members: [me, them], first });
+    const group = messageGroupItem({
+      messageGroupUuid,
+      members: [me, them],
+      shown: first,
+      createdAt: first.created_at,
+    });
     try {
       await deps.ddb.send(
         new TransactWriteCommand({
@@ -229,7 +231,7 @@ export async function postToHandle(
       // A condition failed: another request created the group first; a conflict: one is creating
       // it now. Either way the next attempt finds it and posts into it.
       if (!isLostRace(error) || attempt >= MAX_CREATE_ATTEMPTS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+      await sleep(20 * attempt);
     }
   }
 }

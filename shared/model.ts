@@ -1,104 +1,17 @@
 /**
- * Domain types: the rows as stored (see `shared/table.ts` for their keys) and the shapes the
- * HTTP API answers with (DESIGN.md "HTTP API").
+ * The shapes the HTTP API answers with (DESIGN.md "HTTP API"), and their builders from the
+ * items. The items themselves (what the table stores) are described in `shared/items/`, one
+ * module per item kind: schema, inferred type, builder.
  */
-
-/** A user as the API shows one. `uuid` is the Cognito `sub`. */
-export interface UserProfile {
-  uuid: string;
-  handle: string;
-  display_name: string;
-}
-
-/** A MSG row: one message of a group. `created_at` is a table timestamp (`shared/time.ts`). */
-export interface MessageItem {
-  pk: string;
-  sk: string;
-  message_uuid: string;
-  user_uuid: string;
-  user_handle: string;
-  user_display_name: string;
-  message: string;
-  created_at: string;
-}
+import type { MessageItem } from "./items/message";
+import type { MessageGroupSummaryItem } from "./items/message-group-summary";
+import type { UserProfile } from "./items/profile";
 
 /**
- * A GRP row: one member's summary of one group. `user_*` describe the OTHER member;
- * `message`/`last_message_at` are the group's newest message.
+ * A user as the API shows one (GET /api/users/@{handle}/short and wherever a user is named): the
+ * profile item's public part, described once by `userProfileSchema` of `shared/items/profile.ts`.
  */
-export interface MessageGroupSummaryItem {
-  pk: string;
-  sk: string;
-  message_group_uuid: string;
-  user_uuid: string;
-  user_handle: string;
-  user_display_name: string;
-  message: string;
-  last_message_at: string;
-  last_message_uuid: string;
-}
-
-/**
- * The message group item: the members of a group and the newest message its GRP rows show.
- * Read with a strongly consistent GetItem, it is the authority for membership (patterns A and
- * C) and the optimistic-lock point of the fan-out (pattern E): `last_message_sk` only moves
- * forward, in the same transaction that moves the GRP rows.
- */
-export interface MessageGroupItem {
-  pk: string;
-  sk: string;
-  members: UserProfile[];
-  created_at: string;
-  last_message_sk: string;
-  last_message_uuid: string;
-  last_message_at: string;
-  last_message: string;
-  last_message_user_uuid: string;
-}
-
-/** Status of a user in the directory: only an `active` user may call the API. */
-export type UserStatus = "active" | "disabled";
-
-/**
- * A profile item of the user directory (`shared/directory.ts`): the one source of a user's
- * handle and display name after sign-up. Written only by our code (the post-confirmation
- * trigger, PATCH /api/users/me, the operator commands), never from Cognito attributes later.
- */
-export interface ProfileItem {
-  pk: string;
-  sk: string;
-  uuid: string;
-  /** As its owner wrote it; unique without regard to case (see {@link HandleItem}). */
-  handle: string;
-  display_name: string;
-  status: UserStatus;
-  created_at: string;
-  updated_at: string;
-}
-
-/**
- * A handle item: who owns a handle. Keyed by the canonical (lower-case) handle, so `Bob` and
- * `bob` are one item and cannot have two owners.
- * - `owned`: `user_uuid` owns it; no `expires_at`.
- * - `pending`: claimed by a sign-up (Cognito `username`) not yet confirmed; free again after
- *   `expires_at`.
- * - `reserved`: its owner `user_uuid` left it (renamed); only they may take it back until
- *   `expires_at`.
- */
-export interface HandleItem {
-  pk: string;
-  sk: string;
-  /** The handle as its owner wrote it. */
-  handle: string;
-  state: "owned" | "pending" | "reserved";
-  /** Owner (owned, reserved); absent while pending. */
-  user_uuid?: string;
-  /** Cognito username of the sign-up that claimed it (pending). */
-  pending_username?: string;
-  /** Epoch seconds (the table's TTL attribute); pending and reserved only. */
-  expires_at?: number;
-  updated_at: string;
-}
+export type { UserProfile };
 
 /**
  * A message as the API answers it: `uuid` is the message_uuid; handle/display_name are the
@@ -135,4 +48,38 @@ export interface CreatedMessageView extends MessageView {
 export interface Page<T> {
   items: T[];
   cursor: string | undefined;
+}
+
+/**
+ * API view of a MSG row (handle/display_name are the sender). A MSG row keeps the sender's
+ * names as they were when it was written; pass the group's `members` (the message group item,
+ * kept current by renames) to show the sender as they are named now.
+ */
+export function toMessageView(item: MessageItem, members?: readonly UserProfile[]): MessageView {
+  const sender = members?.find((m) => m.uuid === item.user_uuid);
+  return {
+    uuid: item.message_uuid,
+    user_uuid: item.user_uuid,
+    display_name: sender?.display_name ?? item.user_display_name,
+    handle: sender?.handle ?? item.user_handle,
+    message: item.message,
+    created_at: item.created_at,
+  };
+}
+
+/** API view of a MSG row just created in a group (POST /api/messages). */
+export function toCreatedMessageView(messageGroupUuid: string, item: MessageItem): CreatedMessageView {
+  return { message_group_uuid: messageGroupUuid, ...toMessageView(item) };
+}
+
+/** API view of a GRP row (handle/display_name are the OTHER member). */
+export function toMessageGroupView(item: MessageGroupSummaryItem): MessageGroupView {
+  return {
+    uuid: item.message_group_uuid,
+    user_uuid: item.user_uuid,
+    display_name: item.user_display_name,
+    handle: item.user_handle,
+    message: item.message,
+    created_at: item.last_message_at,
+  };
 }

@@ -29,18 +29,22 @@ import {
   type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { isLostRace } from "./errors";
+import { messageGroupItemSchema } from "./items/message-group";
+import { messageGroupSummaryItemSchema } from "./items/message-group-summary";
+import type { UserProfile } from "./items/profile";
 import { getMessageGroup } from "./messages";
-import type { MessageGroupItem, MessageGroupSummaryItem, UserProfile } from "./model";
 import { grpPk, grpSk, messageGroupKey, PARTITION_KEY, SORT_KEY } from "./table";
 
-/** The attributes this module reads and writes, checked against the row types. */
+const GRP = messageGroupSummaryItemSchema.keyof().enum;
+const MG = messageGroupItemSchema.keyof().enum;
+/** The attributes this module reads and writes, named by the item schemas. */
 const A = {
-  userUuid: "user_uuid",
-  handle: "user_handle",
-  displayName: "user_display_name",
-  members: "members",
-  lastMessageSk: "last_message_sk",
-} as const satisfies Record<string, keyof MessageGroupSummaryItem | keyof MessageGroupItem>;
+  userUuid: GRP.user_uuid,
+  handle: GRP.user_handle,
+  displayName: GRP.user_display_name,
+  members: MG.members,
+  lastMessageSk: MG.last_message_sk,
+} as const;
 
 export interface RenameDeps {
   ddb: DynamoDBDocumentClient;

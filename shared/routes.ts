@@ -134,31 +134,3 @@ export const FUNCTION_NAMES: readonly string[] = [
   FAN_OUT_FUNCTION.fn,
   ...TRIGGER_FUNCTIONS.map((t) => t.fn),
 ];
-
-/**
- * Matches a request path against a route path template.
- * @returns the path parameters (URL-decoded) when it matches, else `undefined`.
- * A parameter that is not valid percent-encoding does not match.
- */
-export function matchPath(template: string, path: string): Record<string, string> | undefined {
-  const want = template.split("/");
-  const got = path.split("/");
-  if (want.length !== got.length) return undefined;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < want.length; i++) {
-    const w = want[i] ?? "";
-    const g = got[i] ?? "";
-    const name = /^\{([a-z_]+)\}$/.exec(w)?.[1];
-    if (name !== undefined) {
-      if (g === "") return undefined;
-      try {
-        params[name] = decodeURIComponent(g);
-      } catch {
-        return undefined;
-      }
-    } else if (w !== g) {
-      return undefined;
-    }
-  }
-  return params;
-}

@@ -11,8 +11,10 @@ import {
 import { v5 as uuidv5 } from "uuid";
 import { cancellationCodes } from "./errors";
 import { messageGroupUuidFor } from "./ids";
-import type { MessageGroupItem, MessageItem, UserProfile } from "./model";
-import { groupItem, messageItem, summaryItems } from "./rows";
+import { type MessageItem, messageItem } from "./items/message";
+import { messageGroupItem } from "./items/message-group";
+import { summaryItems } from "./items/message-group-summary";
+import type { UserProfile } from "./items/profile";
 import { messageGroupKey } from "./table";
 import { toTimestamp } from "./time";
 
@@ -71,10 +73,12 @@ export async function seedConversation(
   // Claim the pair first: the group item (conditional) and both GRP rows in one transaction, so
   // of two seeds racing exactly one writes, and the summaries always agree with the last message.
   const last = rows[n - 1] as MessageItem;
-  const group: MessageGroupItem = {
-    ...groupItem({ messageGroupUuid, members: [input.a, input.b], first: last }),
-    created_at: (rows[0] as MessageItem).created_at, // the group began with its oldest message
-  };
+  const group = messageGroupItem({
+    messageGroupUuid,
+    members: [input.a, input.b],
+    shown: last,
+    createdAt: (rows[0] as MessageItem).created_at, // the group began with its oldest message
+  });
   try {
     await ddb.send(
       new TransactWriteCommand({

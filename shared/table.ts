@@ -12,11 +12,15 @@
  * | profile item (a user) | `USER#<user uuid>`           | `PROFILE`                                  |
  * | handle item           | `HANDLE#<lower-case handle>` | `HANDLE`                                   |
  *
+ * Each item's attributes are described once, in `shared/items/<kind>.ts` (a zod schema, the type
+ * inferred from it and the item's builder), built on the key builders below.
+ *
  * The sort keys start with an ISO 8601 timestamp (see `shared/time.ts`), so string order is
  * time order; the uuid suffix keeps two rows written in the same millisecond apart.
  * Only GRP rows carry `message_group_uuid`, so the GSI `message-group-sk-index` is sparse.
  */
 import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
+import { isTimestamp } from "./time";
 
 /** Default physical table name (overridable by config / CDK context). */
 export const TABLE_NAME = "cruddur-messages";
@@ -83,6 +87,16 @@ export const handleKey = (canonical: string): { pk: string; sk: string } => ({
   pk: `${HANDLE_PREFIX}${canonical}`,
   sk: HANDLE_SK,
 });
+
+/**
+ * True when `sk` has the form of a MSG or GRP row's sort key: `<timestamp>#<uuid>`, a table
+ * timestamp (24 characters, `shared/time.ts`), `#`, then an id of at most 36 characters (a uuid).
+ * Cursors of patterns A and B carry such a sort key (`shared/cursor.ts`).
+ */
+export function isTimestampedSk(sk: string): boolean {
+  const hash = sk.indexOf("#");
+  return hash === 24 && isTimestamp(sk.slice(0, hash)) && sk.length <= 24 + 1 + 36;
+}
 
 /**
  * Reads the message_group_uuid back out of a MSG row's pk.

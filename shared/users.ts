@@ -16,7 +16,7 @@ import type { Config } from "./config";
 import { type DirectoryDeps, getProfile, ownerOfHandle, toUserProfile } from "./directory";
 import { unauthorized } from "./errors";
 import { canonicalHandle, isValidHandle } from "./identity-rules";
-import type { ProfileItem, UserProfile } from "./model";
+import type { ProfileItem, UserProfile } from "./items/profile";
 
 /** The claims of a verified Cognito access token that identify the caller. */
 export interface CallerClaims {

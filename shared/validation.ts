@@ -1,7 +1,9 @@
 /**
- * Request validation for the HTTP API, with zod. Every failure becomes an AppError whose codes
- * are all that apply (DESIGN.md "HTTP API"): 400 for a request that cannot be read (body not
- * JSON, not an object, bad path or query parameter), 422 for body fields that fail the rules.
+ * Request validation for the HTTP API, with zod: every rule of a body, query or path parameter
+ * is a schema below (only reading the body as JSON is done by hand). Every failure becomes an
+ * AppError whose codes are all that apply (DESIGN.md "HTTP API"), each issue's message being its
+ * code: 400 for a request that cannot be read (body not JSON, not an object, bad path or query
+ * parameter), 422 for body fields that fail the rules.
  */
 import * as z from "zod";
 import { badRequest, unprocessable } from "./errors";
@@ -27,17 +29,70 @@ const messageGroupUuid = z
   .string({ error: "message_group_uuid_invalid" })
   .regex(UUID_PATTERN, "message_group_uuid_invalid");
 
-/** A handle in a body may carry the `@` the frontend shows. */
+/** A handle in a body or in the users route's path may carry the `@` the frontend shows. */
 const handle = z
   .string({ error: "handle_invalid" })
   .transform((h) => (h.startsWith("@") ? h.slice(1) : h))
   .refine((h) => HANDLE_PATTERN.test(h), "handle_invalid");
 
-const createMessageBody = z.object({
-  message,
-  message_group_uuid: messageGroupUuid.nullish(),
-  handle: handle.nullish(),
+/** A display name by the rules of `shared/identity-rules.ts`, as it is stored (trimmed, NFC). */
+const displayName = z.string({ error: "display_name_invalid" }).transform((s, ctx) => {
+  const name = normalizeDisplayName(s);
+  if (name === undefined) ctx.issues.push({ code: "custom", message: "display_name_invalid", input: s });
+  return name ?? z.NEVER;
 });
+
+/** A field is given when it is neither absent nor null (the frontend sends `null` for "none"). */
+const given = (value: unknown): boolean => value !== undefined && value !== null;
+
+/**
+ * Runs a rule over the whole body even when a field failed, so every code that applies is given
+ * (zod skips such rules by default). The rule then sees a failed field as it was sent.
+ */
+const always = { when: () => true } as const;
+
+const createMessageBody = z
+  .object({
+    message,
+    message_group_uuid: messageGroupUuid.nullish(),
+    handle: handle.nullish(),
+  })
+  .refine((b) => !(given(b.message_group_uuid) && given(b.handle)), {
+    error: "message_group_uuid_and_handle_exclusive",
+    ...always,
+  })
+  .refine((b) => given(b.message_group_uuid) || given(b.handle), {
+    error: "message_group_uuid_or_handle_required",
+    ...always,
+  });
+
+const profileChangeBody = z
+  .object({ handle: handle.nullish(), display_name: displayName.nullish() })
+  .refine((b) => given(b.handle) || given(b.display_name), "handle_or_display_name_required");
+
+/** `?limit=`: 1 to 3 ASCII digits (no sign, exponent or hex), 1 to {@link MAX_PAGE_SIZE}. */
+const pageLimit = z
+  .string()
+  .regex(/^[0-9]{1,3}$/, "limit_invalid")
+  .transform(Number)
+  // A refine, not z.number().min().max(): z.number() alone adds 5 KB to every route's bundle.
+  .refine((n) => n >= 1 && n <= MAX_PAGE_SIZE, "limit_invalid");
+
+const pageQuery = z.object({
+  limit: pageLimit.default(DEFAULT_PAGE_SIZE),
+  cursor: z.string().min(1, "cursor_invalid").optional(),
+});
+
+/**
+ * The error codes of a failed parse, each once: first those of rules over the whole body (which
+ * target, at least one field), then the fields' in the order of the schema. The API has always
+ * answered in this order.
+ */
+function codesOf(error: z.ZodError): string[] {
+  const whole = error.issues.filter((i) => i.path.length === 0);
+  const fields = error.issues.filter((i) => i.path.length > 0);
+  return [...new Set([...whole, ...fields].map((i) => i.message))];
+}
 
 /**
  * A request body that must be a JSON object.
@@ -63,20 +118,13 @@ export type CreateMessageRequest =
  * Parses the body of POST /api/messages.
  * @param body the raw request body (already base64-decoded), or undefined when absent.
  * @throws AppError 400 `["body_malformed_json"]` or `["body_not_object"]`; 422 with every code
- *   that applies among `message_blank`, `message_invalid`, `message_exceed_max_chars`,
- *   `message_group_uuid_invalid`, `handle_invalid`, `message_group_uuid_or_handle_required`,
- *   `message_group_uuid_and_handle_exclusive`.
+ *   that applies, the target's first (`message_group_uuid_and_handle_exclusive`,
+ *   `message_group_uuid_or_handle_required`), then among `message_blank`, `message_invalid`,
+ *   `message_exceed_max_chars`, `message_group_uuid_invalid`, `handle_invalid`.
  */
 export function parseCreateMessage(body: string | undefined): CreateMessageRequest {
-  const raw = parseJsonObject(body);
-  const codes = new Set<string>();
-  const hasGroup = raw.message_group_uuid !== undefined && raw.message_group_uuid !== null;
-  const hasHandle = raw.handle !== undefined && raw.handle !== null;
-  if (hasGroup && hasHandle) codes.add("message_group_uuid_and_handle_exclusive");
-  if (!hasGroup && !hasHandle) codes.add("message_group_uuid_or_handle_required");
-  const parsed = createMessageBody.safeParse(raw);
-  if (!parsed.success) for (const issue of parsed.error.issues) codes.add(issue.message);
-  if (codes.size > 0 || !parsed.success) throw unprocessable(...codes);
+  const parsed = createMessageBody.safeParse(parseJsonObject(body));
+  if (!parsed.success) throw unprocessable(...codesOf(parsed.error));
   const { data } = parsed;
   if (data.message_group_uuid !== undefined && data.message_group_uuid !== null) {
     return { kind: "to_group", message: data.message, message_group_uuid: data.message_group_uuid };
@@ -93,21 +141,14 @@ export interface PageRequest {
 }
 
 /**
- * Parses `?limit=` (integer 1-100, default 20) and `?cursor=` of a list route.
- * @throws AppError 400 with `limit_invalid` and/or `cursor_invalid` (empty cursor).
+ * Parses `?limit=` (integer 1-100, default 20) and `?cursor=` of a list route; other query
+ * parameters are ignored.
+ * @throws AppError 400 with `limit_invalid` and/or `cursor_invalid` (empty cursor), in that order.
  */
 export function parsePageRequest(query: Record<string, string | undefined> | undefined): PageRequest {
-  const codes: string[] = [];
-  const limitText = query?.limit;
-  let limit = DEFAULT_PAGE_SIZE;
-  if (limitText !== undefined) {
-    limit = /^[0-9]{1,3}$/.test(limitText) ? Number(limitText) : Number.NaN;
-    if (!(limit >= 1 && limit <= MAX_PAGE_SIZE)) codes.push("limit_invalid");
-  }
-  const cursor = query?.cursor;
-  if (cursor === "") codes.push("cursor_invalid");
-  if (codes.length > 0) throw badRequest(...codes);
-  return { limit, cursor };
+  const parsed = pageQuery.safeParse(query ?? {});
+  if (!parsed.success) throw badRequest(...codesOf(parsed.error));
+  return { limit: parsed.data.limit, cursor: parsed.data.cursor };
 }
 
 /**
@@ -115,8 +156,9 @@ export function parsePageRequest(query: Record<string, string | undefined> | und
  * @throws AppError 400 `["message_group_uuid_invalid"]` when it is not a lowercase canonical uuid.
  */
 export function parseMessageGroupUuidParam(value: string | undefined): string {
-  if (value === undefined || !UUID_PATTERN.test(value)) throw badRequest("message_group_uuid_invalid");
-  return value;
+  const parsed = messageGroupUuid.safeParse(value);
+  if (!parsed.success) throw badRequest("message_group_uuid_invalid");
+  return parsed.data;
 }
 
 /**
@@ -125,8 +167,8 @@ export function parseMessageGroupUuidParam(value: string | undefined): string {
  * @returns the handle without `@`, or `undefined` when it cannot be a handle (answered 404).
  */
 export function parseHandleParam(value: string | undefined): string | undefined {
-  const handle = value?.startsWith("@") ? value.slice(1) : value;
-  return handle !== undefined && HANDLE_PATTERN.test(handle) ? handle : undefined;
+  const parsed = handle.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** A valid PATCH /api/users/me body: at least one of the two fields, each already checked. */
@@ -137,27 +179,18 @@ export interface ProfileChangeRequest {
 
 /**
  * Parses the body of PATCH /api/users/me `{handle?, display_name?}` (a leading `@` of the handle
- * is dropped, as in POST /api/messages). The rules are those of `shared/identity-rules.ts`.
+ * is dropped, as in POST /api/messages; a field that is `null` is absent). The rules are those
+ * of `shared/identity-rules.ts`.
  * @throws AppError 400 `["body_malformed_json"]` / `["body_not_object"]`; 422 with every code that
- *   applies among `handle_invalid`, `display_name_invalid`, `handle_or_display_name_required`.
+ *   applies among `handle_invalid`, `display_name_invalid` (in that order), or
+ *   `["handle_or_display_name_required"]` when neither is given.
  */
 export function parseProfileChange(body: string | undefined): ProfileChangeRequest {
-  const raw = parseJsonObject(body);
-  const codes: string[] = [];
-  const change: ProfileChangeRequest = {};
-  if (raw.handle !== undefined && raw.handle !== null) {
-    const parsed = handle.safeParse(raw.handle);
-    if (parsed.success) change.handle = parsed.data;
-    else codes.push("handle_invalid");
-  }
-  if (raw.display_name !== undefined && raw.display_name !== null) {
-    const name = normalizeDisplayName(raw.display_name);
-    if (name === undefined) codes.push("display_name_invalid");
-    else change.display_name = name;
-  }
-  if (codes.length === 0 && change.handle === undefined && change.display_name === undefined) {
-    codes.push("handle_or_display_name_required");
-  }
-  if (codes.length > 0) throw unprocessable(...codes);
-  return change;
+  const parsed = profileChangeBody.safeParse(parseJsonObject(body));
+  if (!parsed.success) throw unprocessable(...codesOf(parsed.error));
+  const { handle, display_name } = parsed.data;
+  return {
+    ...(handle === undefined || handle === null ? {} : { handle }),
+    ...(display_name === undefined || display_name === null ? {} : { display_name }),
+  };
 }

@@ -7,8 +7,9 @@
  */
 import { AppError } from "../../shared/errors";
 import { UUID_PATTERN } from "../../shared/ids";
+import type { MessageGroupItem } from "../../shared/items/message-group";
 import { getMessageGroup, listMessageGroups, listMessages, type MessagingDeps } from "../../shared/messages";
-import type { MessageGroupItem, MessageGroupView, MessageView, Page, UserProfile } from "../../shared/model";
+import type { MessageGroupView, MessageView, Page, UserProfile } from "../../shared/model";
 import { OpsError, UsageError } from "./ops-errors";
 
 /** The domain's dependencies for reads: the DocumentClient (`ddb`) and the table. */

@@ -7,7 +7,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { BatchGetCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type DirectoryDeps, getHandleItem, getProfile, ownerOfHandle } from "../../shared/directory";
-import type { HandleItem, ProfileItem } from "../../shared/model";
+import type { HandleItem } from "../../shared/items/handle";
+import type { ProfileItem } from "../../shared/items/profile";
 import { profileKey } from "../../shared/table";
 import { stripAt } from "./cognito-users";
 

@@ -29,7 +29,8 @@ import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-iden
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { getHandleItem, putDirectoryUser } from "../../shared/directory";
 import { canonicalHandle, isValidHandle, normalizeDisplayName } from "../../shared/identity-rules";
-import type { HandleItem, ProfileItem, UserStatus } from "../../shared/model";
+import type { HandleItem } from "../../shared/items/handle";
+import type { ProfileItem, UserStatus } from "../../shared/items/profile";
 import { listPoolUsers, type PoolUser } from "./cognito-users";
 import { readProfiles } from "./directory-users";
 import { eachLimited } from "./limited";

@@ -56,7 +56,10 @@
  */
 import { type DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { toUserProfile } from "../../shared/directory";
-import type { MessageGroupItem, MessageGroupSummaryItem, MessageItem, UserProfile } from "../../shared/model";
+import { messageItemSchema } from "../../shared/items/message";
+import { messageGroupItemSchema } from "../../shared/items/message-group";
+import { type MessageGroupSummaryItem, messageGroupSummaryItemSchema } from "../../shared/items/message-group-summary";
+import type { UserProfile } from "../../shared/items/profile";
 import { namesDiffer, type RenameDeps, renameInGroup } from "../../shared/renames";
 import {
   GRP_PREFIX,
@@ -72,15 +75,21 @@ import { runLimited, type Task } from "./limited";
 import type { Progress } from "./progress";
 import { type Item, scanPages } from "./scan";
 
-/** The attributes this command reads and writes, checked against the row types. */
+const MSG = messageItemSchema.keyof().enum;
+const GRP = messageGroupSummaryItemSchema.keyof().enum;
+const MG = messageGroupItemSchema.keyof().enum;
+/**
+ * The attributes this command reads and writes, named by the item schemas. MSG and GRP rows name
+ * their user alike (`satisfies` checks the GRP row's names are the MSG row's).
+ */
 const A = {
-  userUuid: "user_uuid",
-  handle: "user_handle",
-  displayName: "user_display_name",
-  members: "members",
-  groupUuid: "message_group_uuid",
-  lastMessageSk: "last_message_sk",
-} as const satisfies Record<string, keyof MessageItem | keyof MessageGroupSummaryItem | keyof MessageGroupItem>;
+  userUuid: MSG.user_uuid satisfies keyof MessageGroupSummaryItem,
+  handle: MSG.user_handle satisfies keyof MessageGroupSummaryItem,
+  displayName: MSG.user_display_name satisfies keyof MessageGroupSummaryItem,
+  members: MG.members,
+  groupUuid: GRP.message_group_uuid,
+  lastMessageSk: MG.last_message_sk,
+} as const;
 
 /** The table: its rows and its user directory. */
 export interface RefreshDeps {

@@ -23,7 +23,7 @@ import {
 } from "@aws-sdk/client-cognito-identity-provider";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { setProfileStatus } from "../../shared/directory";
-import type { ProfileItem, UserStatus } from "../../shared/model";
+import type { ProfileItem, UserStatus } from "../../shared/items/profile";
 import { findPoolUserBySub, type PoolUser, stripAt } from "./cognito-users";
 import { findHandle } from "./directory-users";
 import { OpsError } from "./ops-errors";

@@ -22,7 +22,7 @@ import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
-import { CORS } from "../../shared/http";
+import { CORS } from "../../shared/api-contract";
 import type { RouteDefinition } from "../../shared/routes";
 
 /**

@@ -12,7 +12,7 @@ import { ApplicationLogLevel, Architecture, LoggingFormat, SystemLogLevel } from
 import { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
-import { CONFIG_ENV, SERVICE_NAME } from "../../shared/config";
+import { CONFIG_ENV, configEnv, SERVICE_NAME } from "../../shared/config";
 import type { FunctionPermissions } from "../../shared/routes";
 import {
   DEPS_LOCK_FILE,
@@ -115,7 +115,10 @@ export class MessagingFunction extends Construct {
     this.logGroup.grantWrite(this.role);
 
     const environment: Record<string, string> = {
-      [FUNCTION_ENV.tableName]: table.tableName,
+      ...configEnv({
+        tableName: table.tableName,
+        userPoolId: permissions.cognito.length > 0 ? userPool.userPoolId : undefined,
+      }),
       [FUNCTION_ENV.serviceName]: SERVICE_NAME,
       [FUNCTION_ENV.logLevel]: LOG_LEVEL,
       [FUNCTION_ENV.nodeOptions]: "--enable-source-maps",
@@ -130,7 +133,6 @@ export class MessagingFunction extends Construct {
       );
     }
     if (permissions.cognito.length > 0) {
-      environment[FUNCTION_ENV.userPoolId] = userPool.userPoolId;
       this.role.addToPrincipalPolicy(
         new PolicyStatement({
           effect: Effect.ALLOW,

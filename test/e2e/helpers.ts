@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "../../local/free-port";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../../local/stack";
-import { NEXT_CURSOR_HEADER } from "../../shared/http";
+import { NEXT_CURSOR_HEADER } from "../../shared/api-contract";
 import type { MessageView } from "../../shared/model";
 import { MAX_PAGE_SIZE } from "../../shared/validation";
 

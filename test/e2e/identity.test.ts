@@ -9,16 +9,14 @@ import {
   AdminConfirmSignUpCommand,
   AdminDisableUserCommand,
   AdminGetUserCommand,
-  CognitoIdentityProviderClient,
+  type CognitoIdentityProviderClient,
   SignUpCommand,
   UpdateUserAttributesCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LOCAL_CREDENTIALS } from "../../local/settings";
 import { signIn } from "../../local/sign-in";
 import type { LocalStack } from "../../local/stack";
+import { localCognitoClient, localDocumentClient } from "../../local/state";
 import { setProfileStatus } from "../../shared/directory";
 import { messageGroupUuidFor } from "../../shared/ids";
 import type { MessageGroupView, MessageView, UserProfile } from "../../shared/model";
@@ -35,11 +33,7 @@ const savedTtl = process.env.USER_CACHE_TTL_MS;
 beforeAll(async () => {
   process.env.USER_CACHE_TTL_MS = String(CACHE_TTL_MS);
   stack = await startTestStack();
-  cognito = new CognitoIdentityProviderClient({
-    endpoint: stack.cognitoEndpoint,
-    region: stack.region,
-    credentials: LOCAL_CREDENTIALS,
-  });
+  cognito = localCognitoClient({ endpoint: stack.cognitoEndpoint, region: stack.region });
 });
 
 afterAll(async () => {
@@ -241,9 +235,7 @@ describe("identity: finding 6 (a disabled user stops reading)", () => {
     const group = (first.body as { message_group_uuid: string }).message_group_uuid;
     // What `npm run users -- disable` does: Cognito disabled, profile disabled.
     await cognito.send(new AdminDisableUserCommand({ UserPoolId: stack.userPoolId, Username: user.username }));
-    const ddb = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ endpoint: stack.dynamodbEndpoint, region: stack.region, credentials: LOCAL_CREDENTIALS }),
-    );
+    const ddb = localDocumentClient({ endpoint: stack.dynamodbEndpoint, region: stack.region });
     await setProfileStatus({ ddb, tableName: stack.tableName }, user.uuid, "disabled", Date.now());
     ddb.destroy();
     await sleep(CACHE_TTL_MS + 200);

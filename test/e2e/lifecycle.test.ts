@@ -5,14 +5,14 @@
  */
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { CognitoIdentityProviderClient, SignUpCommand } from "@aws-sdk/client-cognito-identity-provider";
+import { SignUpCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { afterAll, describe, expect, it } from "vitest";
 import { isRunning } from "../../local/child-process";
 import { freePort, isPortFree } from "../../local/free-port";
 import { SEED_CONVERSATION } from "../../local/seed-data";
-import { LOCAL_CREDENTIALS } from "../../local/settings";
 import { signIn } from "../../local/sign-in";
 import type { LocalStack } from "../../local/stack";
+import { localCognitoClient } from "../../local/state";
 import type { MessageGroupView } from "../../shared/model";
 import { callApi, pollUntil, runningGroupMembers, startTestStack, tempStateDir } from "./helpers";
 
@@ -142,12 +142,7 @@ describe("local stack lifecycle", () => {
       expect(batches).toEqual([]);
       // cognito-local was pointed at this start's trigger endpoint (on another port), and the
       // seeded directory persisted: a sign-up for a seeded handle, in another case, is refused.
-      const cognito = new CognitoIdentityProviderClient({
-        endpoint: second.cognitoEndpoint,
-        region: second.region,
-        credentials: LOCAL_CREDENTIALS,
-        maxAttempts: 1,
-      });
+      const cognito = localCognitoClient({ endpoint: second.cognitoEndpoint, region: second.region, maxAttempts: 1 });
       try {
         const squat = cognito.send(
           new SignUpCommand({

@@ -7,16 +7,16 @@
 import {
   AdminConfirmSignUpCommand,
   AdminGetUserCommand,
-  CognitoIdentityProviderClient,
+  type CognitoIdentityProviderClient,
   SignUpCommand,
   UserLambdaValidationException,
   UserNotFoundException,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LOCAL_CREDENTIALS } from "../../local/settings";
 import { signIn } from "../../local/sign-in";
 import type { LocalStack } from "../../local/stack";
+import { localCognitoClient } from "../../local/state";
 import { createDocumentClient } from "../../shared/clients";
 import { loadConfig } from "../../shared/config";
 import { handleKey, profileKey } from "../../shared/table";
@@ -32,8 +32,7 @@ describe("sign-up against cognito-local runs the real triggers", () => {
 
   beforeAll(async () => {
     stack = await startTestStack();
-    const clientConfig = { endpoint: stack.cognitoEndpoint, region: stack.region, credentials: LOCAL_CREDENTIALS };
-    cognito = new CognitoIdentityProviderClient({ ...clientConfig, maxAttempts: 1 });
+    cognito = localCognitoClient({ endpoint: stack.cognitoEndpoint, region: stack.region, maxAttempts: 1 });
     // The stack set the functions' environment (table, endpoint, credentials) in this process.
     doc = createDocumentClient(loadConfig());
   });

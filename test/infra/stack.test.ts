@@ -14,8 +14,8 @@ import { CLIENT_WRITE_ATTRIBUTES, COGNITO_PRINCIPAL } from "../../infra/construc
 import { FUNCTION_ENV, VPC_ACCESS_ACTIONS } from "../../infra/constructs/messaging-function";
 import { CONTEXT_DEFAULTS } from "../../infra/context";
 import { type MessagingStack, RESERVING_PATTERNS, TRIGGER_TIMEOUT } from "../../infra/messaging-stack";
+import { CORS, NEXT_CURSOR_HEADER } from "../../shared/api-contract";
 import { CONFIG_ENV, loadConfig, requireUserPoolId } from "../../shared/config";
-import { CORS, NEXT_CURSOR_HEADER } from "../../shared/http";
 import { FAN_OUT_FUNCTION, type FunctionPermissions, ROUTES, TRIGGER_FUNCTIONS } from "../../shared/routes";
 import { FAN_OUT_DELIVERY, lambdaFilterPattern } from "../../shared/stream";
 import { createTableInput, GSI, TABLE_NAME, TTL_ATTRIBUTE } from "../../shared/table";

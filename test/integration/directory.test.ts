@@ -17,7 +17,7 @@ import {
   setProfileStatus,
 } from "../../shared/directory";
 import { AppError } from "../../shared/errors";
-import type { HandleItem } from "../../shared/model";
+import type { HandleItem } from "../../shared/items/handle";
 import { handleKey, profileKey } from "../../shared/table";
 import { createUserDirectory } from "../../shared/users";
 import { createTestTable, type TestTable } from "../support/table";

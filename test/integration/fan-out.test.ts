@@ -10,10 +10,11 @@ import type { Context, DynamoDBRecord } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it, vi } from "vitest";
+import { failedIdentifiersResponse, firstFailedIndex } from "../../local/batch-delivery";
 import { applyNewestMessage, createBatchFanOut, type FanOutDeps } from "../../shared/fan-out";
+import { type MessageItem, messageItem } from "../../shared/items/message";
+import type { UserProfile } from "../../shared/items/profile";
 import { getMessageGroup, postToHandle } from "../../shared/messages";
-import type { MessageItem, UserProfile } from "../../shared/model";
-import { messageItem } from "../../shared/rows";
 import { grpSk } from "../../shared/table";
 import { toTimestamp } from "../../shared/time";
 import { insertRecord } from "../support/records";
@@ -100,14 +101,14 @@ async function deliver(deps: FanOutDeps, records: DynamoDBRecord[], batchSize: n
   let retries = 0;
   while (position < records.length) {
     const batch = records.slice(position, position + batchSize);
-    const failed = new Set(await runBatch(deps, batch));
-    if (failed.size === 0) {
+    const failedFrom = firstFailedIndex(batch, failedIdentifiersResponse(await runBatch(deps, batch)));
+    if (failedFrom === -1) {
       position += batch.length;
       continue;
     }
     retries += 1;
     if (retries > maxRetries) throw new Error("delivery did not converge");
-    position += batch.findIndex((r) => failed.has(r.dynamodb?.SequenceNumber ?? ""));
+    position += failedFrom;
   }
   return retries;
 }

@@ -3,11 +3,11 @@
  * afterwards. Each test file creates its own uniquely named table on it. The clients of this
  * tier are given this endpoint explicitly, so no test can reach AWS.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import "../../local/sdk-warning";
 import type { TestProject } from "vitest/node";
 import { startDynamoDbLocal, waitForDynamoDb } from "../../local/dynamodb-local";
 import { freePort } from "../../local/free-port";
-import { DEFAULT_REGION, LOCAL_CREDENTIALS } from "../../local/settings";
+import { localDynamoDbClient } from "../../local/state";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -16,11 +16,10 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const dynamodb = await startDynamoDbLocal({ port });
-  const client = new DynamoDBClient({ endpoint, region: DEFAULT_REGION, credentials: LOCAL_CREDENTIALS });
+  const client = localDynamoDbClient({ endpoint });
   try {
     await waitForDynamoDb(client, dynamodb);
   } catch (error) {

@@ -7,18 +7,17 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
-  DynamoDBClient,
   PutItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ddbProgram } from "../../bin/lib/ddb-commands";
 import { freePort } from "../../local/free-port";
-import { DEFAULT_REGION, LOCAL_CREDENTIALS } from "../../local/settings";
+import { localDynamoDbClient } from "../../local/state";
 import { createTableInput, GSI, STREAM_VIEW_TYPE, TTL_ATTRIBUTE } from "../../shared/table";
 import { runOps, stateDirFor, tempDir } from "../support/ops";
 
 const endpoint = inject("dynamodbEndpoint");
-const ddb = new DynamoDBClient({ endpoint, region: DEFAULT_REGION, credentials: LOCAL_CREDENTIALS });
+const ddb = localDynamoDbClient({ endpoint });
 let stateDir: string;
 const tableName = `ops-table-${randomUUID()}`;
 

@@ -9,7 +9,8 @@ import { AdminDisableUserCommand, SignUpCommand } from "@aws-sdk/client-cognito-
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { usersProgram } from "../../bin/lib/users-commands";
 import { claimSignUpHandle, putDirectoryUser } from "../../shared/directory";
-import type { HandleItem, ProfileItem } from "../../shared/model";
+import type { HandleItem } from "../../shared/items/handle";
+import type { ProfileItem } from "../../shared/items/profile";
 import { HANDLE_PREFIX, USER_PREFIX } from "../../shared/table";
 import { runOps, startTestCognito, stateDirFor, type TestCognito } from "../support/ops";
 import { createTestTable, type TestTable } from "../support/table";

@@ -12,14 +12,13 @@
  * as the emulated API (which is single-threaded, as one Node process), on the same 2 cores as
  * DynamoDB Local and cognito-local: the figures describe this machine's local stack, not AWS.
  */
+import "../../local/sdk-warning";
 import { rm } from "node:fs/promises";
 import autocannon from "autocannon";
-import { deadLetterFilePath, readDeadLetters } from "../../local/dead-letter";
 import { signIn } from "../../local/sign-in";
+import { deadLetterFilePath, readDeadLetters } from "../../local/state";
 import type { CreatedMessageView, MessageGroupView, MessageView } from "../../shared/model";
 import { callApi, listAllMessages, pollUntil, startTestStack } from "../e2e/helpers";
-
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 const CONNECTIONS = Number(process.env.LOAD_CONNECTIONS ?? 50);
 const DURATION_S = Number(process.env.LOAD_DURATION_S ?? 30);

@@ -9,16 +9,17 @@
 import { randomUUID } from "node:crypto";
 import {
   AdminConfirmSignUpCommand,
-  CognitoIdentityProviderClient,
+  type CognitoIdentityProviderClient,
   ListUsersCommand,
   SignUpCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LOCAL_CREDENTIALS } from "../../local/settings";
 import type { LocalStack } from "../../local/stack";
+import { localCognitoClient } from "../../local/state";
 import { MAX_DISPLAY_NAME_CHARS } from "../../shared/identity-rules";
-import type { HandleItem, ProfileItem } from "../../shared/model";
+import type { HandleItem } from "../../shared/items/handle";
+import type { ProfileItem } from "../../shared/items/profile";
 import { HANDLE_PREFIX, USER_PREFIX } from "../../shared/table";
 import { callApi, startTestStack } from "../e2e/helpers";
 import { type Caller, newCaller, scanFingerprint, scanStackTable } from "./support";
@@ -29,11 +30,7 @@ let cognito: CognitoIdentityProviderClient;
 
 beforeAll(async () => {
   stack = await startTestStack();
-  cognito = new CognitoIdentityProviderClient({
-    endpoint: stack.cognitoEndpoint,
-    region: stack.region,
-    credentials: LOCAL_CREDENTIALS,
-  });
+  cognito = localCognitoClient({ endpoint: stack.cognitoEndpoint, region: stack.region });
 });
 
 afterAll(async () => {

@@ -9,8 +9,8 @@
 import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { afterAll, describe, expect, it } from "vitest";
-import { deadLetterFilePath } from "../../local/dead-letter";
 import { SEED_CONVERSATION_MEMBERS } from "../../local/seed-data";
+import { deadLetterFilePath } from "../../local/state";
 import type { CreatedMessageView, MessageGroupView, MessageView } from "../../shared/model";
 import { MSG_PREFIX } from "../../shared/table";
 import { callApi, listAllMessages, pollUntil, startTestStack, tempStateDir } from "../e2e/helpers";

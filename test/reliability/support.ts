@@ -6,20 +6,15 @@
 import { createPrivateKey, createSign, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import {
-  AdminConfirmSignUpCommand,
-  CognitoIdentityProviderClient,
-  SignUpCommand,
-} from "@aws-sdk/client-cognito-identity-provider";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { AdminConfirmSignUpCommand, SignUpCommand } from "@aws-sdk/client-cognito-identity-provider";
+import { type DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { expect } from "vitest";
 import type { LocalLogger } from "../../local/logger";
 import type { SeededUser } from "../../local/seed";
 import { SEED_USERS } from "../../local/seed-data";
-import { LOCAL_CREDENTIALS } from "../../local/settings";
 import { signIn } from "../../local/sign-in";
 import type { LocalStack } from "../../local/stack";
+import { localCognitoClient, localDocumentClient } from "../../local/state";
 import { USER_ATTRIBUTES } from "../../shared/user-pool";
 import type { ApiResponse } from "../e2e/helpers";
 
@@ -39,9 +34,7 @@ export async function seededCaller(stack: LocalStack, handle: string): Promise<C
 
 /** A DocumentClient of the stack's DynamoDB Local; destroy it after use. */
 export function stackDocumentClient(stack: LocalStack): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: stack.dynamodbEndpoint, region: stack.region, credentials: LOCAL_CREDENTIALS }),
-  );
+  return localDocumentClient({ endpoint: stack.dynamodbEndpoint, region: stack.region });
 }
 
 /**
@@ -52,11 +45,7 @@ export function stackDocumentClient(stack: LocalStack): DynamoDBDocumentClient {
  * @throws Error when the sign-up is refused or the confirmation left it without a profile.
  */
 export async function newCaller(stack: LocalStack, handle: string): Promise<Caller> {
-  const cognito = new CognitoIdentityProviderClient({
-    endpoint: stack.cognitoEndpoint,
-    region: stack.region,
-    credentials: LOCAL_CREDENTIALS,
-  });
+  const cognito = localCognitoClient({ endpoint: stack.cognitoEndpoint, region: stack.region });
   const template = SEED_USERS[0];
   const user = {
     handle,

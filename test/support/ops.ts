@@ -10,14 +10,13 @@ import {
   AdminCreateUserCommand,
   AdminGetUserCommand,
   AdminUpdateUserAttributesCommand,
-  CognitoIdentityProviderClient,
+  type CognitoIdentityProviderClient,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { type CliEnv, type Program, runCli } from "../../bin/lib/cli";
 import type { ManagedProcess } from "../../local/child-process";
 import { ensureUser, ensureUserPool, startCognitoLocal, waitForCognito } from "../../local/cognito-local";
 import { freePort } from "../../local/free-port";
-import { DEFAULT_REGION, LOCAL_CREDENTIALS } from "../../local/settings";
-import { writeStackFile } from "../../local/stack-file";
+import { DEFAULT_REGION, localCognitoClient, writeStackFile } from "../../local/state";
 import type { UserProfile } from "../../shared/model";
 
 /** A throwaway directory under the OS temp dir. */
@@ -51,11 +50,7 @@ export async function startTestCognito(): Promise<TestCognito> {
   const port = await freePort();
   const child: ManagedProcess = await startCognitoLocal({ port, dir, fresh: true });
   const endpoint = `http://localhost:${port}`;
-  const client = new CognitoIdentityProviderClient({
-    endpoint,
-    region: DEFAULT_REGION,
-    credentials: LOCAL_CREDENTIALS,
-  });
+  const client = localCognitoClient({ endpoint, region: DEFAULT_REGION });
   try {
     await waitForCognito(client, child);
   } catch (error) {

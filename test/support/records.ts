@@ -2,7 +2,7 @@
 import type { AttributeValue as SdkAttributeValue } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import type { AttributeValue, DynamoDBRecord } from "aws-lambda";
-import type { MessageItem } from "../../shared/model";
+import type { MessageItem } from "../../shared/items/message";
 
 let sequence = 1_000_000;
 

@@ -2,12 +2,11 @@
  * A fresh table on the integration tier's DynamoDB Local, and a DocumentClient for it.
  */
 import { randomUUID } from "node:crypto";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, QueryCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { inject } from "vitest";
 import { ensureTable } from "../../local/dynamodb-local";
-import { DEFAULT_REGION, LOCAL_CREDENTIALS } from "../../local/settings";
-import type { MessageGroupSummaryItem } from "../../shared/model";
+import { localDocumentClient, localDynamoDbClient } from "../../local/state";
+import type { MessageGroupSummaryItem } from "../../shared/items/message-group-summary";
 import { grpPk } from "../../shared/table";
 
 export interface TestTable {
@@ -23,10 +22,11 @@ export interface TestTable {
 /** Creates a uniquely named table from the shared definition. */
 export async function createTestTable(): Promise<TestTable> {
   const endpoint = inject("dynamodbEndpoint");
-  const client = new DynamoDBClient({ endpoint, region: DEFAULT_REGION, credentials: LOCAL_CREDENTIALS });
-  const ddb = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const ddb = localDocumentClient({ endpoint });
   const tableName = `test-${randomUUID()}`;
+  const client = localDynamoDbClient({ endpoint });
   await ensureTable(client, tableName);
+  client.destroy();
   return {
     ddb,
     tableName,

@@ -1,8 +1,9 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { NEXT_CURSOR_HEADER } from "../../shared/api-contract";
 import { AppError } from "../../shared/errors";
-import { callerClaims, type HttpEvent, httpHandler, json, NEXT_CURSOR_HEADER, pageResponse } from "../../shared/http";
+import { callerClaims, type HttpEvent, httpHandler, json, pageResponse } from "../../shared/http";
 
 const logger = new Logger({ logLevel: "SILENT" });
 const context = { awsRequestId: "r1", functionName: "f" } as Context;
@@ -55,6 +56,39 @@ describe("httpHandler", () => {
       headers: { "content-type": "application/json" },
       body: '{"ok":true}',
     });
+  });
+});
+
+describe("httpHandler's log keys", () => {
+  it("drops the request's keys after answering and keeps the service and the Lambda context", async () => {
+    const lines: string[] = [];
+    const write = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      const logged = new Logger({ serviceName: "svc", logLevel: "INFO" });
+      const h = httpHandler(logged, async () => {
+        logged.appendKeys({ message_group_uuid: "g1" });
+        return json(200, {});
+      });
+      await h(event(access), context);
+      logged.info("after");
+    } finally {
+      write.mockRestore();
+    }
+    const records = lines.flatMap((l) => l.split("\n")).filter((l) => l.startsWith("{"));
+    const logs = records.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lambda = { service: "svc", function_request_id: "r1", function_name: "f" };
+    expect(logs.find((l) => l.message === "request")).toMatchObject({
+      ...lambda,
+      api_request_id: "q1",
+      route: "GET /x",
+      message_group_uuid: "g1",
+    });
+    const after = logs.find((l) => l.message === "after");
+    expect(after).toMatchObject(lambda);
+    for (const key of ["api_request_id", "route", "message_group_uuid"]) expect(after).not.toHaveProperty(key);
   });
 });
 

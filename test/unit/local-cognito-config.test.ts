@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { cognitoLocalConfig, triggerFunctionsConfig } from "../../local/cognito-local";
-import { LOCAL_CREDENTIALS } from "../../local/settings";
+import { LOCAL_CREDENTIALS } from "../../local/state";
 import { TRIGGER_FUNCTIONS } from "../../shared/routes";
 
 describe("cognito-local's config.json", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { corsHeaders, preflightHeaders } from "../../local/cors";
-import { NEXT_CURSOR_HEADER } from "../../shared/http";
+import { NEXT_CURSOR_HEADER } from "../../shared/api-contract";
 
 describe("CORS of the emulated API", () => {
   it("allows the frontend origin and exposes the paging cursor header on every answer", () => {

@@ -1,10 +1,21 @@
 import type { JwtPayload } from "aws-jwt-verify/jwt-model";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { answerOfResult, type HttpApi, resolveRoute, startHttpApi } from "../../local/http-api";
+import { answerOfResult, type HttpApi, matchPath, resolveRoute, startHttpApi } from "../../local/http-api";
 import type { HttpEvent, HttpHandler } from "../../shared/http";
 import { ROUTES } from "../../shared/routes";
 
 const GROUP = "3f1c0d0e-8a5b-4c1e-9f6a-2b7d4e5f6a7b";
+
+describe("matchPath", () => {
+  it("matches whole-segment parameters and decodes them", () => {
+    expect(matchPath("/api/users/{handle}/short", "/api/users/%40bayko/short")).toEqual({ handle: "@bayko" });
+    expect(matchPath("/api/messages/{message_group_uuid}", "/api/messages/abc")).toEqual({ message_group_uuid: "abc" });
+    expect(matchPath("/api/messages/{message_group_uuid}", "/api/messages/")).toBeUndefined();
+    expect(matchPath("/api/messages/{message_group_uuid}", "/api/messages/a/b")).toBeUndefined();
+    expect(matchPath("/api/users/{handle}/short", "/api/users/%E0%A4%A/short")).toBeUndefined();
+    expect(matchPath("/api/message_groups", "/api/message_groups")).toEqual({});
+  });
+});
 
 describe("resolveRoute", () => {
   it.each([

@@ -9,7 +9,7 @@ import {
   type LambdaInvokeEndpoint,
   startLambdaInvokeEndpoint,
 } from "../../local/lambda-invoke";
-import { LOCAL_CREDENTIALS } from "../../local/settings";
+import { LOCAL_CREDENTIALS } from "../../local/state";
 import { SignUpRefused } from "../../shared/sign-up";
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };

@@ -13,7 +13,7 @@ import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { StreamInvoker } from "../../local/batch-delivery";
-import { readDeadLetters } from "../../local/dead-letter";
+import { readDeadLetters } from "../../local/state";
 import { StreamPoller, type StreamPollerOptions } from "../../local/stream-poller";
 
 const STREAM_ARN = "arn:aws:dynamodb:ddblocal:000000000000:table/t/stream/1";

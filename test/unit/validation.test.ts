@@ -69,6 +69,19 @@ describe("parseCreateMessage", () => {
     expect([...codes].sort()).toEqual(["handle_invalid", "message_blank"]);
   });
 
+  it("answers the target's code before the fields' codes", () => {
+    expect(failure(() => parseCreateMessage(JSON.stringify({ message: 42 })))).toEqual([
+      422,
+      ["message_group_uuid_or_handle_required", "message_invalid"],
+    ]);
+    expect(
+      failure(() => parseCreateMessage(JSON.stringify({ message: "", handle: "a b", message_group_uuid: "x" }))),
+    ).toEqual([
+      422,
+      ["message_group_uuid_and_handle_exclusive", "message_blank", "message_group_uuid_invalid", "handle_invalid"],
+    ]);
+  });
+
   it("counts characters as code points, so 1024 emoji are allowed and 1025 are not", () => {
     expect(charLength("👋")).toBe(1);
     const ok = "👋".repeat(MAX_MESSAGE_CHARS);

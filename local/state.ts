@@ -1,0 +1,104 @@
+/**
+ * The public surface of the local state: what `bin/`, `bench/` and `test/` need to find and
+ * reach a local stack. Its state directory, its `stack.json` (what a client of the running stack
+ * needs: written by `npm start`, read by `npm run token` and the operator commands, removed when
+ * the stack stops), its dead-letter file, and the local credentials with the factory of SDK
+ * clients that use them.
+ */
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export {
+  DEFAULT_REGION,
+  LOCAL_CREDENTIALS,
+  type LocalClientOptions,
+  localCognitoClient,
+  localDocumentClient,
+  localDynamoDbClient,
+  localStreamsClient,
+} from "./clients";
+export { type DeadLetter, readDeadLetters } from "./dead-letter";
+
+/** Where the local stack keeps its state (`stack.json`, data of `--persist`), unless told otherwise. */
+export const DEFAULT_STATE_DIR = fileURLToPath(new URL("../.local", import.meta.url));
+
+/**
+ * The state directory in use: `LOCAL_STATE_DIR` when set, else {@link DEFAULT_STATE_DIR}, as an
+ * absolute path. `npm start`, `npm run token` and the operator commands all read it, so they agree
+ * on where `stack.json` is.
+ */
+export function stateDirFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.LOCAL_STATE_DIR || DEFAULT_STATE_DIR);
+}
+
+/** One seeded user as `stack.json` lists it: enough to sign in. */
+export interface StackFileUser {
+  username: string;
+  handle: string;
+  display_name: string;
+  password: string;
+}
+
+/** The content of `stack.json`. */
+export interface StackFile {
+  apiUrl: string;
+  cognitoEndpoint: string;
+  region: string;
+  userPoolId: string;
+  userPoolClientId: string;
+  tableName: string;
+  dynamodbEndpoint: string;
+  users: StackFileUser[];
+}
+
+/** Path of `stack.json` in a state directory. */
+export const stackFilePath = (stateDir: string): string => join(stateDir, "stack.json");
+
+/**
+ * Exactly the fields of {@link StackFile} of a running stack (a `LocalStack`, whose users carry
+ * more fields, and which has more fields itself).
+ */
+export function toStackFile(stack: Omit<StackFile, "users"> & { users: readonly StackFileUser[] }): StackFile {
+  return {
+    apiUrl: stack.apiUrl,
+    cognitoEndpoint: stack.cognitoEndpoint,
+    region: stack.region,
+    userPoolId: stack.userPoolId,
+    userPoolClientId: stack.userPoolClientId,
+    tableName: stack.tableName,
+    dynamodbEndpoint: stack.dynamodbEndpoint,
+    users: stack.users.map(({ username, handle, display_name, password }) => ({
+      username,
+      handle,
+      display_name,
+      password,
+    })),
+  };
+}
+
+/** Writes `content` to `stack.json` of `stateDir` (pretty JSON). @throws file-system errors. */
+export async function writeStackFile(stateDir: string, content: StackFile): Promise<void> {
+  await writeFile(stackFilePath(stateDir), `${JSON.stringify(content, null, 2)}\n`);
+}
+
+/**
+ * @returns the stack file, or `undefined` when there is none (no stack running).
+ * @throws file-system errors other than ENOENT; SyntaxError when it is not JSON.
+ */
+export async function readStackFile(stateDir: string): Promise<StackFile | undefined> {
+  try {
+    return JSON.parse(await readFile(stackFilePath(stateDir), "utf8")) as StackFile;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+/** Removes `stack.json` of `stateDir`; nothing happens when there is none. */
+export async function removeStackFile(stateDir: string): Promise<void> {
+  await rm(stackFilePath(stateDir), { force: true });
+}
+
+/** The dead-letter file of a local stack's state directory (`.local/dead-letter.jsonl` by default). */
+export const deadLetterFilePath = (stateDir: string): string => join(stateDir, "dead-letter.jsonl");

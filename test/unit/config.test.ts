@@ -1,0 +1,44 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { CONFIG_ENV, type Config, ConfigError, configEnv, loadConfig } from "../../shared/config";
+
+const DAY_MS = 86_400_000;
+const nonBlank = fc.string({ minLength: 1, maxLength: 20 }).filter((s) => s.trim() !== "");
+const config: fc.Arbitrary<Config> = fc.record({
+  tableName: nonBlank,
+  region: nonBlank,
+  dynamodbEndpoint: fc.option(nonBlank, { nil: undefined }),
+  cognitoEndpoint: fc.option(nonBlank, { nil: undefined }),
+  userPoolId: fc.option(nonBlank, { nil: undefined }),
+  userCacheTtlMs: fc.nat(),
+  handleReservationMs: fc.nat({ max: 3650 }).map((days) => days * DAY_MS),
+});
+
+describe("configEnv", () => {
+  it("is the inverse of loadConfig", () => {
+    fc.assert(
+      fc.property(config, (c) => {
+        expect(loadConfig(configEnv(c))).toEqual(c);
+      }),
+    );
+  });
+
+  it("writes what loadConfig reads, with the defaults spelled out", () => {
+    const env = { TABLE_NAME: "t", AWS_REGION: "eu-west-1", DYNAMODB_ENDPOINT: "http://localhost:8000" };
+    expect(configEnv(loadConfig(env))).toEqual({ ...env, USER_CACHE_TTL_MS: "60000", HANDLE_RESERVATION_DAYS: "30" });
+  });
+
+  it("writes only the settings given, so loadConfig takes its defaults for the rest", () => {
+    const env = configEnv({ tableName: "t", userPoolId: undefined, handleReservationMs: 7 * DAY_MS });
+    expect(env).toEqual({ [CONFIG_ENV.tableName]: "t", [CONFIG_ENV.handleReservationDays]: "7" });
+    // AWS_REGION is left out (the Lambda runtime sets it): with it, the function's config loads.
+    expect(loadConfig({ ...env, AWS_REGION: "eu-west-1" })).toMatchObject({ tableName: "t", userCacheTtlMs: 60_000 });
+  });
+
+  it("refuses settings no variable can say", () => {
+    const c = loadConfig({ TABLE_NAME: "t", AWS_REGION: "eu-west-1" });
+    expect(() => configEnv({ ...c, handleReservationMs: DAY_MS + 1 })).toThrow(ConfigError);
+    expect(() => configEnv({ ...c, userCacheTtlMs: -1 })).toThrow(ConfigError);
+    expect(() => configEnv({ ...c, userCacheTtlMs: 0.5 })).toThrow(ConfigError);
+  });
+});
