@@ -7,7 +7,7 @@
  * trace unless `--debug`.
  */
 import { Command, CommanderError, Help, Option } from "commander";
-import { stateDirFromEnv } from "../../local/settings";
+import { stateDirFromEnv } from "../../local/state";
 import { CONFIG_ENV } from "../../shared/config";
 import { TABLE_NAME } from "../../shared/table";
 import { explainError } from "./errors";
@@ -394,9 +394,6 @@ async function runCommand(program: Program, spec: CommandSpec, command: Command,
  * and sets the exit code. A closed stdout (`| head`) ends the command quietly.
  */
 export async function main(program: Program): Promise<void> {
-  // The SDK warns on every client that Node 20 support ends in 2027: the project pins Node 20
-  // on purpose (see DESIGN.md), and the warning would bury the commands' own output.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
     if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
     throw error;

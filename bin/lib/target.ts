@@ -5,8 +5,13 @@
 import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { LOCAL_CREDENTIALS } from "../../local/settings";
-import { readStackFile, stackFilePath } from "../../local/stack-file";
+import {
+  localCognitoClient,
+  localDocumentClient,
+  localDynamoDbClient,
+  readStackFile,
+  stackFilePath,
+} from "../../local/state";
 import { CONFIG_ENV } from "../../shared/config";
 import { TABLE_NAME } from "../../shared/table";
 import { OpsError } from "./ops-errors";
@@ -109,26 +114,27 @@ export interface Clients {
 }
 
 /**
- * Builds the clients. Locally they use the local stack's endpoints and its one access key (the
- * same database as the stack); in the cloud, the SDK's default credential chain and region.
+ * Builds the clients. Locally they come from the local client factory (the local stack's
+ * endpoints and its one access key, so the same database as the stack); in the cloud, the SDK's
+ * default credential chain and region.
  * Nothing is contacted until a command is sent.
  */
 export function createClients(target: Target): Clients {
-  const base =
-    target.kind === "local"
-      ? { region: target.region, credentials: LOCAL_CREDENTIALS }
-      : target.region === undefined
-        ? {}
-        : { region: target.region };
-  const ddb = new DynamoDBClient({
-    ...base,
-    ...(target.dynamodbEndpoint === undefined ? {} : { endpoint: target.dynamodbEndpoint }),
-  });
-  const doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
-  const cognito = new CognitoIdentityProviderClient({
-    ...base,
-    ...(target.cognitoEndpoint === undefined ? {} : { endpoint: target.cognitoEndpoint }),
-  });
+  let ddb: DynamoDBClient;
+  let doc: DynamoDBDocumentClient;
+  let cognito: CognitoIdentityProviderClient;
+  if (target.kind === "local") {
+    // resolveTarget sets both endpoints of a local target (from stack.json).
+    const dynamodb = { endpoint: target.dynamodbEndpoint as string, region: target.region };
+    ddb = localDynamoDbClient(dynamodb);
+    doc = localDocumentClient(dynamodb);
+    cognito = localCognitoClient({ endpoint: target.cognitoEndpoint as string, region: target.region });
+  } else {
+    const base = target.region === undefined ? {} : { region: target.region };
+    ddb = new DynamoDBClient(base);
+    doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
+    cognito = new CognitoIdentityProviderClient(base);
+  }
   return {
     ddb,
     doc,
