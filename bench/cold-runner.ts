@@ -1,6 +1,6 @@
 /**
  * Runs in a fresh Node process (bundled like a function): imports one function bundle, serves one
- * request and prints what it took as one JSON line, then exits. Inputs from the environment:
+ * request (an HTTP event, a batch of stream records or a Cognito trigger event) and prints what it took as one JSON line, then exits. Inputs from the environment:
  * BENCH_BUNDLE (path of index.mjs), BENCH_FUNCTION (name), BENCH_EVENT (the event, JSON).
  * Times are ms since this process started (`performance.timeOrigin`).
  */
@@ -14,7 +14,10 @@ export interface ColdRunnerResult {
   loadedMs: number;
   /** When the first request had been answered, ms since process start. */
   answeredMs: number;
-  /** HTTP status (200 for a Cognito trigger that answered its event), or the number of failed records for the fan-out (0 is success). */
+  /**
+   * HTTP status; for the fan-out the number of failed records; for a Cognito trigger 0 when it
+   * answered its event (a trigger that throws refuses the sign-up: the runner then exits non-zero).
+   */
   status: number;
 }
 
@@ -28,11 +31,10 @@ const loadedMs = performance.now();
 const answer = await module.handler(event, lambdaContext(fn, randomUUID(), process.env.AWS_REGION ?? "us-east-1"));
 const answeredMs = performance.now();
 const failures = answer.batchItemFailures;
-// A Cognito trigger answers its own event: that is its success.
 const status = Array.isArray(failures)
   ? failures.length
   : typeof answer.triggerSource === "string"
-    ? 200
+    ? 0
     : Number(answer.statusCode);
 const result: ColdRunnerResult = { loadedMs, answeredMs, status };
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -1,17 +1,19 @@
 /**
  * Cold start: a fresh Node process imports one function bundle and serves its first request
- * against DynamoDB Local (and cognito-local for the functions that read users), next to a
+ * against DynamoDB Local (and cognito-local for update-profile, the one function that calls
+ * Cognito), every function of the stack including the two Cognito triggers, next to a
  * baseline fresh process that only creates the SDK client and makes one DynamoDB call. Runs are
  * interleaved (baseline, every function, baseline, ...) so that noise hits all alike.
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { FUNCTION_ENV } from "../infra/constructs/messaging-function";
+import { ROUTES } from "../shared/routes";
 import type { BundleFigures } from "./bundles";
 import { buildBundle } from "./bundles";
 import type { ColdRunnerResult } from "./cold-runner";
 import type { Fixture } from "./fixture";
-import { typicalEvent } from "./requests";
+import { type BenchEvent, typicalEvent } from "./requests";
 import { median } from "./stats";
 
 /** Name of the baseline in the results. */
@@ -32,15 +34,29 @@ export interface ColdStartFigures {
   firstRequestMs: number;
 }
 
-/** Runs `runner` once in a fresh `node` for `bundleFile`; resolves with the wall time (ms) and its report. */
-function runOnce(
+/** One process measured: a bundle, its request, and the status the runner reports on success. */
+interface ColdSubject {
+  name: string;
+  file: string;
+  event: () => Promise<BenchEvent>;
+  /** 200 for a route (and the baseline), 0 for the fan-out and the triggers (see ColdRunnerResult). */
+  okStatus: number;
+  env?: Record<string, string>;
+}
+
+/** The status the runner reports for function `fn` when its request succeeded. */
+const okStatusOf = (fn: string): number => (ROUTES.some((r) => r.fn === fn) ? 200 : 0);
+
+/** Runs `runner` once in a fresh `node` for `subject`; resolves with the wall time (ms) and its report. */
+async function runOnce(
   runner: string,
-  name: string,
-  bundleFile: string,
-  event: unknown,
+  subject: ColdSubject,
   env: Record<string, string>,
 ): Promise<{ wallMs: number; result: ColdRunnerResult }> {
-  return new Promise((resolve, reject) => {
+  const { name, file: bundleFile, okStatus } = subject;
+  // Made before the clock starts: the post-confirmation event claims its handle first.
+  const event = await subject.event();
+  return await new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(process.execPath, [runner], {
       env: {
@@ -70,8 +86,7 @@ function runOnce(
         return;
       }
       const result = JSON.parse(line) as ColdRunnerResult;
-      const ok = name.startsWith("fan-out") ? result.status === 0 : result.status === 200;
-      if (!ok) reject(new Error(`cold run of ${name} answered ${result.status}`));
+      if (result.status !== okStatus) reject(new Error(`cold run of ${name} answered ${result.status}`));
       else resolve({ wallMs, result });
     });
   });
@@ -92,9 +107,14 @@ export async function measureColdStarts(
   const baseline = await buildBundle("cold-baseline", join(import.meta.dirname, "cold-baseline.ts"), outDir);
   // As deployed (infra/constructs/messaging-function.ts): source maps on, USER_CACHE_TTL_MS default.
   const env = { ...fixture.functionEnv, [FUNCTION_ENV.nodeOptions]: "--enable-source-maps" };
-  const subjects: { name: string; file: string; event: () => unknown; env?: Record<string, string> }[] = [
-    { name: BASELINE, file: baseline.file, event: () => typicalEvent("list-message-groups", fixture) },
-    ...bundles.map((b) => ({ name: b.name, file: b.file, event: () => typicalEvent(b.name, fixture) })),
+  const subjects: ColdSubject[] = [
+    { name: BASELINE, file: baseline.file, event: () => typicalEvent("list-message-groups", fixture), okStatus: 200 },
+    ...bundles.map((b) => ({
+      name: b.name,
+      file: b.file,
+      event: () => typicalEvent(b.name, fixture),
+      okStatus: okStatusOf(b.name),
+    })),
   ];
   // What the deployed `--enable-source-maps` costs: the first function again without it.
   const first = bundles[0];
@@ -103,18 +123,19 @@ export async function measureColdStarts(
       name: `${first.name} ${NO_SOURCE_MAPS}`,
       file: first.file,
       event: () => typicalEvent(first.name, fixture),
+      okStatus: okStatusOf(first.name),
       env: { ...env, [FUNCTION_ENV.nodeOptions]: "" },
     });
   }
   const samples = new Map(subjects.map((s) => [s.name, [] as { wallMs: number; result: ColdRunnerResult }[]]));
   // One warm-up round (file cache, DynamoDB Local's JIT), not counted.
-  for (const s of subjects) await runOnce(runner, s.name, s.file, s.event(), s.env ?? env);
+  for (const s of subjects) await runOnce(runner, s, s.env ?? env);
   for (let i = 0; i < runs; i++) {
     // Rotate the order each round so no subject always follows the same neighbour.
     for (let j = 0; j < subjects.length; j++) {
       const s = subjects[(i + j) % subjects.length];
       if (s === undefined) continue;
-      samples.get(s.name)?.push(await runOnce(runner, s.name, s.file, s.event(), s.env ?? env));
+      samples.get(s.name)?.push(await runOnce(runner, s, s.env ?? env));
     }
   }
   return subjects.map((s) => {

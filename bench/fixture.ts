@@ -1,7 +1,8 @@
 /**
  * What every measurement runs against: DynamoDB Local and cognito-local started with the local
  * stack's helpers on free ports, the table and user pool from the shared definitions, the seeded
- * users and conversation. No HTTP emulator and no stream poller: the bench drives the handlers
+ * users and conversation, and a second conversation for the rename route's user (`renamer`, the
+ * third seeded user, who has exactly that one conversation). No HTTP emulator and no stream poller: the bench drives the handlers
  * itself, so nothing runs in the background while it measures.
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -14,10 +15,11 @@ import { ensureUserPool, startCognitoLocal, waitForCognito } from "../local/cogn
 import { ensureTable, startDynamoDbLocal, waitForDynamoDb } from "../local/dynamodb-local";
 import { freePort } from "../local/free-port";
 import { type SeededUser, seedDirectory, seedLocalConversation, seedUsers } from "../local/seed";
-import { SEED_USERS } from "../local/seed-data";
+import { SEED_CONVERSATION, SEED_USERS } from "../local/seed-data";
 import { DEFAULT_REGION, LOCAL_CREDENTIALS } from "../local/settings";
 import { CONFIG_ENV, SERVICE_NAME } from "../shared/config";
 import { messageGroupUuidFor } from "../shared/ids";
+import { seedConversation } from "../shared/seed";
 import { TABLE_NAME } from "../shared/table";
 
 /** The running services and the seeded data. */
@@ -31,6 +33,13 @@ export interface Fixture {
   users: SeededUser[];
   /** The seeded conversation's message_group_uuid. */
   groupUuid: string;
+  /**
+   * The user that PATCH /api/users/me requests rename (`users[2]`), whose one conversation is
+   * with `users[1]`; the other benchmarks never act as this user.
+   */
+  renamer: SeededUser;
+  /** The renamer's one conversation. */
+  renamerGroupUuid: string;
   /** The functions' environment (shared/config.ts names), logs off. */
   functionEnv: Record<string, string>;
   /** A plain DocumentClient on DynamoDB Local (the baselines' client: no middleware). */
@@ -44,7 +53,7 @@ function documentClient(endpoint: string, region: string): DynamoDBDocumentClien
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
-/** Starts the services (about 4 s) and seeds them. */
+/** Starts the services (about 4 s) and seeds them (at least three users: see {@link Fixture}). */
 export async function startFixture(): Promise<Fixture> {
   const region = DEFAULT_REGION;
   const tableName = TABLE_NAME;
@@ -78,8 +87,15 @@ export async function startFixture(): Promise<Fixture> {
     // The routes read identity from the directory only: the seeded users need their profiles.
     await seedDirectory({ ddb: doc, tableName }, users, Date.now());
     await seedLocalConversation(doc, tableName, users, Date.now());
+    const [a, b, renamer] = users as [SeededUser, SeededUser, SeededUser];
+    const renamerGroup = await seedConversation(doc, tableName, {
+      a: renamer,
+      b,
+      messages: SEED_CONVERSATION.slice(0, 4),
+      endAtMs: Date.now() - 60_000,
+      stepMs: 60_000,
+    });
     for (const client of [ddbProbe, cognitoClient, doc]) client.destroy();
-    const [a, b] = users as [SeededUser, SeededUser];
     return {
       region,
       tableName,
@@ -88,6 +104,8 @@ export async function startFixture(): Promise<Fixture> {
       userPoolId: pool.userPoolId,
       users,
       groupUuid: messageGroupUuidFor(a.uuid, b.uuid),
+      renamer,
+      renamerGroupUuid: renamerGroup.message_group_uuid,
       functionEnv: {
         [CONFIG_ENV.tableName]: tableName,
         [CONFIG_ENV.region]: region,

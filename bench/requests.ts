@@ -2,12 +2,13 @@
 import { randomUUID } from "node:crypto";
 import type { DynamoDBStreamEvent, PostConfirmationTriggerEvent, PreSignUpTriggerEvent } from "aws-lambda";
 import type { SeededUser } from "../local/seed";
+import { claimSignUpHandle } from "../shared/directory";
 import type { HttpEvent } from "../shared/http";
-import { messageItem } from "../shared/items/message";
 import { FAN_OUT_FUNCTION } from "../shared/routes";
+import { messageItem } from "../shared/rows";
 import { toTimestamp } from "../shared/time";
 import { insertRecord } from "../test/support/records";
-import { httpEvent } from "./events";
+import { httpEvent, newSignUp, postConfirmationEvent, preSignUpEvent } from "./events";
 import type { Fixture } from "./fixture";
 
 /** The seeded pair: `a` is the caller of every route request, `b` the other member. */
@@ -30,16 +31,29 @@ export function newMessageItem(groupUuid: string, sender: SeededUser, atMs = Dat
   });
 }
 
+let renames = 0;
+
+/**
+ * A display name for the renamer that differs from every one before in this run, so that each
+ * PATCH /api/users/me (of the function or of its baseline) is a real change that propagates.
+ */
+export function nextRenamerName(fixture: Fixture): string {
+  renames += 1;
+  return `${fixture.renamer.display_name} ${renames}`;
+}
+
+/** Every event {@link typicalEvent} makes. */
+export type BenchEvent = HttpEvent | DynamoDBStreamEvent | PreSignUpTriggerEvent | PostConfirmationTriggerEvent;
+
 /**
  * A typical request of function `fn`: B lists `a`'s groups, A lists the seeded group, C posts
- * into it, the users route looks `b` up by handle, the rename sets `a`'s current name again,
- * the fan-out gets one new MSG row insert, and each trigger a sign-up of a new user (a fresh
- * handle every call, so each run claims one).
+ * into it, the users route looks `b` up by handle (no token: the route is public), the rename
+ * route gives the renamer a new display name (one conversation to propagate it to), the fan-out
+ * gets one new MSG row insert, the pre-sign-up trigger a new sign-up, the post-confirmation
+ * trigger the confirmation of a new sign-up whose handle is claimed (pending) as the pre-sign-up
+ * trigger leaves it (the claim is written here, before the request).
  */
-export function typicalEvent(
-  fn: string,
-  fixture: Fixture,
-): HttpEvent | DynamoDBStreamEvent | PreSignUpTriggerEvent | PostConfirmationTriggerEvent {
+export async function typicalEvent(fn: string, fixture: Fixture): Promise<BenchEvent> {
   const { a, b } = seededPair(fixture);
   switch (fn) {
     case "list-message-groups":
@@ -49,46 +63,24 @@ export function typicalEvent(
     case "create-message":
       return httpEvent(fn, a, { body: { message: "How fast is it?", message_group_uuid: fixture.groupUuid } });
     case "get-user-short":
-      return httpEvent(fn, a, { pathParameters: { handle: `@${b.handle}` } });
+      return httpEvent(fn, undefined, { pathParameters: { handle: `@${b.handle}` } });
     case "update-profile":
-      // The caller's current name: the rename changes nothing, but runs every step (the directory
-      // read, the propagation over the caller's groups, the Cognito update).
-      return httpEvent(fn, a, { body: { display_name: a.display_name } });
+      return httpEvent(fn, fixture.renamer, { body: { display_name: nextRenamerName(fixture) } });
     case FAN_OUT_FUNCTION.fn:
       return { Records: [insertRecord(newMessageItem(fixture.groupUuid, a))] };
     case "pre-sign-up":
-    case "post-confirmation":
-      return triggerEvent(fn, fixture);
+      return preSignUpEvent(fixture.region, fixture.userPoolId, newSignUp());
+    case "post-confirmation": {
+      const signUp = newSignUp();
+      const ddb = fixture.newDocumentClient();
+      try {
+        await claimSignUpHandle({ ddb, tableName: fixture.tableName }, signUp, Date.now());
+      } finally {
+        ddb.destroy();
+      }
+      return postConfirmationEvent(fixture.region, fixture.userPoolId, signUp, randomUUID());
+    }
     default:
       throw new Error(`no typical request for ${fn}`);
   }
-}
-
-/**
- * The event Cognito gives a sign-up trigger (Cognito developer guide, "Pre sign-up Lambda
- * trigger" / "Post confirmation Lambda trigger"), for a new user with a fresh handle.
- */
-function triggerEvent(fn: string, fixture: Fixture): PreSignUpTriggerEvent | PostConfirmationTriggerEvent {
-  const id = randomUUID();
-  const common = {
-    version: "1",
-    region: fixture.region,
-    userPoolId: fixture.userPoolId,
-    userName: id,
-    callerContext: { awsSdkVersion: "aws-sdk-js-3", clientId: "bench" },
-  };
-  const userAttributes = {
-    sub: id,
-    preferred_username: `bench${id.slice(0, 8)}`,
-    name: "Bench User",
-    email: `${id}@example.com`,
-  };
-  return fn === "pre-sign-up"
-    ? {
-        ...common,
-        triggerSource: "PreSignUp_SignUp",
-        request: { userAttributes },
-        response: { autoConfirmUser: false, autoVerifyEmail: false, autoVerifyPhone: false },
-      }
-    : { ...common, triggerSource: "PostConfirmation_ConfirmSignUp", request: { userAttributes }, response: {} };
 }

@@ -1,23 +1,37 @@
 /**
  * Warm overhead: each route handler, imported from its deployed bundle into this process (one
- * warm container), against the bare SDK calls it needs, made with the functions' own client
- * (`shared/clients.ts`) on the same DynamoDB Local and cognito-local. Requests alternate
- * handler/baseline (the order flips every round) so that noise hits both alike.
+ * warm container), against the bare SDK calls it makes, with the functions' own clients
+ * (`shared/clients.ts`, as the SDK builds by default) on the same DynamoDB Local and
+ * cognito-local. Requests alternate handler/baseline (the order flips every round) so that noise
+ * hits both alike.
+ *
+ * Every authenticated route reads the caller's profile (a strongly consistent GetItem of
+ * `USER#<sub>`/`PROFILE`), cached per container for USER_CACHE_TTL_MS; the users route reads the
+ * handle item and the owner's profile (two strongly consistent GetItems), cached alike. Each route
+ * that reads the directory is measured twice: with a user cache that outlives the run (warmed by
+ * the warm-up requests, as in a warm container within the TTL) and with the cache off
+ * (USER_CACHE_TTL_MS=0: every request reads the directory), each against the calls it then makes.
  *
  * The functions' logs are off (POWERTOOLS_LOG_LEVEL=SILENT): the figures exclude writing the one
  * JSON log line per request that INFO writes in the cloud.
  */
 import { randomUUID } from "node:crypto";
 import { pathToFileURL } from "node:url";
-import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { AdminUpdateUserAttributesCommand } from "@aws-sdk/client-cognito-identity-provider";
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { lambdaContext } from "../local/lambda-context";
-import { createDocumentClient } from "../shared/clients";
+import { createCognitoClient, createDocumentClient } from "../shared/clients";
 import { CONFIG_ENV, loadConfig } from "../shared/config";
-import type { HttpHandler } from "../shared/http";
-import { grpPk, handleKey, messageGroupKey, msgPk, profileKey } from "../shared/table";
+import type { HttpEvent, HttpHandler } from "../shared/http";
+import { canonicalHandle } from "../shared/identity-rules";
+import type { MessageGroupItem, ProfileItem } from "../shared/model";
+import { grpPk, grpSk, handleKey, messageGroupKey, msgPk, profileKey } from "../shared/table";
+import { toTimestamp } from "../shared/time";
+import { USER_ATTRIBUTES } from "../shared/user-pool";
 import type { BundleFigures } from "./bundles";
+import { httpEvent } from "./events";
 import type { Fixture } from "./fixture";
-import { newMessageItem, seededPair, typicalEvent } from "./requests";
+import { newMessageItem, nextRenamerName, seededPair, typicalEvent } from "./requests";
 import { type Summary, summarize } from "./stats";
 
 /** One handler against its baseline, latencies in ms. */
@@ -33,13 +47,17 @@ export interface WarmFigures {
 /** Requests made before measuring (connections, JIT, caches), not counted. */
 const WARM_UP = 50;
 
-/** One subject: a handler variant and the bare calls it needs. */
+/** One subject: a handler variant and the bare calls it makes. */
 interface Subject {
   name: string;
   fn: string;
   env: Record<string, string>;
   baseline: string;
   bare: (() => Promise<unknown>) | undefined;
+  /** The request of one handler call (default: the function's typical request). */
+  event?: () => Promise<Parameters<HttpHandler>[0]>;
+  /** Share of the requests (and of the warm-up) this subject runs (default 1): for slow routes. */
+  share?: number;
 }
 
 /**
@@ -53,7 +71,8 @@ async function importHandler(file: string, env: Record<string, string>, tag: str
 }
 
 /**
- * Measures every route handler `requests` times (and its baseline as many times).
+ * Measures every route handler `requests` times (and its baseline as many times); the rename
+ * route, which makes a dozen calls and two transactions, a fifth as many.
  * Sets the functions' environment in `process.env` (this process is the bench only).
  */
 export async function measureWarmOverhead(
@@ -64,10 +83,15 @@ export async function measureWarmOverhead(
   Object.assign(process.env, fixture.functionEnv);
   const config = loadConfig();
   const ddb = createDocumentClient(config);
+  const cognito = createCognitoClient(config);
   const { a, b } = seededPair(fixture);
+  const renamer = fixture.renamer;
   const table = fixture.tableName;
-  const readGroup = () =>
-    ddb.send(new GetCommand({ TableName: table, Key: messageGroupKey(fixture.groupUuid), ConsistentRead: true }));
+  const getItem = (Key: { pk: string; sk: string }) =>
+    ddb.send(new GetCommand({ TableName: table, Key, ConsistentRead: true }));
+  /** The caller's profile as `users.caller` reads it on a cache miss (shared/directory.ts getProfile). */
+  const readProfile = (uuid: string) => getItem(profileKey(uuid));
+  const readGroup = () => getItem(messageGroupKey(fixture.groupUuid));
   const queryNewest = (pk: string) =>
     ddb.send(
       new QueryCommand({
@@ -78,19 +102,38 @@ export async function measureWarmOverhead(
         Limit: 21,
       }),
     );
+  const putMessage = () =>
+    ddb.send(
+      new PutCommand({
+        TableName: table,
+        Item: newMessageItem(fixture.groupUuid, a),
+        ConditionExpression: "attribute_not_exists(pk)",
+      }),
+    );
   // A user cache that outlives the run: the caller and the looked-up user are cached after the
   // warm-up, as in a warm container within USER_CACHE_TTL_MS.
   const cached = { [CONFIG_ENV.userCacheTtlMs]: String(3_600_000) };
+  const noCache = { [CONFIG_ENV.userCacheTtlMs]: "0" };
   const subjects: Subject[] = [
     {
-      name: "list-message-groups",
+      name: "list-message-groups (caller cached)",
       fn: "list-message-groups",
       env: cached,
       baseline: "Query",
       bare: () => queryNewest(grpPk(a.uuid)),
     },
     {
-      name: "list-messages",
+      name: "list-message-groups (no user cache)",
+      fn: "list-message-groups",
+      env: noCache,
+      baseline: "GetItem (caller) + Query",
+      bare: async () => {
+        await readProfile(a.uuid);
+        await queryNewest(grpPk(a.uuid));
+      },
+    },
+    {
+      name: "list-messages (caller cached)",
       fn: "list-messages",
       env: cached,
       baseline: "GetItem + Query",
@@ -100,16 +143,35 @@ export async function measureWarmOverhead(
       },
     },
     {
-      name: "create-message (C, user cached)",
+      name: "list-messages (no user cache)",
+      fn: "list-messages",
+      env: noCache,
+      baseline: "GetItem (caller) + GetItem + Query",
+      bare: async () => {
+        await readProfile(a.uuid);
+        await readGroup();
+        await queryNewest(msgPk(fixture.groupUuid));
+      },
+    },
+    {
+      name: "create-message (C, caller cached)",
       fn: "create-message",
       env: cached,
       baseline: "GetItem + PutItem",
       bare: async () => {
         await readGroup();
-        const item = newMessageItem(fixture.groupUuid, a);
-        await ddb.send(
-          new PutCommand({ TableName: table, Item: item, ConditionExpression: "attribute_not_exists(pk)" }),
-        );
+        await putMessage();
+      },
+    },
+    {
+      name: "create-message (C, no user cache)",
+      fn: "create-message",
+      env: noCache,
+      baseline: "GetItem (caller) + GetItem + PutItem",
+      bare: async () => {
+        await readProfile(a.uuid);
+        await readGroup();
+        await putMessage();
       },
     },
     {
@@ -120,18 +182,134 @@ export async function measureWarmOverhead(
       bare: undefined,
     },
     {
-      name: "get-user-short (no cache)",
+      name: "get-user-short (no user cache)",
       fn: "get-user-short",
-      env: { [CONFIG_ENV.userCacheTtlMs]: "0" },
-      baseline: "GetItem handle + GetItem profile",
+      env: noCache,
+      baseline: "GetItem (handle item) + GetItem (profile)",
       bare: async () => {
-        await ddb.send(
-          new GetCommand({ TableName: table, Key: handleKey(b.handle.toLowerCase()), ConsistentRead: true }),
-        );
-        await ddb.send(new GetCommand({ TableName: table, Key: profileKey(b.uuid), ConsistentRead: true }));
+        await getItem(handleKey(canonicalHandle(b.handle)));
+        await readProfile(b.uuid);
       },
     },
+    {
+      name: "update-profile (display name, 1 conversation)",
+      fn: "update-profile",
+      env: cached,
+      baseline:
+        "GetItem + TransactWriteItems (2) + Query + 2 × (3 GetItem) + TransactWriteItems (2) + AdminUpdateUserAttributes (cognito-local)",
+      bare: () => bareRename(),
+      event: async () => httpEvent("update-profile", renamer, { body: { display_name: nextRenamerName(fixture) } }),
+      share: 0.2,
+    },
   ];
+
+  /**
+   * The calls of PATCH /api/users/me `{display_name}` for the renamer, as shared/directory.ts
+   * (renameUser) and shared/renames.ts (propagateRename: both passes over the one group) make
+   * them, then the Cognito attributes; each call with the inputs the function gives it.
+   */
+  async function bareRename(): Promise<void> {
+    const displayName = nextRenamerName(fixture);
+    const before = (await readProfile(renamer.uuid)).Item as ProfileItem;
+    const at = toTimestamp(Date.now());
+    await ddb.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: table,
+              Key: profileKey(renamer.uuid),
+              UpdateExpression: "SET handle = :h, display_name = :d, updated_at = :at",
+              ConditionExpression: "handle = :oldHandle AND display_name = :oldName AND #status = :active",
+              ExpressionAttributeNames: { "#status": "status" },
+              ExpressionAttributeValues: {
+                ":h": before.handle,
+                ":d": displayName,
+                ":at": at,
+                ":oldHandle": before.handle,
+                ":oldName": before.display_name,
+                ":active": "active",
+              },
+            },
+          },
+          {
+            Update: {
+              TableName: table,
+              Key: handleKey(canonicalHandle(before.handle)),
+              UpdateExpression: "SET handle = :h, updated_at = :at",
+              ConditionExpression: "#state = :owned AND user_uuid = :me",
+              ExpressionAttributeNames: { "#state": "state" },
+              ExpressionAttributeValues: { ":h": before.handle, ":at": at, ":owned": "owned", ":me": renamer.uuid },
+            },
+          },
+        ],
+      }),
+    );
+    const groups = await ddb.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: "pk = :pk",
+        ExpressionAttributeValues: { ":pk": grpPk(renamer.uuid) },
+        ProjectionExpression: "message_group_uuid",
+      }),
+    );
+    const renamed = { uuid: renamer.uuid, handle: before.handle, display_name: displayName };
+    for (const pass of [1, 2]) {
+      for (const row of groups.Items ?? []) {
+        const groupUuid = String(row.message_group_uuid);
+        const group = (await getItem(messageGroupKey(groupUuid))).Item as MessageGroupItem;
+        const sk = grpSk(group.last_message_at, groupUuid);
+        for (const member of group.members) await getItem({ pk: grpPk(member.uuid), sk });
+        // The second pass finds the group renamed and writes nothing.
+        if (pass === 2) continue;
+        const other = group.members.find((m) => m.uuid !== renamer.uuid) ?? renamed;
+        await ddb.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: table,
+                  Key: messageGroupKey(groupUuid),
+                  UpdateExpression: "SET #m = :m",
+                  ConditionExpression: "#lsk = :read",
+                  ExpressionAttributeNames: { "#lsk": "last_message_sk", "#m": "members" },
+                  ExpressionAttributeValues: {
+                    ":read": group.last_message_sk,
+                    ":m": group.members.map((m) => (m.uuid === renamer.uuid ? renamed : m)),
+                  },
+                },
+              },
+              {
+                Update: {
+                  TableName: table,
+                  Key: { pk: grpPk(other.uuid), sk },
+                  UpdateExpression: "SET #h = :h, #d = :d",
+                  ConditionExpression: "attribute_exists(#pk) AND #u = :u",
+                  ExpressionAttributeNames: {
+                    "#pk": "pk",
+                    "#u": "user_uuid",
+                    "#h": "user_handle",
+                    "#d": "user_display_name",
+                  },
+                  ExpressionAttributeValues: { ":u": renamer.uuid, ":h": renamed.handle, ":d": displayName },
+                },
+              },
+            ],
+          }),
+        );
+      }
+    }
+    await cognito.send(
+      new AdminUpdateUserAttributesCommand({
+        UserPoolId: fixture.userPoolId,
+        Username: renamer.username,
+        UserAttributes: [
+          { Name: USER_ATTRIBUTES.handle, Value: renamed.handle },
+          { Name: USER_ATTRIBUTES.display_name, Value: displayName },
+        ],
+      }),
+    );
+  }
 
   const figures: WarmFigures[] = [];
   for (const subject of subjects) {
@@ -140,7 +318,7 @@ export async function measureWarmOverhead(
     const handler = await importHandler(file, subject.env, `warm-${randomUUID()}`);
     const context = lambdaContext(subject.fn, randomUUID(), config.region);
     const runHandler = async () => {
-      const event = typicalEvent(subject.fn, fixture) as Parameters<HttpHandler>[0];
+      const event = await (subject.event?.() ?? (typicalEvent(subject.fn, fixture) as Promise<HttpEvent>));
       const started = performance.now();
       const result = await handler(event, context);
       const took = performance.now() - started;
@@ -154,13 +332,16 @@ export async function measureWarmOverhead(
       await bare();
       return performance.now() - started;
     };
-    for (let i = 0; i < WARM_UP; i++) {
+    const share = subject.share ?? 1;
+    const warmUp = Math.max(5, Math.round(WARM_UP * share));
+    const count = Math.max(20, Math.round(requests * share));
+    for (let i = 0; i < warmUp; i++) {
       await runHandler();
       if (subject.bare !== undefined) await runBare(subject.bare);
     }
     const handlerMs: number[] = [];
     const bareMs: number[] = [];
-    for (let i = 0; i < requests; i++) {
+    for (let i = 0; i < count; i++) {
       if (subject.bare !== undefined && i % 2 === 1) bareMs.push(await runBare(subject.bare));
       handlerMs.push(await runHandler());
       if (subject.bare !== undefined && i % 2 === 0) bareMs.push(await runBare(subject.bare));
@@ -173,5 +354,6 @@ export async function measureWarmOverhead(
     });
   }
   ddb.destroy();
+  cognito.destroy();
   return figures;
 }
