@@ -4,8 +4,8 @@ import type { DynamoDBStreamEvent, PostConfirmationTriggerEvent, PreSignUpTrigge
 import type { SeededUser } from "../local/seed";
 import { claimSignUpHandle } from "../shared/directory";
 import type { HttpEvent } from "../shared/http";
+import { messageItem } from "../shared/items/message";
 import { FAN_OUT_FUNCTION } from "../shared/routes";
-import { messageItem } from "../shared/rows";
 import { toTimestamp } from "../shared/time";
 import { insertRecord } from "../test/support/records";
 import { httpEvent, newSignUp, postConfirmationEvent, preSignUpEvent } from "./events";
