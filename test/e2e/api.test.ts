@@ -4,12 +4,12 @@
  */
 import { rm } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SEED_CONVERSATION, SEED_MESSAGE_STEP_MS } from "../../local/seed-data";
 import { signIn, type Tokens } from "../../local/sign-in";
 import type { LocalStack } from "../../local/stack";
 import { NEXT_CURSOR_HEADER } from "../../shared/api-contract";
 import { UUID_PATTERN } from "../../shared/ids";
 import type { CreatedMessageView, MessageGroupView, MessageView } from "../../shared/model";
+import { SEED_CONVERSATION, SEED_MESSAGE_STEP_MS } from "../../shared/seed-data";
 import { DEFAULT_PAGE_SIZE } from "../../shared/validation";
 import { callApi, pollUntil, startTestStack } from "./helpers";
 

@@ -9,11 +9,11 @@ import { SignUpCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { afterAll, describe, expect, it } from "vitest";
 import { isRunning } from "../../local/child-process";
 import { freePort, isPortFree } from "../../local/free-port";
-import { SEED_CONVERSATION } from "../../local/seed-data";
 import { signIn } from "../../local/sign-in";
 import type { LocalStack } from "../../local/stack";
 import { localCognitoClient } from "../../local/state";
 import type { MessageGroupView } from "../../shared/model";
+import { SEED_CONVERSATION } from "../../shared/seed-data";
 import { callApi, pollUntil, runningGroupMembers, startTestStack, tempStateDir } from "./helpers";
 
 const portsOf = (stack: LocalStack) =>

@@ -7,11 +7,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cognitoProgram } from "../../bin/lib/cognito-commands";
 import { ddbProgram } from "../../bin/lib/ddb-commands";
-import { SEED_CONVERSATION, SEED_CONVERSATION_MEMBERS, SEED_USERS } from "../../local/seed-data";
 import { putDirectoryUser, setProfileStatus } from "../../shared/directory";
 import { messageGroupUuidFor } from "../../shared/ids";
 import { postToHandle } from "../../shared/messages";
 import type { UserProfile } from "../../shared/model";
+import { SEED_CONVERSATION, SEED_CONVERSATION_MEMBERS, SEED_USERS } from "../../shared/seed-data";
 import { MSG_PREFIX } from "../../shared/table";
 import { runOps, startTestCognito, stateDirFor, type TestCognito } from "../support/ops";
 import { createTestTable, type TestTable } from "../support/table";

@@ -9,9 +9,9 @@
 import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { afterAll, describe, expect, it } from "vitest";
-import { SEED_CONVERSATION_MEMBERS } from "../../local/seed-data";
 import { deadLetterFilePath } from "../../local/state";
 import type { CreatedMessageView, MessageGroupView, MessageView } from "../../shared/model";
+import { SEED_CONVERSATION_MEMBERS } from "../../shared/seed-data";
 import { MSG_PREFIX } from "../../shared/table";
 import { callApi, listAllMessages, pollUntil, startTestStack, tempStateDir } from "../e2e/helpers";
 import { countingLogger, scanStackTable, seededCaller } from "./support";

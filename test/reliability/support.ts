@@ -11,10 +11,10 @@ import { type DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb"
 import { expect } from "vitest";
 import type { LocalLogger } from "../../local/logger";
 import type { SeededUser } from "../../local/seed";
-import { SEED_USERS } from "../../local/seed-data";
 import { signIn } from "../../local/sign-in";
 import type { LocalStack } from "../../local/stack";
 import { localCognitoClient, localDocumentClient } from "../../local/state";
+import { SEED_USERS } from "../../shared/seed-data";
 import { USER_ATTRIBUTES } from "../../shared/user-pool";
 import type { ApiResponse } from "../e2e/helpers";
 

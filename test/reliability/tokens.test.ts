@@ -10,10 +10,10 @@ import { rm } from "node:fs/promises";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cognitoLocalIssuer } from "../../local/jwt";
-import { SEED_CONVERSATION, SEED_CONVERSATION_MEMBERS } from "../../local/seed-data";
 import type { LocalStack } from "../../local/stack";
 import type { MessageGroupView } from "../../shared/model";
 import { ROUTES } from "../../shared/routes";
+import { SEED_CONVERSATION, SEED_CONVERSATION_MEMBERS } from "../../shared/seed-data";
 import { callApi, pollUntil, startTestStack } from "../e2e/helpers";
 import {
   type Caller,
