@@ -12,7 +12,7 @@ import {
   recordProcesses,
   StateInUseError,
 } from "../../local/child-process";
-import { runningGroupMembers } from "./helpers";
+import { runningGroupMembers } from "../support/stack";
 
 /** A detached shell (own process group) that ignores SIGTERM and runs `sleep` as its child. */
 const stubborn = (marker: string) =>

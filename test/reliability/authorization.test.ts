@@ -18,8 +18,8 @@ import type { CreatedMessageView, MessageGroupView, MessageView } from "../../sh
 import { SEED_CONVERSATION_MEMBERS } from "../../shared/seed-data";
 import { GRP_PREFIX, MESSAGE_GROUP_PREFIX, MSG_PREFIX } from "../../shared/table";
 import { toTimestamp } from "../../shared/time";
-import { type ApiResponse, callApi, pollUntil, startTestStack } from "../e2e/helpers";
-import { type Caller, newCaller, scanStackTable, seededCaller } from "./support";
+import { type Caller, newCaller, scanStackTable, seededCaller } from "../support/callers";
+import { type ApiResponse, callApi, pollUntil, startTestStack } from "../support/stack";
 
 let stack: LocalStack;
 /** a, b: the seeded pair; c: in a group with a and one with d; d: only with c; s: a stranger. */

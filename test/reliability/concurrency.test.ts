@@ -11,8 +11,8 @@ import { messageGroupUuidFor } from "../../shared/ids";
 import type { CreatedMessageView, MessageGroupView, MessageView } from "../../shared/model";
 import { SEED_CONVERSATION_MEMBERS } from "../../shared/seed-data";
 import { GRP_PREFIX, MESSAGE_GROUP_PREFIX, MSG_PREFIX, messageGroupKey, msgPk } from "../../shared/table";
-import { callApi, listAllMessages, pollUntil, startTestStack } from "../e2e/helpers";
-import { type Caller, newCaller, scanStackTable, seededCaller } from "./support";
+import { type Caller, newCaller, scanStackTable, seededCaller } from "../support/callers";
+import { callApi, listAllMessages, pollUntil, startTestStack } from "../support/stack";
 
 /** Clients posting into one group at once, and messages each posts one after the other. */
 const CLIENTS = 20;
