@@ -66,6 +66,23 @@ async function refusalOf(handle: string, displayName: string): Promise<string> {
 
 const post = (token: string, body: Record<string, unknown>) => callApi(stack, "POST", "/api/messages", { token, body });
 const short = (handle: string) => callApi(stack, "GET", `/api/users/@${handle}/short`);
+
+/**
+ * Two new users (handle = prefix + random, display name) and the conversation the first starts
+ * with `message` by the second's handle (pattern D).
+ */
+async function newConversation(
+  [prefixA, nameA]: [string, string],
+  [prefixB, nameB]: [string, string],
+  message: string,
+): Promise<{ user: SignedUp; other: SignedUp; group: string }> {
+  const user = await signUpUser(`${prefixA}${randomUUID().slice(0, 6)}`, nameA);
+  const other = await signUpUser(`${prefixB}${randomUUID().slice(0, 6)}`, nameB);
+  const first = await post(user.accessToken, { message, handle: other.handle });
+  expect(first.status).toBe(200);
+  return { user, other, group: (first.body as { message_group_uuid: string }).message_group_uuid };
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("identity: findings 1 and 2 (handle squatting, cache poisoning)", () => {
@@ -202,10 +219,7 @@ describe("identity: finding 5 (the users route is public)", () => {
 
 describe("identity: finding 6 (a disabled user stops reading)", () => {
   it("answers 401 on every route within the cache TTL of the disable, with a token still valid", async () => {
-    const user = await signUpUser(`leaver${randomUUID().slice(0, 6)}`, "Lee Leaver");
-    const other = await signUpUser(`stayer${randomUUID().slice(0, 6)}`, "Stay Er");
-    const first = await post(user.accessToken, { message: "before", handle: other.handle });
-    const group = (first.body as { message_group_uuid: string }).message_group_uuid;
+    const { user, other, group } = await newConversation(["leaver", "Lee Leaver"], ["stayer", "Stay Er"], "before");
     // What `npm run users -- disable` does: Cognito disabled, profile disabled.
     await cognito.send(new AdminDisableUserCommand({ UserPoolId: stack.userPoolId, Username: user.username }));
     const ddb = localDocumentClient({ endpoint: stack.dynamodbEndpoint, region: stack.region });
@@ -230,10 +244,11 @@ describe("identity: finding 6 (a disabled user stops reading)", () => {
 
 describe("PATCH /api/users/me end to end", () => {
   it("renames: views follow, Cognito follows, the old handle stays reserved to its owner", async () => {
-    const user = await signUpUser(`renamer${randomUUID().slice(0, 6)}`, "Ren Amer");
-    const friend = await signUpUser(`friend${randomUUID().slice(0, 6)}`, "Fri End");
-    const d = await post(user.accessToken, { message: "hello under my old name", handle: friend.handle });
-    const group = (d.body as { message_group_uuid: string }).message_group_uuid;
+    const {
+      user,
+      other: friend,
+      group,
+    } = await newConversation(["renamer", "Ren Amer"], ["friend", "Fri End"], "hello under my old name");
     const newHandle = `Renamed${randomUUID().slice(0, 6)}`;
 
     const renamed = await callApi(stack, "PATCH", "/api/users/me", {
