@@ -1,6 +1,7 @@
 /**
  * The local stack: the local services (`local/services.ts`: DynamoDB Local, cognito-local, the
- * Lambda Invoke endpoint of the Cognito triggers, the table, the user pool, the seed), and on top
+ * Lambda Invoke endpoint of the Cognito triggers, the table, the user pool, the seed, the AppSync
+ * Events emulator), and on top
  * of them the functions: the route functions behind an emulated HTTP API with real JWT
  * verification, and the stream poller driving the fan-out.
  *
@@ -179,6 +180,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     userPoolClientId: services.userPoolClientId,
     tableName: services.tableName,
     dynamodbEndpoint: services.dynamodbEndpoint,
+    events: services.events,
     users: services.users,
     stateDir: services.stateDir,
     pids: services.children.map((c) => c.pid),

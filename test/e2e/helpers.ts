@@ -20,6 +20,7 @@ export async function startTestStack(options: LocalStackOptions = {}): Promise<L
     cognitoPort: await freePort(),
     apiPort: await freePort(),
     lambdaPort: await freePort(),
+    eventsPort: await freePort(),
     stateDir: options.stateDir ?? (await tempStateDir()),
     quiet: true,
     ...options,

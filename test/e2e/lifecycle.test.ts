@@ -17,7 +17,7 @@ import type { MessageGroupView } from "../../shared/model";
 import { callApi, pollUntil, runningGroupMembers, startTestStack, tempStateDir } from "./helpers";
 
 const portsOf = (stack: LocalStack) =>
-  [stack.apiUrl, stack.dynamodbEndpoint, stack.cognitoEndpoint, stack.lambdaEndpoint].map((url) =>
+  [stack.apiUrl, stack.dynamodbEndpoint, stack.cognitoEndpoint, stack.lambdaEndpoint, stack.events.httpUrl].map((url) =>
     Number(new URL(url).port),
   );
 
