@@ -30,7 +30,8 @@ export interface ReceivedRequest {
 
 /** What the verifier checks the signature against. */
 export interface SigV4VerifyOptions {
-  credentials: { accessKeyId: string; secretAccessKey: string };
+  /** The one set of credentials accepted; a request must carry their session token, if any, and no other. */
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   region: string;
   service?: string;
   /** The server's clock, ms since the epoch (default `Date.now()`). */
@@ -72,7 +73,8 @@ function queryOf(rawQuery: string): Record<string, string | string[]> {
  * Checks the SigV4 signature of `request`.
  * Refused: no `Authorization: AWS4-HMAC-SHA256 …` header; another access key; a scope of another
  * date, region or service; `host` or `x-amz-date` not signed; `x-amz-date` missing or more than
- * {@link MAX_CLOCK_SKEW_MS} away; a signed `x-amz-content-sha256` that is not the body's hash;
+ * {@link MAX_CLOCK_SKEW_MS} away; a session token other than the credentials' (none when they have
+ * none); a signed `x-amz-content-sha256` that is not the body's hash;
  * a signature that is not the one the SDK's signer computes for the request.
  */
 export async function verifySigV4(request: ReceivedRequest, options: SigV4VerifyOptions): Promise<SigV4Result> {
@@ -108,6 +110,9 @@ export async function verifySigV4(request: ReceivedRequest, options: SigV4Verify
     const value = headerValue(request.headers, name);
     if (value === undefined) return { ok: false, reason: `signed header ${name} is missing` };
     headers[name] = value;
+  }
+  if (headerValue(request.headers, "x-amz-security-token") !== options.credentials.sessionToken) {
+    return { ok: false, reason: "not the session token of the credentials" };
   }
   const contentHash = headers["x-amz-content-sha256"];
   if (contentHash !== undefined && contentHash !== createHash("sha256").update(request.body).digest("hex")) {
