@@ -196,9 +196,9 @@ export async function startEventsServer(options: EventsServerOptions): Promise<E
   let delivered = 0;
   const inFlight = trackInFlight();
 
-  const send = (connection: Connection, frame: ServerFrame): void => {
+  const send = (connection: Connection, frame: ServerFrame | string): void => {
     if (connection.closed || connection.ws.readyState !== WebSocket.OPEN) return;
-    connection.ws.send(serializeFrame(frame));
+    connection.ws.send(typeof frame === "string" ? frame : serializeFrame(frame));
     if (connection.ws.bufferedAmount > limits.bufferedBytesPerConnection) {
       logger.warn("events: closing a connection that does not read", { connection_id: connection.id });
       closeConnection(connection, 1008, "client does not read");
@@ -422,9 +422,12 @@ export async function startEventsServer(options: EventsServerOptions): Promise<E
   const deliver = (channel: string, events: readonly string[]): void => {
     const subscribers = subscriptionsByChannel.get(channel);
     if (subscribers === undefined) return;
+    // Each event is escaped once; only the subscription id differs between the frames.
+    const escaped = events.map((event) => JSON.stringify(event));
     for (const subscription of [...subscribers]) {
-      for (const event of events) {
-        send(subscription.connection, { type: "data", id: subscription.id, event });
+      const prefix = `{"type":"data","id":${JSON.stringify(subscription.id)},"event":`;
+      for (const event of escaped) {
+        send(subscription.connection, `${prefix}${event}}`);
         delivered += 1;
       }
     }
