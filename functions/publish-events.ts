@@ -41,7 +41,12 @@ export async function handler(event: DynamoDBStreamEvent, context: Context): Pro
       throw error;
     }
   };
-  const response = await processPartialResponse(event, recordHandler, processor, { context });
+  // A batch that fails entirely is answered like a partial one (every record listed), not thrown:
+  // the mapping retries it the same way, and the metrics and log line below are still written.
+  const response = await processPartialResponse(event, recordHandler, processor, {
+    context,
+    throwOnFullBatchFailure: false,
+  });
   const report = batch.report();
   for (const lost of report.undelivered) logger.warn("event not delivered", { ...lost });
   metrics.setDefaultDimensions({ [PUBLISH_METRICS.functionDimension]: context.functionName });
