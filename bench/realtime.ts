@@ -160,3 +160,87 @@ export async function measureEventsThroughput(
     await stack.stop();
   }
 }
+
+/** Post-to-event latency figures, ms. */
+export interface PostToEventFigures {
+  messages: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/**
+ * Post-to-event latency on the local stack: the seeded conversation's second member subscribes
+ * to their channel; the first member posts `messages` messages to the conversation one after the
+ * other (POST /api/messages); each latency is from just before the POST to the arrival of its
+ * `message.new` event at the subscriber (the stream, the poller, the publish function, the signed
+ * publish and the emulator in between). The seeded messages' events are let through first.
+ * @throws Error when a POST is not answered 200 or an event does not arrive within 10 s.
+ */
+export async function measurePostToEvent(messages: number): Promise<PostToEventFigures> {
+  const stack = await startLocalStack({
+    dynamodbPort: await freePort(),
+    cognitoPort: await freePort(),
+    apiPort: await freePort(),
+    lambdaPort: await freePort(),
+    eventsPort: await freePort(),
+    quiet: true,
+  });
+  let ws: WebSocket | undefined;
+  try {
+    const [sender, receiver] = stack.users;
+    if (sender === undefined || receiver === undefined) throw new Error("no seeded users");
+    const senderToken = (await signIn(stack, sender.username, sender.password)).accessToken;
+    const receiverToken = (await signIn(stack, receiver.username, receiver.password)).accessToken;
+    const waiting = new Map<string, (at: number) => void>();
+    const arrived = new Map<string, number>();
+    ws = await subscriber(stack.events.realtimeUrl, receiverToken, userChannel(receiver.uuid), () => {});
+    ws.on("message", (data) => {
+      const at = performance.now();
+      const frame = JSON.parse(data.toString()) as { type: string; event?: string };
+      if (frame.type !== "data" || frame.event === undefined) return;
+      const id = (JSON.parse(frame.event) as { id: string }).id;
+      arrived.set(id, at);
+      waiting.get(id)?.(at);
+    });
+    const groups = (await (
+      await fetch(`${stack.apiUrl}/api/message_groups`, { headers: { authorization: `Bearer ${senderToken}` } })
+    ).json()) as { uuid: string }[];
+    const group = groups[0]?.uuid;
+    if (group === undefined) throw new Error("no seeded conversation");
+
+    const postAndWait = async (text: string): Promise<number> => {
+      const started = performance.now();
+      const response = await fetch(`${stack.apiUrl}/api/messages`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${senderToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ message: text, message_group_uuid: group }),
+      });
+      if (response.status !== 200) throw new Error(`bench post: HTTP ${response.status}`);
+      const { uuid } = (await response.json()) as { uuid: string };
+      const at =
+        arrived.get(uuid) ??
+        (await new Promise<number>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`bench: no event for ${uuid} within 10 s`)), 10_000);
+          waiting.set(uuid, (t) => {
+            clearTimeout(timer);
+            resolve(t);
+          });
+        }));
+      waiting.delete(uuid);
+      return at - started;
+    };
+    await postAndWait("warm-up: after the seeded messages' events");
+    const latencies: number[] = [];
+    for (let i = 0; i < messages; i++) latencies.push(await postAndWait(`bench message ${i}`));
+    return {
+      messages,
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+      maxMs: Math.max(...latencies),
+    };
+  } finally {
+    ws?.terminate();
+    await stack.stop();
+  }
+}

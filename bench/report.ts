@@ -5,7 +5,7 @@ import type { ColdStartFigures } from "./cold-start";
 import type { FanOutFigures, LocalWriteCeiling } from "./fan-out";
 import type { LocalStackFigures } from "./local-stack";
 import type { describeMachine } from "./machine";
-import type { RealtimeFigures } from "./realtime";
+import type { PostToEventFigures, RealtimeFigures } from "./realtime";
 import { kib, ms, ratio, table } from "./stats";
 import type { WarmFigures } from "./warm";
 
@@ -22,6 +22,8 @@ export interface BenchResults {
   localStack: LocalStackFigures[];
   /** Real-time delivery on the local AppSync Events emulator, one entry per run. */
   realtime: RealtimeFigures[];
+  /** Post-to-event latency at the subscriber on the local stack. */
+  postToEvent: PostToEventFigures;
   /** Wall time of the whole run, ms. */
   runtimeMs: number;
 }
@@ -240,6 +242,14 @@ export function renderReport(r: BenchResults): string {
     realtimeSection(r.realtime),
     "",
     "IAM-signed HTTP publishes of 5 events to one channel, 100 WebSocket subscriptions of it (one per connection); subscribers in the bench process, on the same cores as the server.",
+    "",
+    "## 8. Real-time: post-to-event latency at the subscriber (local stack)",
+    table(
+      ["messages (one at a time)", "p50 (ms)", "p99 (ms)", "max (ms)"],
+      [[String(r.postToEvent.messages), ms(r.postToEvent.p50Ms), ms(r.postToEvent.p99Ms), ms(r.postToEvent.maxMs)]],
+    ),
+    "",
+    "From just before POST /api/messages to the message.new event at the other member's WebSocket: the stream, the publish consumer's poller, the publish function's signed publish and the emulator.",
     "",
   ].join("\n");
 }

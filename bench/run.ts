@@ -14,7 +14,7 @@ import { measureFanOut, measureLocalWriteCeiling } from "./fan-out";
 import { startFixture } from "./fixture";
 import { measureLocalStackStart } from "./local-stack";
 import { describeMachine } from "./machine";
-import { measureEventsThroughput } from "./realtime";
+import { measureEventsThroughput, measurePostToEvent } from "./realtime";
 import { type BenchResults, renderReport } from "./report";
 import { measureWarmOverhead } from "./warm";
 
@@ -36,6 +36,7 @@ const ITERATIONS = quick
       localStackRuns: 1,
       realtimeRuns: 1,
       realtimeEvents: 500,
+      postToEventMessages: 500,
     }
   : {
       coldRuns: 20,
@@ -46,6 +47,7 @@ const ITERATIONS = quick
       localStackRuns: 3,
       realtimeRuns: 3,
       realtimeEvents: 2000,
+      postToEventMessages: 1000,
     };
 
 const step = (what: string) => process.stderr.write(`bench: ${what}...\n`);
@@ -83,6 +85,8 @@ try {
     );
     realtime.push(await measureEventsThroughput(ITERATIONS.realtimeEvents));
   }
+  step(`real-time: post-to-event latency over ${ITERATIONS.postToEventMessages} messages`);
+  const postToEvent = await measurePostToEvent(ITERATIONS.postToEventMessages);
   const report = renderReport({
     mode: quick ? "quick" : "full",
     machine: describeMachine(),
@@ -90,6 +94,7 @@ try {
     ...measured,
     localStack,
     realtime,
+    postToEvent,
     runtimeMs: performance.now() - started,
   });
   process.stdout.write(`${report}\n`);

@@ -217,6 +217,8 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
       [CONFIG_ENV.cognitoEndpoint]: cognitoEndpoint,
       [CONFIG_ENV.userPoolId]: undefined,
       [CONFIG_ENV.serviceName]: SERVICE_NAME,
+      // No CloudWatch here: the publish function's metrics would only be raw EMF lines on stdout.
+      POWERTOOLS_METRICS_DISABLED: "true",
       ...(options.quiet === true ? { [CONFIG_ENV.logLevel]: "SILENT" } : {}),
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,

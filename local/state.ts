@@ -113,3 +113,9 @@ export async function removeStackFile(stateDir: string): Promise<void> {
 
 /** The dead-letter file of a local stack's state directory (`.local/dead-letter.jsonl` by default). */
 export const deadLetterFilePath = (stateDir: string): string => join(stateDir, "dead-letter.jsonl");
+
+/**
+ * The dead-letter file of the real-time publish consumer (`.local/publish-dead-letter.jsonl`):
+ * records whose events were not delivered after the retries, apart from the fan-out's.
+ */
+export const publishDeadLetterFilePath = (stateDir: string): string => join(stateDir, "publish-dead-letter.jsonl");

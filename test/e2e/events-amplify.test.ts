@@ -22,7 +22,7 @@ import type { LocalStack } from "../../local/stack";
 import { LOCAL_CREDENTIALS } from "../../local/state";
 import { userChannel } from "../../shared/realtime";
 import { type Caller, seededCaller } from "../reliability/support";
-import { pollUntil, startTestStack } from "./helpers";
+import { pollUntil, settleRealtime, startTestStack } from "./helpers";
 
 /** `ws`'s WebSocket, connecting a `wss://` URL of the loopback address as `ws://`. */
 class LoopbackWebSocket extends WsWebSocket {
@@ -42,6 +42,8 @@ beforeAll(async () => {
   stack = await startTestStack();
   alice = await seededCaller(stack, "andrewbrown");
   bob = await seededCaller(stack, "bayko");
+  // The seeded conversation's events are published first: let them through before subscribing.
+  await settleRealtime(stack, alice.accessToken, alice.uuid);
   signedIn = bob;
   (globalThis as { WebSocket?: unknown }).WebSocket = LoopbackWebSocket;
   Amplify.configure(

@@ -21,7 +21,7 @@ import {
   signedPublish,
   subscribeFrame,
 } from "../support/events-client";
-import { startTestStack } from "./helpers";
+import { settleRealtime, startTestStack } from "./helpers";
 
 let stack: LocalStack;
 let alice: Caller; // andrewbrown
@@ -60,6 +60,8 @@ beforeAll(async () => {
   stack = await startTestStack();
   alice = await seededCaller(stack, "andrewbrown");
   bob = await seededCaller(stack, "bayko");
+  // The seeded conversation's events are published first: let them through before subscribing.
+  await settleRealtime(stack, alice.accessToken, alice.uuid);
   signing = { credentials: LOCAL_CREDENTIALS, region: stack.region };
 });
 
