@@ -16,7 +16,13 @@ import {
 } from "aws-cdk-lib/aws-dynamodb";
 import type { Construct } from "constructs";
 import { CONFIG_ENV } from "../shared/config";
-import { FAN_OUT_FUNCTION, type FunctionPermissions, ROUTES, TRIGGER_FUNCTIONS } from "../shared/routes";
+import {
+  FAN_OUT_FUNCTION,
+  type FunctionPermissions,
+  PUBLISH_FUNCTION,
+  ROUTES,
+  TRIGGER_FUNCTIONS,
+} from "../shared/routes";
 import { createTableInput, GSI, PARTITION_KEY, SORT_KEY, STREAM_VIEW_TYPE, TTL_ATTRIBUTE } from "../shared/table";
 import { FanOut } from "./constructs/fan-out";
 import { MessagesApi } from "./constructs/http-api";
@@ -24,6 +30,7 @@ import { Identity } from "./constructs/identity";
 import { MessagingFunction } from "./constructs/messaging-function";
 import { Network } from "./constructs/network";
 import { Operations } from "./constructs/operations";
+import { Realtime } from "./constructs/realtime";
 import { ContextError, type StackSettings } from "./context";
 
 export interface MessagingStackProps extends StackProps {
@@ -71,6 +78,8 @@ export class MessagingStack extends Stack {
   /** The Cognito trigger functions, by `fn` (TRIGGER_FUNCTIONS). */
   readonly triggerFunctions: ReadonlyMap<string, MessagingFunction>;
   readonly fanOut: FanOut;
+  /** The Event API and the publish function (real-time delivery). */
+  readonly realtime: Realtime;
   readonly api: MessagesApi;
   readonly operations: Operations;
 
@@ -110,7 +119,8 @@ export class MessagingStack extends Stack {
     this.identity = new Identity(this, "Identity", { settings: settings.userPool });
     const userPool = { userPoolId: this.identity.userPool.userPoolId, userPoolArn: this.identity.userPool.userPoolArn };
 
-    // Network: only the functions that talk to DynamoDB run in the VPC -------------------------
+    // Network: only the functions that talk to DynamoDB run in the VPC, except the publish function,
+    // which needs AppSync Events' public endpoint (the VPC has no route to the internet) -------
     const inVpc = [
       ...ROUTES.map((r) => r.permissions),
       FAN_OUT_FUNCTION.permissions,
@@ -190,6 +200,15 @@ export class MessagingStack extends Stack {
       logRetention: settings.logRetention,
     });
 
+    // Real-time: the Event API and the publish function, the stream's second consumer ----------
+    this.realtime = new Realtime(this, "Realtime", {
+      table: this.table,
+      userPool: this.identity.userPool,
+      userPoolClientId: this.identity.userPoolClient.userPoolClientId,
+      functionUserPool: userPool,
+      logRetention: settings.logRetention,
+    });
+
     // Operations --------------------------------------------------------------------------------
     const watched = (fn: string, f: MessagingFunction) => ({ fn, function: f.function, logGroup: f.logGroup });
     this.operations = new Operations(this, "Operations", {
@@ -198,6 +217,7 @@ export class MessagingStack extends Stack {
       routeFunctions: [...routeFunctions].map(([fn, f]) => watched(fn, f)),
       triggerFunctions: [...triggerFunctions].map(([fn, f]) => watched(fn, f)),
       fanOut: watched(FAN_OUT_FUNCTION.fn, this.fanOut.handler),
+      publish: watched(PUBLISH_FUNCTION.fn, this.realtime.publisher),
       failureQueue: this.fanOut.failureQueue,
       alarmEmail: settings.alarmEmail,
     });
@@ -221,6 +241,14 @@ export class MessagingStack extends Stack {
           : `Cognito ${trigger.trigger} trigger: attach it to the existing pool (docs/deploy.md, Existing user pool)`,
       });
     }
+    new CfnOutput(this, "EventsHttpUrl", {
+      value: this.realtime.httpUrl,
+      description: "AppSync Events HTTP endpoint (POST <url>/event publishes; IAM only, the publish function)",
+    });
+    new CfnOutput(this, "EventsRealtimeUrl", {
+      value: this.realtime.realtimeUrl,
+      description: "AppSync Events WebSocket endpoint: clients subscribe to /users/<sub> with their access token",
+    });
     new CfnOutput(this, "FanOutFailureQueueUrl", {
       value: this.fanOut.failureQueue.queueUrl,
       description: "On-failure queue of the stream fan-out",

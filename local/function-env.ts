@@ -16,8 +16,8 @@ export interface LocalFunctionEnvOptions {
 
 /**
  * The function environment for `config` (names of {@link CONFIG_ENV}; what `config` leaves out
- * is left out, so `loadConfig` takes its default) plus POWERTOOLS_SERVICE_NAME, the log level
- * when given, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY of {@link LOCAL_CREDENTIALS}, and the
+ * is left out, so `loadConfig` takes its default) plus POWERTOOLS_SERVICE_NAME,
+ * POWERTOOLS_METRICS_DISABLED (no CloudWatch locally), the log level when given, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY of {@link LOCAL_CREDENTIALS}, and the
  * SDK's Node-version notice switch (local/sdk-warning.ts: locally, Node 20).
  * @throws ConfigError from `configEnv` when a setting cannot be written as a variable.
  */
@@ -28,6 +28,8 @@ export function localFunctionEnv(
   return {
     ...configEnv(config),
     [CONFIG_ENV.serviceName]: SERVICE_NAME,
+    // No CloudWatch here: a function's metrics would only be raw EMF lines on stdout.
+    POWERTOOLS_METRICS_DISABLED: "true",
     ...(options.logLevel === undefined ? {} : { [CONFIG_ENV.logLevel]: options.logLevel }),
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,

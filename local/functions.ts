@@ -8,11 +8,14 @@
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
+import { CONFIG_ENV } from "../shared/config";
 import type { HttpHandler } from "../shared/http";
-import { FAN_OUT_FUNCTION, ROUTES, TRIGGER_FUNCTIONS } from "../shared/routes";
+import { FAN_OUT_FUNCTION, PUBLISH_FUNCTION, ROUTES, TRIGGER_FUNCTIONS } from "../shared/routes";
 
+/** A stream function's handler: the fan-out (pattern E) or the real-time publish function. */
+export type StreamHandler = (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse>;
 /** The fan-out function's handler (pattern E). */
-export type FanOutHandler = (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse>;
+export type FanOutHandler = StreamHandler;
 
 /**
  * A handler invoked through the Lambda Invoke API (`local/lambda-invoke.ts`): its event is the
@@ -25,6 +28,11 @@ export interface LoadedFunctions {
   /** Route handlers by `RouteDefinition.fn`. */
   routes: Map<string, HttpHandler>;
   fanOut: FanOutHandler;
+  /**
+   * The real-time publish function, loaded only when EVENTS_HTTP_URL is set (it needs the
+   * events endpoint at load: without one it would fail, as in the cloud).
+   */
+  publishEvents: StreamHandler | undefined;
 }
 
 let generation = 0;
@@ -42,19 +50,24 @@ async function loadHandler<H>(functionsDir: string, fn: string, instance: number
 }
 
 /**
- * Imports fresh copies of every route function of ROUTES and of the fan-out function.
- * @throws Error when one cannot be imported or has no `handler` function.
+ * Imports fresh copies of every route function of ROUTES, of the fan-out function and, when
+ * EVENTS_HTTP_URL is set in `process.env`, of the publish function.
+ * @throws Error when one cannot be imported or has no `handler` function; ConfigError when the
+ *   publish function finds EVENTS_HTTP_URL malformed.
  */
 export async function loadFunctions(functionsDir: string): Promise<LoadedFunctions> {
   generation += 1;
   const instance = generation;
-  const [fanOut, ...routeHandlers] = await Promise.all([
+  const withEvents = (process.env[CONFIG_ENV.eventsHttpUrl] ?? "") !== "";
+  const [fanOut, publishEvents, ...routeHandlers] = await Promise.all([
     loadHandler<FanOutHandler>(functionsDir, FAN_OUT_FUNCTION.fn, instance),
+    withEvents ? loadHandler<StreamHandler>(functionsDir, PUBLISH_FUNCTION.fn, instance) : undefined,
     ...ROUTES.map((route) => loadHandler<HttpHandler>(functionsDir, route.fn, instance)),
   ]);
   return {
     routes: new Map(ROUTES.map((route, i) => [route.fn, routeHandlers[i] as HttpHandler])),
     fanOut: fanOut as FanOutHandler,
+    publishEvents: publishEvents as StreamHandler | undefined,
   };
 }
 

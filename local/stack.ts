@@ -1,6 +1,7 @@
 /**
  * The local stack: the local services (`local/services.ts`: DynamoDB Local, cognito-local, the
- * Lambda Invoke endpoint of the Cognito triggers, the table, the user pool, the seed), and on top
+ * Lambda Invoke endpoint of the Cognito triggers, the table, the user pool, the seed, the AppSync
+ * Events emulator), and on top
  * of them the functions: the route functions behind an emulated HTTP API with real JWT
  * verification, and the stream poller driving the fan-out.
  *
@@ -9,7 +10,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import { FAN_OUT_FUNCTION, ROUTES } from "../shared/routes";
+import { CONFIG_ENV } from "../shared/config";
+import { FAN_OUT_FUNCTION, PUBLISH_FUNCTION, ROUTES } from "../shared/routes";
+import { PUBLISH_DELIVERY } from "../shared/stream";
 import { loadFunctions } from "./functions";
 import { startHttpApi } from "./http-api";
 import { cognitoLocalIssuer, createAccessTokenVerifier } from "./jwt";
@@ -17,7 +20,7 @@ import { lambdaContext } from "./lambda-context";
 import type { SeededUser } from "./seed";
 import { type LocalServices, type LocalServicesOptions, startLocalServices } from "./services";
 import { DEFAULT_FRONTEND_URL, DEFAULT_PORTS, envPort, FUNCTIONS_DIR } from "./settings";
-import { deadLetterFilePath, type StackFile } from "./state";
+import { deadLetterFilePath, publishDeadLetterFilePath, type StackFile } from "./state";
 import { StreamPoller } from "./stream-poller";
 import { createTeardown } from "./teardown";
 
@@ -80,6 +83,13 @@ export interface LocalFunctionsOptions {
   frontendOrigin: string;
   /** Directory of the Lambda entry files (default `functions/`). */
   functionsDir?: string;
+  /**
+   * HTTP endpoint of the local AppSync Events emulator: the origin of `events.httpUrl`
+   * (`http://127.0.0.1:<port>`, no path; the publisher adds `/event`). When given,
+   * the publish function gets it as EVENTS_HTTP_URL and a second stream poller drives it
+   * (PUBLISH_DELIVERY, its own checkpoint and dead-letter file); without it nothing is pushed.
+   */
+  eventsHttpUrl?: string | undefined;
 }
 
 /**
@@ -98,6 +108,15 @@ export async function runLocalFunctions(
   const undo = createTeardown(logger);
   const stop = () => undo.run();
   try {
+    if (options.eventsHttpUrl !== undefined) {
+      // Read by the publish function when it is loaded (and restored when the services stop).
+      const previous = process.env[CONFIG_ENV.eventsHttpUrl];
+      process.env[CONFIG_ENV.eventsHttpUrl] = options.eventsHttpUrl;
+      undo.push(() => {
+        if (previous === undefined) delete process.env[CONFIG_ENV.eventsHttpUrl];
+        else process.env[CONFIG_ENV.eventsHttpUrl] = previous;
+      });
+    }
     const functions = await loadFunctions(options.functionsDir ?? FUNCTIONS_DIR);
     const poller = new StreamPoller({
       ddb: services.clients.ddb,
@@ -111,6 +130,25 @@ export async function runLocalFunctions(
     });
     await poller.start();
     undo.push(() => poller.stop());
+
+    // The second consumer of the stream: real-time push, in its own failure domain.
+    const publishEvents = functions.publishEvents;
+    if (publishEvents !== undefined) {
+      const publishPoller = new StreamPoller({
+        ddb: services.clients.ddb,
+        streams: services.clients.streams,
+        tableName,
+        region,
+        invoke: (event) => publishEvents(event, lambdaContext(PUBLISH_FUNCTION.fn, randomUUID(), region)),
+        consumer: PUBLISH_FUNCTION.fn,
+        logger,
+        deadLetterFile: publishDeadLetterFilePath(stateDir),
+        checkpointFile: services.persist ? join(stateDir, "publish-stream-checkpoint.json") : undefined,
+        delivery: PUBLISH_DELIVERY,
+      });
+      await publishPoller.start();
+      undo.push(() => publishPoller.stop());
+    }
 
     const api = await startHttpApi({
       port: options.apiPort,
@@ -165,6 +203,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       apiPort,
       frontendOrigin: options.frontendOrigin ?? (process.env.FRONTEND_URL || DEFAULT_FRONTEND_URL),
       ...(options.functionsDir === undefined ? {} : { functionsDir: options.functionsDir }),
+      // The publish function posts to the stack's AppSync Events emulator.
+      eventsHttpUrl: new URL(services.events.httpUrl).origin,
     });
   } catch (error) {
     await stop();
@@ -179,6 +219,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     userPoolClientId: services.userPoolClientId,
     tableName: services.tableName,
     dynamodbEndpoint: services.dynamodbEndpoint,
+    events: services.events,
     users: services.users,
     stateDir: services.stateDir,
     pids: services.children.map((c) => c.pid),

@@ -41,6 +41,14 @@ export interface StackFileUser {
   password: string;
 }
 
+/** The AppSync Events endpoints of a local stack (what a real-time client or a publisher needs). */
+export interface StackFileEvents {
+  /** `http://127.0.0.1:<port>/event`: the HTTP publish endpoint (IAM-signed with the local credentials). */
+  httpUrl: string;
+  /** `ws://127.0.0.1:<port>/event/realtime`: the real-time (WebSocket) endpoint. */
+  realtimeUrl: string;
+}
+
 /** The content of `stack.json`. */
 export interface StackFile {
   apiUrl: string;
@@ -50,6 +58,8 @@ export interface StackFile {
   userPoolClientId: string;
   tableName: string;
   dynamodbEndpoint: string;
+  /** The AppSync Events emulator. */
+  events: StackFileEvents;
   users: StackFileUser[];
 }
 
@@ -69,6 +79,7 @@ export function toStackFile(stack: Omit<StackFile, "users"> & { users: readonly 
     userPoolClientId: stack.userPoolClientId,
     tableName: stack.tableName,
     dynamodbEndpoint: stack.dynamodbEndpoint,
+    events: { httpUrl: stack.events.httpUrl, realtimeUrl: stack.events.realtimeUrl },
     users: stack.users.map(({ username, handle, display_name, password }) => ({
       username,
       handle,
@@ -103,3 +114,9 @@ export async function removeStackFile(stateDir: string): Promise<void> {
 
 /** The dead-letter file of a local stack's state directory (`.local/dead-letter.jsonl` by default). */
 export const deadLetterFilePath = (stateDir: string): string => join(stateDir, "dead-letter.jsonl");
+
+/**
+ * The dead-letter file of the real-time publish consumer (`.local/publish-dead-letter.jsonl`):
+ * records whose events were not delivered after the retries, apart from the fan-out's.
+ */
+export const publishDeadLetterFilePath = (stateDir: string): string => join(stateDir, "publish-dead-letter.jsonl");

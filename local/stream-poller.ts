@@ -1,9 +1,12 @@
 /**
- * The local event source mapping of the fan-out: polls the table's DynamoDB Streams shards on
- * DynamoDB Local, keeps the records that pass the fan-out filter (`shared/stream.ts`), and
- * delivers them in batches of at most `FAN_OUT_DELIVERY.batchSize` with Lambda's partial-batch
- * retry semantics (`batch-delivery.ts`). Records still failing after the retries, and records
- * older than `maxRecordAgeSeconds`, go to the dead-letter file.
+ * A local event source mapping of one stream consumer (the fan-out, or the real-time publish
+ * function): polls the table's DynamoDB Streams shards on DynamoDB Local, keeps the records that
+ * pass the consumers' filter (`shared/stream.ts`), and delivers them in batches of at most the
+ * consumer's `batchSize` (`FAN_OUT_DELIVERY` by default, `PUBLISH_DELIVERY` for the publish
+ * function) with Lambda's partial-batch retry semantics (`batch-delivery.ts`). Records still
+ * failing after the retries, and records older than `maxRecordAgeSeconds`, go to the consumer's
+ * dead-letter file. Each consumer has its own poller, checkpoint and dead-letter file, as each
+ * mapping in the cloud reads the stream on its own.
  *
  * Shards are read from TRIM_HORIZON, or after the checkpointed sequence number when a checkpoint
  * file is given; a child shard is read once its parent is finished. Unlike Lambda, a batch is
@@ -33,8 +36,10 @@ export interface StreamPollerOptions {
   tableName: string;
   /** Region reported in the records (`awsRegion`). */
   region: string;
-  /** Invokes the fan-out handler. */
+  /** Invokes the consumer's handler. */
   invoke: StreamInvoker;
+  /** Name of the consumer in the log lines (default `fan-out`). */
+  consumer?: string;
   logger: LocalLogger;
   /** JSON-lines file of the records given up. */
   deadLetterFile: string;
@@ -112,7 +117,11 @@ export class StreamPoller {
         failures = 0;
       } catch (error) {
         failures += 1;
-        this.options.logger.warn("stream poll failed", { consecutive_failures: failures, error });
+        this.options.logger.warn("stream poll failed", {
+          consumer: this.options.consumer ?? "fan-out",
+          consecutive_failures: failures,
+          error,
+        });
       }
       if (this.stopping) break;
       // After failures, back off (doubling, at most MAX_FAILURE_BACKOFF_MS) instead of spinning.
@@ -212,6 +221,7 @@ export class StreamPoller {
       });
       await this.deadLetter(shardId, outcome.failed, outcome.reason ?? "", outcome.invocations);
       this.options.logger.info("stream batch", {
+        consumer: this.options.consumer ?? "fan-out",
         shard_id: shardId,
         records: batch.length,
         failures: outcome.failed.length,
@@ -231,6 +241,7 @@ export class StreamPoller {
       records.map((record) => ({ failed_at: failedAt, reason, invocations, shard_id: shardId, record })),
     );
     this.options.logger.error("stream records dead-lettered", {
+      consumer: this.options.consumer ?? "fan-out",
       shard_id: shardId,
       records: records.length,
       reason,

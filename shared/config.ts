@@ -12,6 +12,7 @@
  * | COGNITO_ENDPOINT    | no       | local only: cognito-local URL                                 |
  * | USER_CACHE_TTL_MS   | no       | user lookup cache TTL in ms (default 60000, 0 disables)       |
  * | HANDLE_RESERVATION_DAYS | no   | days a handle its owner left stays reserved to them (default 30) |
+ * | EVENTS_HTTP_URL     | publish  | AppSync Events HTTP endpoint, `https://<http domain>` (publish-events only; locally the emulator's) |
  */
 /** Service name of every log line (Powertools `service`), unless `POWERTOOLS_SERVICE_NAME` says otherwise. */
 export const SERVICE_NAME = "cruddur-messages";
@@ -25,6 +26,7 @@ export const CONFIG_ENV = {
   cognitoEndpoint: "COGNITO_ENDPOINT",
   userCacheTtlMs: "USER_CACHE_TTL_MS",
   handleReservationDays: "HANDLE_RESERVATION_DAYS",
+  eventsHttpUrl: "EVENTS_HTTP_URL",
   serviceName: "POWERTOOLS_SERVICE_NAME",
   logLevel: "POWERTOOLS_LOG_LEVEL",
 } as const;
@@ -38,6 +40,11 @@ export interface Config {
   userCacheTtlMs: number;
   /** How long a handle its owner left stays reserved to them, ms. */
   handleReservationMs: number;
+  /**
+   * Base URL of the AppSync Events HTTP endpoint (`https://<http domain>`, no path; the publish
+   * function POSTs to `<eventsHttpUrl>/event`). Only the publish function needs it.
+   */
+  eventsHttpUrl: string | undefined;
 }
 
 /** Thrown at cold start when the environment is incomplete or malformed. */
@@ -86,6 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     userPoolId: optional(env, CONFIG_ENV.userPoolId),
     userCacheTtlMs,
     handleReservationMs: reservationDays * DAY_MS,
+    eventsHttpUrl: optional(env, CONFIG_ENV.eventsHttpUrl),
   };
 }
 
@@ -110,6 +118,7 @@ export function configEnv(config: Partial<Config>): Record<string, string> {
   put(CONFIG_ENV.dynamodbEndpoint, config.dynamodbEndpoint);
   put(CONFIG_ENV.cognitoEndpoint, config.cognitoEndpoint);
   put(CONFIG_ENV.userPoolId, config.userPoolId);
+  put(CONFIG_ENV.eventsHttpUrl, config.eventsHttpUrl);
   const ttl = config.userCacheTtlMs;
   if (ttl !== undefined) {
     if (!Number.isInteger(ttl) || ttl < 0) {
@@ -137,4 +146,30 @@ export function requireUserPoolId(config: Config): string {
     throw new ConfigError(`missing required environment variable ${CONFIG_ENV.userPoolId}`);
   }
   return config.userPoolId;
+}
+
+/**
+ * The AppSync Events HTTP endpoint, for the publish function: an absolute http(s) URL with no
+ * path, query or trailing slash (`https://<id>.appsync-api.<region>.amazonaws.com`; locally
+ * `http://127.0.0.1:<port>`).
+ * @throws ConfigError when EVENTS_HTTP_URL is not set or is not such a URL.
+ */
+export function requireEventsHttpUrl(config: Config): string {
+  const text = config.eventsHttpUrl;
+  if (text === undefined) throw new ConfigError(`missing required environment variable ${CONFIG_ENV.eventsHttpUrl}`);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(`${CONFIG_ENV.eventsHttpUrl} must be an absolute http(s) URL, got "${text}"`);
+  }
+  if (
+    (url.protocol !== "https:" && url.protocol !== "http:") ||
+    url.pathname !== "/" ||
+    url.search !== "" ||
+    text.endsWith("/")
+  ) {
+    throw new ConfigError(`${CONFIG_ENV.eventsHttpUrl} must be an http(s) URL with no path, got "${text}"`);
+  }
+  return text;
 }

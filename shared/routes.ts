@@ -128,9 +128,28 @@ export const FAN_OUT_FUNCTION: { fn: string; permissions: FunctionPermissions } 
   },
 };
 
-/** Entry names of every function of the stack: the route functions, the fan-out, then the triggers. */
+/**
+ * The stream-triggered real-time publish function (AppSync Events): reads the message group item
+ * (its members' channels), then publishes over HTTPS. `appsync:EventPublish` on the stack's Event
+ * API is granted by the construct that makes the API; reading the stream by the event source.
+ */
+export const PUBLISH_FUNCTION: { fn: string; permissions: FunctionPermissions } = {
+  fn: "publish-events",
+  permissions: { dynamodb: ["dynamodb:GetItem"], cognito: [] },
+};
+
+/** The functions on the table's stream, each on its own event-source mapping: fan-out, then publish. */
+export const STREAM_FUNCTIONS: readonly { fn: string; permissions: FunctionPermissions }[] = [
+  FAN_OUT_FUNCTION,
+  PUBLISH_FUNCTION,
+];
+
+/**
+ * Entry names of every function of the stack: the route functions, the stream functions (fan-out,
+ * publish), then the triggers.
+ */
 export const FUNCTION_NAMES: readonly string[] = [
   ...new Set(ROUTES.map((r) => r.fn)),
-  FAN_OUT_FUNCTION.fn,
+  ...STREAM_FUNCTIONS.map((s) => s.fn),
   ...TRIGGER_FUNCTIONS.map((t) => t.fn),
 ];

@@ -1,7 +1,11 @@
 /**
- * The one definition of which stream records reach the fan-out (pattern E) and how they are
- * delivered. The CDK event-source mapping renders it as a Lambda filter pattern
- * ({@link lambdaFilterPattern}); the local stream poller applies it with {@link matchesFanOutFilter}.
+ * The one definition of which stream records reach the table's two stream consumers and how they
+ * are delivered: the fan-out (pattern E, {@link FAN_OUT_DELIVERY}) and the real-time publish
+ * function ({@link PUBLISH_DELIVERY}), each on its own event-source mapping, so that neither can
+ * delay, fail or duplicate the other's work (a DynamoDB stream allows two consumers). Both take
+ * the same records ({@link FAN_OUT_FILTER}: MSG row INSERTs). The CDK event-source mappings
+ * render the filter as a Lambda filter pattern ({@link lambdaFilterPattern}); the local stream
+ * pollers apply it with {@link matchesFanOutFilter}.
  */
 import { MSG_PREFIX } from "./table";
 
@@ -31,6 +35,33 @@ export const FAN_OUT_DELIVERY = {
   reportBatchItemFailures: true,
   startingPosition: "LATEST",
 } as const;
+
+/**
+ * Delivery settings of the publish function's event-source mapping (real-time push, AppSync
+ * Events), shared with its local poller. A push is worth something only while it is fresh: the
+ * record age is short and the retries few; a record given up is not replayed (the client reads
+ * the message with pattern A or B anyway), it is counted (metric `EventsNotDelivered`) and logged.
+ * Lambda bounds (AWS doc "Using AWS Lambda with Amazon DynamoDB"): batch size 1 to 10,000,
+ * maximum record age 60 to 604,800 s, retries 0 to 10,000.
+ */
+export const PUBLISH_DELIVERY = {
+  /** Records per invocation: each becomes one event per member, published 5 to a request. */
+  batchSize: 100,
+  /** No batching window: a record is delivered as soon as it is read (push within a second). */
+  maxBatchingWindowSeconds: 0,
+  /** Retries of a failed batch; the function itself retries throttling and 5xx first. */
+  retryAttempts: 2,
+  /** A push older than this (seconds) is useless: Lambda discards the record unprocessed. */
+  maxRecordAgeSeconds: 120,
+  /** Split a failing batch in two to isolate a poison record. */
+  bisectBatchOnError: true,
+  /** Partial batch response: Lambda resumes from the lowest failed sequence number. */
+  reportBatchItemFailures: true,
+  startingPosition: "LATEST",
+} as const;
+
+/** What a stream consumer's delivery settings say (both consumers have these). */
+export type StreamDelivery = typeof FAN_OUT_DELIVERY | typeof PUBLISH_DELIVERY;
 
 /**
  * The Lambda event filter pattern (AWS doc "Lambda event filtering", DynamoDB section) for

@@ -1,8 +1,9 @@
 /**
  * What an operator needs to run the backend: alarms (on-failure queue not empty, stream iterator
- * age, function errors and throttles, the sign-up triggers' included, API 5xx), an optional
- * encrypted SNS topic that e-mails them, a CloudWatch dashboard for the API, the fan-out and the
- * triggers, and saved Logs Insights queries.
+ * age of both stream consumers, real-time events not delivered, function errors and throttles,
+ * the sign-up triggers' included, API 5xx), an optional encrypted SNS topic that e-mails them, a
+ * CloudWatch dashboard for the API, the fan-out, real-time push and the triggers, and saved Logs
+ * Insights queries.
  */
 import { Duration, Stack } from "aws-cdk-lib";
 import type { HttpApi } from "aws-cdk-lib/aws-apigatewayv2";
@@ -12,6 +13,7 @@ import {
   Dashboard,
   GraphWidget,
   type IMetric,
+  Metric,
   SingleValueWidget,
   TextWidget,
   TreatMissingData,
@@ -25,9 +27,16 @@ import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { SERVICE_NAME } from "../../shared/config";
+import { PUBLISH_METRICS } from "../../shared/publish-events";
 
 /** The fan-out is late when its oldest record waits longer than this (ms), for two minutes running. */
 export const ITERATOR_AGE_ALARM_MS = 60_000;
+/**
+ * Real-time pushes are late when the publish mapping's oldest record waits longer than this (ms),
+ * for two minutes running: well before PUBLISH_DELIVERY.maxRecordAgeSeconds (120 s) discards them.
+ */
+export const PUBLISH_ITERATOR_AGE_ALARM_MS = 30_000;
 /** A request is slow (saved query "slow-requests") above this latency (ms). */
 export const SLOW_REQUEST_MS = 1_000;
 
@@ -45,6 +54,8 @@ export interface OperationsProps {
   /** The Cognito triggers: when they fail, sign-ups and confirmations fail. */
   triggerFunctions: readonly WatchedFunction[];
   fanOut: WatchedFunction;
+  /** The real-time publish function (the stream's second consumer). */
+  publish: WatchedFunction;
   failureQueue: IQueue;
   /** E-mail address that receives the alarms; no topic when undefined. */
   alarmEmail: string | undefined;
@@ -59,7 +70,7 @@ export class Operations extends Construct {
   constructor(scope: Construct, id: string, props: OperationsProps) {
     super(scope, id);
     const stackName = Stack.of(this).stackName;
-    const allFunctions = [...props.routeFunctions, props.fanOut, ...props.triggerFunctions];
+    const allFunctions = [...props.routeFunctions, props.fanOut, props.publish, ...props.triggerFunctions];
 
     if (props.alarmEmail !== undefined) {
       // CloudWatch can publish to an encrypted topic only with a customer managed key whose policy
@@ -94,6 +105,23 @@ export class Operations extends Construct {
       evaluationPeriods: 2,
       description: "The fan-out is falling behind the table's stream: message group summaries are late.",
     });
+    const eventsNotDelivered = this.publishMetric(PUBLISH_METRICS.eventsNotDelivered, props.publish, fiveMinutes);
+    this.addAlarm("EventsNotDelivered", {
+      metric: eventsNotDelivered,
+      threshold: 0,
+      evaluationPeriods: 1,
+      description:
+        "Real-time: events were not delivered to AppSync Events after the publish function's retries " +
+        "(clients see those messages on their next read). docs/operations.md, EventsNotDelivered.",
+    });
+    this.addAlarm("PublishIteratorAge", {
+      metric: props.publish.function.metric("IteratorAge", { period: Duration.minutes(1), statistic: "Maximum" }),
+      threshold: PUBLISH_ITERATOR_AGE_ALARM_MS,
+      evaluationPeriods: 2,
+      description:
+        "Real-time: the publish function is falling behind the table's stream; pushes are late, and records " +
+        "older than 120 s are discarded unpublished. docs/operations.md, PublishIteratorAge.",
+    });
     for (const watched of allFunctions) {
       this.addAlarm(`${watched.fn}-errors`, {
         metric: watched.function.metricErrors({ period: fiveMinutes, statistic: "Sum" }),
@@ -124,7 +152,7 @@ export class Operations extends Construct {
     const requests = props.api.metricCount({ period: fiveMinutes, statistic: "Sum", label: "requests" });
     this.dashboard.addWidgets(
       new TextWidget({
-        markdown: `# ${stackName}\nHTTP API and stream fan-out. Saved Logs Insights queries: \`${stackName}/…\`.`,
+        markdown: `# ${stackName}\nHTTP API, stream fan-out and real-time push. Saved Logs Insights queries: \`${stackName}/…\`.`,
         width: 24,
         height: 2,
       }),
@@ -175,6 +203,22 @@ export class Operations extends Construct {
           }),
         ],
         width: 8,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: "Real-time events published and not delivered",
+        left: [
+          this.publishMetric(PUBLISH_METRICS.eventsPublished, props.publish, fiveMinutes, "published"),
+          this.publishMetric(PUBLISH_METRICS.eventsNotDelivered, props.publish, fiveMinutes, "not delivered"),
+        ],
+        width: 12,
+      }),
+      new GraphWidget({
+        title: "Publish iterator age (ms)",
+        left: [props.publish.function.metric("IteratorAge", { period: Duration.minutes(1), statistic: "Maximum" })],
+        leftAnnotations: [{ value: PUBLISH_ITERATOR_AGE_ALARM_MS, label: "alarm" }],
+        width: 12,
       }),
     );
     this.dashboard.addWidgets(
@@ -243,6 +287,21 @@ export class Operations extends Construct {
         sort: "@timestamp desc",
         limit: 200,
       }),
+    });
+  }
+
+  /**
+   * A metric the publish function emits (embedded metric format: namespace
+   * {@link PUBLISH_METRICS}, dimensions `service` and `function_name`), summed over `period`.
+   */
+  private publishMetric(name: string, publish: WatchedFunction, period: Duration, label?: string): Metric {
+    return new Metric({
+      namespace: PUBLISH_METRICS.namespace,
+      metricName: name,
+      dimensionsMap: { service: SERVICE_NAME, [PUBLISH_METRICS.functionDimension]: publish.function.functionName },
+      statistic: "Sum",
+      period,
+      ...(label === undefined ? {} : { label }),
     });
   }
 

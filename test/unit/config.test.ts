@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CONFIG_ENV, type Config, ConfigError, configEnv, loadConfig } from "../../shared/config";
+import { CONFIG_ENV, type Config, ConfigError, configEnv, loadConfig, requireEventsHttpUrl } from "../../shared/config";
 
 const DAY_MS = 86_400_000;
 const nonBlank = fc.string({ minLength: 1, maxLength: 20 }).filter((s) => s.trim() !== "");
@@ -12,6 +12,7 @@ const config: fc.Arbitrary<Config> = fc.record({
   userPoolId: fc.option(nonBlank, { nil: undefined }),
   userCacheTtlMs: fc.nat(),
   handleReservationMs: fc.nat({ max: 3650 }).map((days) => days * DAY_MS),
+  eventsHttpUrl: fc.option(nonBlank, { nil: undefined }),
 });
 
 describe("configEnv", () => {
@@ -40,5 +41,25 @@ describe("configEnv", () => {
     expect(() => configEnv({ ...c, handleReservationMs: DAY_MS + 1 })).toThrow(ConfigError);
     expect(() => configEnv({ ...c, userCacheTtlMs: -1 })).toThrow(ConfigError);
     expect(() => configEnv({ ...c, userCacheTtlMs: 0.5 })).toThrow(ConfigError);
+  });
+});
+
+describe("requireEventsHttpUrl", () => {
+  const base = { TABLE_NAME: "t", AWS_REGION: "eu-west-1" };
+  it("takes an http(s) URL with no path", () => {
+    for (const url of ["https://abc.appsync-api.eu-west-1.amazonaws.com", "http://127.0.0.1:4580"]) {
+      expect(requireEventsHttpUrl(loadConfig({ ...base, [CONFIG_ENV.eventsHttpUrl]: url }))).toBe(url);
+    }
+  });
+
+  it("fails fast, naming the variable, when it is missing or not such a URL", () => {
+    expect(() => requireEventsHttpUrl(loadConfig(base))).toThrow(
+      /missing required environment variable EVENTS_HTTP_URL/,
+    );
+    for (const bad of ["abc.appsync-api.amazonaws.com", "ftp://x", "https://x/event", "https://x/", "https://x?a=1"]) {
+      expect(() => requireEventsHttpUrl(loadConfig({ ...base, [CONFIG_ENV.eventsHttpUrl]: bad })), bad).toThrow(
+        /EVENTS_HTTP_URL/,
+      );
+    }
   });
 });
