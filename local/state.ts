@@ -18,7 +18,13 @@ export {
   localDynamoDbClient,
   localStreamsClient,
 } from "./clients";
-export { type DeadLetter, readDeadLetters } from "./dead-letter";
+export {
+  type DeadLetter,
+  type LocalFailureDetails,
+  readDeadLetterLines,
+  readDeadLetters,
+  removeDeadLetterLines,
+} from "./dead-letter";
 
 /** Where the local stack keeps its state (`stack.json`, data of `--persist`), unless told otherwise. */
 export const DEFAULT_STATE_DIR = fileURLToPath(new URL("../.local", import.meta.url));
