@@ -19,6 +19,7 @@ export {
   localStreamsClient,
 } from "./clients";
 export {
+  appendDeadLetters,
   type DeadLetter,
   type LocalFailureDetails,
   readDeadLetterLines,

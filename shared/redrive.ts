@@ -58,9 +58,7 @@ export interface FailureQueue {
 }
 
 /** What reading a letter's range from the stream found. */
-export type RangeRead =
-  | { status: "read"; records: DynamoDBRecord[] }
-  | { status: "expired"; reason: string };
+export type RangeRead = { status: "read"; records: DynamoDBRecord[] } | { status: "expired"; reason: string };
 
 export interface ReadRangeOptions {
   /** Empty GetRecords pages in a row after which the end is taken as not in the stream (default 25). */

@@ -49,8 +49,16 @@ const local: Target = {
   userPoolId: "local_abc",
   dynamodbEndpoint: "http://localhost:8000",
   cognitoEndpoint: "http://localhost:9229",
+  deadLetterFile: "/state/dead-letter.jsonl",
+  failureQueueUrl: undefined,
 };
-const cloud: Target = { ...local, kind: "cloud", dynamodbEndpoint: undefined, cognitoEndpoint: undefined };
+const cloud: Target = {
+  ...local,
+  kind: "cloud",
+  dynamodbEndpoint: undefined,
+  cognitoEndpoint: undefined,
+  deadLetterFile: undefined,
+};
 
 describe("command line", () => {
   it("prints the program help with --help (exit 0) and without a command (exit 2, on stderr)", async () => {
