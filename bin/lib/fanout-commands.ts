@@ -4,9 +4,13 @@
  */
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { type LetterResult, type RedriveReport, redrive } from "../../shared/redrive";
+import { DRIFT_KINDS, type DriftKind, RepairPlan, repairTable } from "../../shared/repair";
+import { GSI, PARTITION_KEY, SORT_KEY } from "../../shared/table";
 import type { CommandContext, CommandSpec, Program } from "./cli";
+import { optionalInt } from "./ddb-commands";
 import { commandLine } from "./errors";
 import { fileFailureQueue, type OperatorQueue, sqsFailureQueue } from "./failure-queues";
+import { approximateItemCount, scanPages } from "./scan";
 import { describeTarget, requireQueueUrl, type Target } from "./target";
 
 /** The on-failure destination of the target, and how to name it to the operator. */
@@ -144,9 +148,77 @@ const redriveCommand: CommandSpec = {
   },
 };
 
+/** How a drift kind reads in the output. */
+const kindLabel = (kind: DriftKind) => kind.replace("_", " ");
+
+const repairCommand: CommandSpec = {
+  name: "repair",
+  summary: "recompute every member's summary (GRP rows) from the group items and the newest messages; fix drifts",
+  details: [
+    "Scans the table once (keys only), then for each message group reads its group item and its newest MSG row",
+    "(strongly consistent) and every GRP row that may hold its summaries, and reports each drift from what the",
+    "fan-out would have made: missing (a member has no summary), duplicate (a second one, or one in a",
+    "non-member's partition), stale (the group item or a summary shows an older message), wrong name (a summary",
+    "names the other member otherwise than the group item). Each drifted group is fixed with the fan-out's own",
+    "move: one transaction conditioned on the group item's last_message_sk and members being the ones read, so",
+    "it is safe while messages are posted and users renamed (a group that moves meanwhile is read again), and it",
+    "can never put a summary behind a newer message. Names come from the group item; names behind the user",
+    "directory are `users refresh`'s job. Running it again finds nothing. Exit code 1 when problems were left",
+    "alone (GRP rows of a group without a group item, a group without messages); 0 otherwise.",
+  ],
+  options: {
+    "dry-run": { type: "boolean", description: "read everything and report the drifts; write nothing" },
+    "page-size": { type: "string", value: "<n>", description: "items per Scan request (default: 1 MB pages)" },
+  },
+  uses: { table: true },
+  examples: ["repair --dry-run", "repair", "repair --prod --table cruddur-messages --progress"],
+  async run(ctx: CommandContext) {
+    const target = await ctx.target();
+    const { ddb, doc } = await ctx.clients();
+    const dryRun = ctx.flag("dry-run");
+    ctx.note(
+      `${dryRun ? "dry run: " : ""}repairing the summaries of table ${target.tableName} on the ${describeTarget(target)}`,
+    );
+    const plan = new RepairPlan();
+    const approximateItems = ctx.progress.active ? await approximateItemCount(ddb, target.tableName) : undefined;
+    ctx.progress.start("scanning", { total: approximateItems, approximate: true, unit: "items" });
+    let seen = 0;
+    for await (const page of scanPages(doc, target.tableName, {
+      pageSize: optionalInt(ctx, "page-size"),
+      attributes: [PARTITION_KEY, SORT_KEY, GSI.partitionKey],
+      onPage: (n) => {
+        ctx.progress.tick(n - seen);
+        seen = n;
+      },
+    })) {
+      plan.add(page);
+    }
+    ctx.progress.done();
+    ctx.progress.start("groups", { total: plan.groups.size, unit: "groups" });
+    const report = await repairTable({ ddb: doc, tableName: target.tableName }, plan, {
+      dryRun,
+      onDrift: (d) => ctx.print(`${kindLabel(d.kind)}  ${d.key.pk} ${d.key.sk}  ${d.detail}`),
+      onGroup: () => ctx.progress.tick(),
+    });
+    ctx.progress.done();
+    const total = DRIFT_KINDS.reduce((n, k) => n + report.drifts[k], 0);
+    const kinds = DRIFT_KINDS.map((k) => `${report.drifts[k]} ${kindLabel(k)}`).join(", ");
+    ctx.print(
+      `${dryRun ? "would fix" : "fixed"} ${total} drifts (${kinds}) in ${dryRun ? report.driftedGroups : report.fixedGroups} of ${report.groups} groups` +
+        ` (${report.scanned} items scanned, ${report.retries} retries after concurrent writes)`,
+    );
+    for (const p of report.problems) ctx.note(`problem: ${p}`);
+    if (report.problems.length > 0) {
+      ctx.note("  hint: inspect those items with `npm run ddb -- scan`; every other group was repaired");
+      return 1;
+    }
+    return 0;
+  },
+};
+
 /** `npm run fanout -- <command>`. */
 export const fanoutProgram: Program = {
   name: "fanout",
   summary: "recover the stream fan-out: replay the batches it gave up on (redrive), recompute the summaries (repair)",
-  commands: [redriveCommand],
+  commands: [redriveCommand, repairCommand],
 };

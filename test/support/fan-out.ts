@@ -3,7 +3,7 @@
  * table's stream on DynamoDB Local and invoking the fan-out the way the function does (Powertools'
  * BatchProcessor over `createBatchFanOut`), with groups that can be made to fail (throttled
  * transactions), so real batches end in the dead-letter file. Also posting (pattern C's write)
- * and conversations for the fan-out tests.
+ * and the check that the summaries are exactly what the fan-out makes.
  */
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { type DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
@@ -12,8 +12,10 @@ import { localDynamoDbClient, localStreamsClient } from "../../local/state";
 import { StreamPoller } from "../../local/stream-poller";
 import { createBatchFanOut } from "../../shared/fan-out";
 import { type MessageItem, messageItem } from "../../shared/items/message";
+import type { MessageGroupItem } from "../../shared/items/message-group";
+import { summaryItems } from "../../shared/items/message-group-summary";
 import type { UserProfile } from "../../shared/items/profile";
-import { messageGroupKey } from "../../shared/table";
+import { GRP_PREFIX, MESSAGE_GROUP_PREFIX, MSG_PREFIX, messageGroupKey } from "../../shared/table";
 import { toTimestamp } from "../../shared/time";
 import type { TestTable } from "./table";
 
@@ -113,4 +115,76 @@ export async function putMessage(
   });
   await table.ddb.send(new PutCommand({ TableName: table.tableName, Item: item }));
   return item;
+}
+
+/** JSON with object keys sorted, so items compare whatever order DynamoDB returns attributes in. */
+const canonical = (value: unknown): string =>
+  JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
+  );
+
+/** One difference between the table and what the fan-out would have made of its messages. */
+export type FanOutMismatch = string;
+
+/**
+ * Every way `items` (a full scan) differs from what the fan-out makes: for each message group
+ * item, its last message is the group's newest MSG row, and the GRP rows naming the group are
+ * exactly `summaryItems(group, members, newest)` (one per member, nothing else); no GRP row names
+ * a group without a group item.
+ * @returns the differences, empty when the summaries are exactly the fan-out's.
+ */
+export function fanOutMismatches(items: readonly Record<string, unknown>[]): FanOutMismatch[] {
+  const problems: FanOutMismatch[] = [];
+  const groups = new Map<string, MessageGroupItem>();
+  const newest = new Map<string, MessageItem>();
+  const rows = new Map<string, Record<string, unknown>[]>();
+  for (const item of items) {
+    const pk = String(item.pk);
+    const sk = String(item.sk);
+    if (pk.startsWith(MESSAGE_GROUP_PREFIX))
+      groups.set(pk.slice(MESSAGE_GROUP_PREFIX.length), item as MessageGroupItem);
+    else if (pk.startsWith(MSG_PREFIX)) {
+      const g = pk.slice(MSG_PREFIX.length);
+      const current = newest.get(g);
+      if (current === undefined || current.sk < sk) newest.set(g, item as MessageItem);
+    } else if (pk.startsWith(GRP_PREFIX)) {
+      const g = sk.slice(sk.indexOf("#") + 1);
+      rows.set(g, [...(rows.get(g) ?? []), item]);
+    }
+  }
+  const byKey = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+    `${a.pk} ${a.sk}`.localeCompare(`${b.pk} ${b.sk}`);
+  for (const [g, group] of groups) {
+    const last = newest.get(g);
+    if (last === undefined) {
+      problems.push(`group ${g}: no MSG row`);
+      continue;
+    }
+    const shown = {
+      last_message_sk: group.last_message_sk,
+      last_message_uuid: group.last_message_uuid,
+      last_message_at: group.last_message_at,
+      last_message: group.last_message,
+      last_message_user_uuid: group.last_message_user_uuid,
+    };
+    const want = {
+      last_message_sk: last.sk,
+      last_message_uuid: last.message_uuid,
+      last_message_at: last.created_at,
+      last_message: last.message,
+      last_message_user_uuid: last.user_uuid,
+    };
+    if (canonical(shown) !== canonical(want)) {
+      problems.push(`group ${g}: group item shows ${group.last_message_sk}, newest is ${last.sk}`);
+    }
+    const actual = [...(rows.get(g) ?? [])].sort(byKey);
+    const expected = summaryItems(g, group.members, last).sort(byKey);
+    if (canonical(actual) !== canonical(expected)) {
+      problems.push(`group ${g}: GRP rows ${canonical(actual)} instead of ${canonical(expected)}`);
+    }
+  }
+  for (const g of rows.keys()) if (!groups.has(g)) problems.push(`group ${g}: GRP rows but no group item`);
+  return problems;
 }
