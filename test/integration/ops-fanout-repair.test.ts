@@ -10,7 +10,7 @@ import {
   type DynamoDBDocumentClient,
   PutCommand,
   TransactWriteCommand,
-  type UpdateCommand,
+  UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { beforeAll, describe, expect, it } from "vitest";
 import { fanoutProgram } from "../../bin/lib/fanout-commands";
@@ -199,6 +199,68 @@ describe("fanout repair", () => {
     );
     expect(result.stderr).toContain("npm run ddb -- scan");
     await del(row);
+  });
+
+  it("fixes message fields that are wrong under the right key, reports groups it cannot fix, passes SDK errors on", async () => {
+    // The group item and a summary under the right keys, with another text: both stale.
+    const g = group(ben, cat);
+    const benRow = await rowOf(ben, g);
+    await put({ ...benRow, message: "tampered" });
+    await table.ddb.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: { pk: `MG#${g}`, sk: "MG" },
+        UpdateExpression: "SET last_message = :t",
+        ExpressionAttributeValues: { ":t": "tampered" },
+      }),
+    );
+    // A group item without messages, and one that shows a message its group does not have.
+    const empty = "11111111-1111-4111-8111-111111111111";
+    const ahead = "22222222-2222-4222-8222-222222222222";
+    const template = (await getMessageGroup(deps(), g)) as Record<string, unknown>;
+    await put({ ...template, pk: `MG#${empty}` });
+    await put({ ...template, pk: `MG#${ahead}`, last_message_sk: "9999-12-31T00:00:00.000Z#x" });
+    const older = await putMessage(table, ben, ahead, "an older one", clock);
+    const plan = new RepairPlan();
+    plan.add([
+      { pk: `MG#${g}`, sk: "MG" },
+      { pk: `MG#${empty}`, sk: "MG" },
+      { pk: `MG#${ahead}`, sk: "MG" },
+    ]);
+    const report = await repairTable(deps(), plan, { concurrency: 1 });
+    expect(report.drifts).toEqual({ missing: 0, duplicate: 0, stale: 2, wrong_name: 0 });
+    expect(report.problems).toEqual([
+      expect.stringContaining(`group ${empty}: its group item exists but it has no (readable) MSG row`),
+      expect.stringContaining(
+        `group ${ahead}: the group item shows 9999-12-31T00:00:00.000Z#x, newer than its newest MSG row`,
+      ),
+    ]);
+    expect((await rowOf(ben, g)).message).not.toBe("tampered");
+    for (const id of [empty, ahead]) await del({ pk: `MG#${id}`, sk: "MG" });
+    await del(older);
+    const failing = new Proxy(table.ddb, {
+      get: (target, property, receiver) =>
+        property === "send"
+          ? async () => {
+              throw Object.assign(new Error("denied"), { name: "AccessDeniedException" });
+            }
+          : Reflect.get(target, property, receiver),
+    });
+    await expect(repairTable({ ddb: failing, tableName: table.tableName }, plan)).rejects.toThrow("denied");
+  });
+
+  it("gives up on a group that keeps moving, and says to run it again", async () => {
+    const g = group(ann, cat);
+    await del(await rowOf(ann, g));
+    const racing = beforeTransactions(table.ddb, async () => {
+      await post(cat, g, "busy");
+      await del(await rowOf(ann, g));
+    });
+    const result = await repairGroup({ ddb: racing, tableName: table.tableName }, g, { maxAttempts: 2, backoffMs: 1 });
+    expect(result.fixed).toBe(false);
+    expect(result.problems).toEqual([`group ${g}: still moving after 2 attempts (busy conversation); run again`]);
+    expect((await repairGroup(deps(), g)).fixed).toBe(true);
+    expect(fanOutMismatches(await table.scanAll())).toEqual([]);
   });
 
   it("--help lists its options and examples", async () => {
