@@ -4,6 +4,10 @@ import type { Context } from "aws-lambda";
 /** Timeout the context reports, ms (the local stack does not enforce it). */
 const DEFAULT_TIMEOUT_MS = 10_000;
 
+/** The ARN of a local function, as the emulated invocations report it (account 000000000000). */
+export const localFunctionArn = (region: string, functionName: string): string =>
+  `arn:aws:lambda:${region}:000000000000:function:${functionName}`;
+
 /**
  * A Lambda context for one invocation of `functionName`.
  * @param requestId the invocation's request id (`awsRequestId`).
@@ -18,7 +22,7 @@ export function lambdaContext(functionName: string, requestId: string, region: s
     callbackWaitsForEmptyEventLoop: true,
     functionName,
     functionVersion: "$LATEST",
-    invokedFunctionArn: `arn:aws:lambda:${region}:000000000000:function:${functionName}`,
+    invokedFunctionArn: localFunctionArn(region, functionName),
     memoryLimitInMB: "256",
     awsRequestId: requestId,
     logGroupName: `/aws/lambda/${functionName}`,

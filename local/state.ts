@@ -18,7 +18,14 @@ export {
   localDynamoDbClient,
   localStreamsClient,
 } from "./clients";
-export { type DeadLetter, readDeadLetters } from "./dead-letter";
+export {
+  appendDeadLetters,
+  type DeadLetter,
+  type LocalFailureDetails,
+  readDeadLetterLines,
+  readDeadLetters,
+  removeDeadLetterLines,
+} from "./dead-letter";
 export { type LocalFunctionEnvOptions, localFunctionEnv } from "./function-env";
 
 /** Where the local stack keeps its state (`stack.json`, data of `--persist`), unless told otherwise. */

@@ -5,13 +5,15 @@
  * consumer's `batchSize` (`FAN_OUT_DELIVERY` by default, `PUBLISH_DELIVERY` for the publish
  * function) with Lambda's partial-batch retry semantics (`batch-delivery.ts`). Records still
  * failing after the retries, and records older than `maxRecordAgeSeconds`, go to the consumer's
- * dead-letter file. Each consumer has its own poller, checkpoint and dead-letter file, as each
- * mapping in the cloud reads the stream on its own.
+ * dead-letter file: one invocation record per batch, as the cloud's mapping sends to its
+ * on-failure queue (`dead-letter.ts`). Each consumer has its own poller, checkpoint and
+ * dead-letter file, as each mapping in the cloud reads the stream on its own.
  *
  * Shards are read from TRIM_HORIZON, or after the checkpointed sequence number when a checkpoint
  * file is given; a child shard is read once its parent is finished. Unlike Lambda, a batch is
  * delivered as soon as it is read (no batching window), which keeps the local stack snappy.
  */
+import { randomUUID } from "node:crypto";
 import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   type _Record,
@@ -23,9 +25,12 @@ import {
   type Shard,
 } from "@aws-sdk/client-dynamodb-streams";
 import type { DynamoDBRecord } from "aws-lambda";
+import { invocationRecord } from "../shared/on-failure";
+import { FAN_OUT_FUNCTION } from "../shared/routes";
 import { FAN_OUT_DELIVERY, matchesFanOutFilter } from "../shared/stream";
 import { defaultBackoffMs, deliverBatch, type StreamInvoker } from "./batch-delivery";
-import { appendDeadLetters } from "./dead-letter";
+import { appendDeadLetters, type DeadLetter } from "./dead-letter";
+import { localFunctionArn } from "./lambda-context";
 import type { LocalLogger } from "./logger";
 import { readCheckpoint, writeCheckpoint } from "./stream-checkpoint";
 import { chunk, toLambdaRecord } from "./stream-records";
@@ -38,7 +43,7 @@ export interface StreamPollerOptions {
   region: string;
   /** Invokes the consumer's handler. */
   invoke: StreamInvoker;
-  /** Name of the consumer in the log lines (default `fan-out`). */
+  /** Name of the consumer in the log lines, and its function in dead letters (default `fan-out`, function `fan-out-messages`). */
   consumer?: string;
   logger: LocalLogger;
   /** JSON-lines file of the records given up. */
@@ -233,19 +238,41 @@ export class StreamPoller {
     await this.saveCheckpoint(shardId, state, page.at(-1)?.dynamodb?.SequenceNumber);
   }
 
+  /**
+   * Sends a batch given up on to the on-failure destination: one invocation record (the pointer
+   * the cloud's mapping sends to its SQS queue, `shared/on-failure.ts`), with the local details.
+   */
   private async deadLetter(shardId: string, records: DynamoDBRecord[], reason: string, invocations: number) {
     if (records.length === 0) return;
-    const failedAt = new Date().toISOString();
-    await appendDeadLetters(
-      this.options.deadLetterFile,
-      records.map((record) => ({ failed_at: failedAt, reason, invocations, shard_id: shardId, record })),
-    );
+    const letter: DeadLetter = {
+      ...invocationRecord({
+        requestId: randomUUID(),
+        functionArn: localFunctionArn(this.options.region, this.options.consumer ?? FAN_OUT_FUNCTION.fn),
+        condition: invocations === 0 ? "RecordAgeExceeded" : "RetryAttemptsExhausted",
+        invocations,
+        functionError: reason === "batch_item_failures" || invocations === 0 ? undefined : "Unhandled",
+        shardId,
+        streamArn: this.streamArn,
+        records,
+        now: new Date(),
+      }),
+      local: {
+        reason,
+        records: records.map((r) => ({
+          sequence_number: r.dynamodb?.SequenceNumber ?? "",
+          pk: r.dynamodb?.Keys?.pk?.S,
+          sk: r.dynamodb?.Keys?.sk?.S,
+        })),
+      },
+    };
+    await appendDeadLetters(this.options.deadLetterFile, [letter]);
     this.options.logger.error("stream records dead-lettered", {
       consumer: this.options.consumer ?? "fan-out",
       shard_id: shardId,
       records: records.length,
       reason,
-      sequence_numbers: records.map((r) => r.dynamodb?.SequenceNumber),
+      start_sequence_number: letter.DDBStreamBatchInfo.startSequenceNumber,
+      end_sequence_number: letter.DDBStreamBatchInfo.endSequenceNumber,
       file: this.options.deadLetterFile,
     });
   }

@@ -16,11 +16,16 @@
  *   the others are older, so applying them would change nothing.
  */
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
-import { type DynamoDBDocumentClient, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  type DynamoDBDocumentClient,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
 import { isLostRace } from "./errors";
 import { type MessageItem, messageItemSchema } from "./items/message";
+import type { MessageGroupItem } from "./items/message-group";
 import { summaryItems } from "./items/message-group-summary";
 import { getMessageGroup } from "./messages";
 import { matchesFanOutFilter } from "./stream";
@@ -73,6 +78,60 @@ export function parseMessageRecord(record: DynamoDBRecord): NewMessage | undefin
   return { messageGroupUuid, item };
 }
 
+/** The GRP row keys of a group a transaction writes or deletes. */
+type RowKey = { pk: string; sk: string };
+
+/**
+ * The one TransactWriteItems of a summary move (pattern E): update the group item to `item` on
+ * the condition that its `last_message_sk` and `members` are still those of `group` (as read,
+ * strongly consistent), put each member's GRP row showing `item` (`summaryItems`), delete each
+ * member's row under `group`'s current sort key unless it is the new one (same millisecond: the
+ * put replaces it in place). `fanout repair` (`shared/repair.ts`) uses it too, with the stray rows
+ * it found in `extraDeletes`, so a repair moves summaries exactly as the fan-out does and can
+ * never commit over a newer message.
+ * @param extraDeletes more GRP row keys to delete (keys of the new rows are left out).
+ * @returns the TransactItems, at most 1 + 2 + 2 + `extraDeletes.length`.
+ */
+export function summaryMoveItems(
+  tableName: string,
+  messageGroupUuid: string,
+  group: Pick<MessageGroupItem, "last_message_sk" | "last_message_at" | "members">,
+  item: MessageItem,
+  extraDeletes: readonly RowKey[] = [],
+): NonNullable<TransactWriteCommandInput["TransactItems"]> {
+  const newRows = summaryItems(messageGroupUuid, group.members, item);
+  const keyText = (k: RowKey) => `${k.pk}\n${k.sk}`;
+  const kept = new Set(newRows.map(keyText));
+  const oldSk = grpSk(group.last_message_at, messageGroupUuid);
+  const deletes = new Map<string, RowKey>();
+  for (const k of [...group.members.map((m) => ({ pk: grpPk(m.uuid), sk: oldSk })), ...extraDeletes]) {
+    if (!kept.has(keyText(k))) deletes.set(keyText(k), { pk: k.pk, sk: k.sk });
+  }
+  return [
+    {
+      Update: {
+        TableName: tableName,
+        Key: messageGroupKey(messageGroupUuid),
+        UpdateExpression:
+          "SET last_message_sk = :sk, last_message_uuid = :uuid, last_message_at = :at, last_message = :text, last_message_user_uuid = :sender",
+        // Members too: a `users refresh` that renamed one since the read must not be undone.
+        ConditionExpression: "last_message_sk = :read AND members = :members",
+        ExpressionAttributeValues: {
+          ":sk": item.sk,
+          ":uuid": item.message_uuid,
+          ":at": item.created_at,
+          ":text": item.message,
+          ":sender": item.user_uuid,
+          ":read": group.last_message_sk,
+          ":members": group.members,
+        },
+      },
+    },
+    ...newRows.map((Item) => ({ Put: { TableName: tableName, Item } })),
+    ...[...deletes.values()].map((Key) => ({ Delete: { TableName: tableName, Key } })),
+  ];
+}
+
 /**
  * Makes `message` the last message of its group's GRP rows unless a newer one already is.
  * Safe to call any number of times, concurrently, in any order.
@@ -89,41 +148,9 @@ export async function applyNewestMessage(deps: FanOutDeps, message: NewMessage):
     if (group === undefined) throw new MessageGroupMissingError(`no message group item for ${messageGroupUuid}`);
     if (group.last_message_sk >= item.sk) return "already_current";
 
-    const newRows = summaryItems(messageGroupUuid, group.members, item);
-    const oldSk = grpSk(group.last_message_at, messageGroupUuid);
-    const newSk = grpSk(item.created_at, messageGroupUuid);
     try {
       await deps.ddb.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: deps.tableName,
-                Key: messageGroupKey(messageGroupUuid),
-                UpdateExpression:
-                  "SET last_message_sk = :sk, last_message_uuid = :uuid, last_message_at = :at, last_message = :text, last_message_user_uuid = :sender",
-                // Members too: a `users refresh` that renamed one since the read must not be undone.
-                ConditionExpression: "last_message_sk = :read AND members = :members",
-                ExpressionAttributeValues: {
-                  ":sk": item.sk,
-                  ":uuid": item.message_uuid,
-                  ":at": item.created_at,
-                  ":text": item.message,
-                  ":sender": item.user_uuid,
-                  ":read": group.last_message_sk,
-                  ":members": group.members,
-                },
-              },
-            },
-            ...newRows.map((Item) => ({ Put: { TableName: deps.tableName, Item } })),
-            // Same millisecond as the shown message: the put above replaces the row in place.
-            ...(oldSk === newSk
-              ? []
-              : group.members.map((m) => ({
-                  Delete: { TableName: deps.tableName, Key: { pk: grpPk(m.uuid), sk: oldSk } },
-                }))),
-          ],
-        }),
+        new TransactWriteCommand({ TransactItems: summaryMoveItems(deps.tableName, messageGroupUuid, group, item) }),
       );
       return "moved";
     } catch (error) {

@@ -13,7 +13,7 @@ import { TABLE_NAME } from "../../shared/table";
 import { explainError } from "./errors";
 import { UsageError } from "./ops-errors";
 import { Progress, type ProgressStream } from "./progress";
-import { type Clients, createClients, resolveTarget, type Target } from "./target";
+import { type Clients, createClients, FAILURE_QUEUE_URL_ENV, resolveTarget, type Target } from "./target";
 
 /** An option of a command (`--name`). */
 export interface OptionSpec {
@@ -40,8 +40,8 @@ export interface CommandSpec {
   details?: readonly string[];
   args?: readonly ArgSpec[];
   options?: Readonly<Record<string, OptionSpec>>;
-  /** Which target options it takes besides `--prod`/`--region`: `--table`, `--user-pool-id`. */
-  uses: { table?: boolean; pool?: boolean };
+  /** Which target options it takes besides `--prod`/`--region`: `--table`, `--user-pool-id`, `--queue-url`. */
+  uses: { table?: boolean; pool?: boolean; queue?: boolean };
   /** Command lines after `npm run <program> -- `. */
   examples: readonly string[];
   /** @returns the exit code (default 0). */
@@ -121,6 +121,13 @@ const POOL_OPTION: Record<string, OptionSpec> = {
     description: `user pool (default: the local stack's; with --prod ${CONFIG_ENV.userPoolId})`,
   },
 };
+const QUEUE_OPTION: Record<string, OptionSpec> = {
+  "queue-url": {
+    type: "string",
+    value: "<url>",
+    description: `with --prod: the fan-out's on-failure queue (default: ${FAILURE_QUEUE_URL_ENV}); locally the stack's dead-letter file`,
+  },
+};
 const HELP_FLAGS = "-h, --help";
 const HELP_DESCRIPTION = "show this help";
 
@@ -130,6 +137,7 @@ function optionsOf(command: CommandSpec): Record<string, OptionSpec> {
     ...(command.options ?? {}),
     ...(command.uses.table ? TABLE_OPTION : {}),
     ...(command.uses.pool ? POOL_OPTION : {}),
+    ...(command.uses.queue ? QUEUE_OPTION : {}),
   };
 }
 
@@ -351,6 +359,7 @@ async function runCommand(program: Program, spec: CommandSpec, command: Command,
           table: ctx.string("table"),
           userPoolId: ctx.string("user-pool-id"),
           region: ctx.string("region"),
+          queueUrl: ctx.string("queue-url"),
         },
         env.stateDir,
         env.env,

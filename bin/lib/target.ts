@@ -4,11 +4,14 @@
  */
 import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import {
+  deadLetterFilePath,
   localCognitoClient,
   localDocumentClient,
   localDynamoDbClient,
+  localStreamsClient,
   readStackFile,
   stackFilePath,
 } from "../../local/state";
@@ -28,7 +31,17 @@ export interface Target {
   dynamodbEndpoint: string | undefined;
   /** Local only. */
   cognitoEndpoint: string | undefined;
+  /** Local only: the stack's dead-letter file (the fan-out's on-failure destination). */
+  deadLetterFile: string | undefined;
+  /**
+   * Cloud only: the fan-out's SQS on-failure queue; undefined when neither `--queue-url` nor
+   * FAN_OUT_FAILURE_QUEUE_URL is given.
+   */
+  failureQueueUrl: string | undefined;
 }
+
+/** Environment variable naming the on-failure queue for `--prod` (the stack output FanOutFailureQueueUrl). */
+export const FAILURE_QUEUE_URL_ENV = "FAN_OUT_FAILURE_QUEUE_URL";
 
 /** The target options of the command line. */
 export interface TargetOptions {
@@ -36,6 +49,8 @@ export interface TargetOptions {
   table: string | undefined;
   userPoolId: string | undefined;
   region: string | undefined;
+  /** `--queue-url`, for the commands that take it. */
+  queueUrl?: string | undefined;
 }
 
 /**
@@ -45,7 +60,8 @@ export interface TargetOptions {
  *   per access key and region, so the stack's region is the one that holds the data).
  * - cloud: table = `--table` ?? env TABLE_NAME ?? `cruddur-messages`; pool = `--user-pool-id` ??
  *   env USER_POOL_ID (the functions' variables, `CONFIG_ENV` of shared/config.ts, and the stack
- *   outputs TableName and UserPoolId); region = `--region` ?? the SDK's.
+ *   outputs TableName and UserPoolId); on-failure queue = `--queue-url` ?? env
+ *   FAN_OUT_FAILURE_QUEUE_URL (the stack output FanOutFailureQueueUrl); region = `--region` ?? the SDK's.
  * @throws OpsError when no local stack file exists ("run npm start").
  */
 export async function resolveTarget(options: TargetOptions, stateDir: string, env: NodeJS.ProcessEnv): Promise<Target> {
@@ -58,6 +74,8 @@ export async function resolveTarget(options: TargetOptions, stateDir: string, en
       userPoolId: nonEmpty(options.userPoolId) ?? nonEmpty(env[CONFIG_ENV.userPoolId]),
       dynamodbEndpoint: undefined,
       cognitoEndpoint: undefined,
+      deadLetterFile: undefined,
+      failureQueueUrl: nonEmpty(options.queueUrl) ?? nonEmpty(env[FAILURE_QUEUE_URL_ENV]),
     };
   }
   let stack: Awaited<ReturnType<typeof readStackFile>>;
@@ -82,6 +100,8 @@ export async function resolveTarget(options: TargetOptions, stateDir: string, en
     userPoolId: nonEmpty(options.userPoolId) ?? stack.userPoolId,
     dynamodbEndpoint: stack.dynamodbEndpoint,
     cognitoEndpoint: stack.cognitoEndpoint,
+    deadLetterFile: deadLetterFilePath(stateDir),
+    failureQueueUrl: undefined,
   };
 }
 
@@ -105,11 +125,27 @@ export function requirePool(target: Target): string {
   return target.userPoolId;
 }
 
+/**
+ * The on-failure queue URL of a cloud target.
+ * @throws OpsError when neither `--queue-url` nor FAN_OUT_FAILURE_QUEUE_URL is given.
+ */
+export function requireQueueUrl(target: Target): string {
+  if (target.failureQueueUrl === undefined) {
+    throw new OpsError(
+      "no on-failure queue given",
+      `pass --queue-url <url> or set ${FAILURE_QUEUE_URL_ENV} (the stack output FanOutFailureQueueUrl)`,
+    );
+  }
+  return target.failureQueueUrl;
+}
+
 /** SDK clients of a target; `destroy()` closes their sockets. */
 export interface Clients {
   ddb: DynamoDBClient;
   doc: DynamoDBDocumentClient;
   cognito: CognitoIdentityProviderClient;
+  /** DynamoDB Streams of the table (the fan-out redrive reads it). */
+  streams: DynamoDBStreamsClient;
   destroy(): void;
 }
 
@@ -123,26 +159,31 @@ export function createClients(target: Target): Clients {
   let ddb: DynamoDBClient;
   let doc: DynamoDBDocumentClient;
   let cognito: CognitoIdentityProviderClient;
+  let streams: DynamoDBStreamsClient;
   if (target.kind === "local") {
     // resolveTarget sets both endpoints of a local target (from stack.json).
     const dynamodb = { endpoint: target.dynamodbEndpoint as string, region: target.region };
     ddb = localDynamoDbClient(dynamodb);
     doc = localDocumentClient(dynamodb);
     cognito = localCognitoClient({ endpoint: target.cognitoEndpoint as string, region: target.region });
+    streams = localStreamsClient(dynamodb);
   } else {
     const base = target.region === undefined ? {} : { region: target.region };
     ddb = new DynamoDBClient(base);
     doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
     cognito = new CognitoIdentityProviderClient(base);
+    streams = new DynamoDBStreamsClient(base);
   }
   return {
     ddb,
     doc,
     cognito,
+    streams,
     destroy() {
       doc.destroy();
       ddb.destroy();
       cognito.destroy();
+      streams.destroy();
     },
   };
 }

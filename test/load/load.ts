@@ -166,7 +166,11 @@ async function main(): Promise<boolean> {
       ...(catchUpMs === undefined
         ? {
             summaries_behind: behind,
-            dead_lettered: (await readDeadLetters(deadLetterFilePath(stack.stateDir))).length,
+            // Records in the batches given up (each letter points to one batch).
+            dead_lettered: (await readDeadLetters(deadLetterFilePath(stack.stateDir))).reduce(
+              (n, letter) => n + letter.DDBStreamBatchInfo.batchSize,
+              0,
+            ),
           }
         : {}),
     };

@@ -105,11 +105,55 @@ describe("StreamPoller", () => {
       { delivery: { batchSize: 100, retryAttempts: 2, maxRecordAgeSeconds: 3600 } },
     );
     const file = join(dir, "dead-letter.jsonl");
-    await vi.waitFor(async () => expect((await readFile(file, "utf8")).trim().split("\n")).toHaveLength(2));
+    await vi.waitFor(async () => expect(await readDeadLetters(file)).toHaveLength(1));
     expect(calls).toEqual([3, 2, 2]);
     const letters = await readDeadLetters(file);
-    expect(letters.map((l) => l.record.dynamodb?.SequenceNumber)).toEqual([seq(2), seq(3)]);
-    expect(letters[0]).toMatchObject({ reason: "batch_item_failures", invocations: 3, shard_id: "shard-1" });
+    // One letter for the batch given up: the cloud's invocation record (a pointer), plus the local details.
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({
+      requestContext: {
+        functionArn: "arn:aws:lambda:us-east-1:000000000000:function:fan-out-messages",
+        condition: "RetryAttemptsExhausted",
+        approximateInvokeCount: 3,
+      },
+      responseContext: { statusCode: 200, executedVersion: "$LATEST" },
+      version: "1.0",
+      DDBStreamBatchInfo: {
+        shardId: "shard-1",
+        startSequenceNumber: seq(2),
+        endSequenceNumber: seq(3),
+        batchSize: 2,
+        streamArn: STREAM_ARN,
+      },
+      local: {
+        reason: "batch_item_failures",
+        records: [
+          { sequence_number: seq(2), pk: "MSG#g2", sk: "s" },
+          { sequence_number: seq(3), pk: "MSG#g3", sk: "s" },
+        ],
+      },
+    });
+    expect(letters[0]?.responseContext?.functionError).toBeUndefined();
+    expect(letters[0]?.DDBStreamBatchInfo.approximateArrivalOfFirstRecord).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  });
+
+  it("a handler that keeps throwing: the letter says Unhandled and the error", async () => {
+    streamsMock
+      .on(GetRecordsCommand, { ShardIterator: "it-0" })
+      .resolves({ Records: [record(1)], NextShardIterator: "it-1" });
+    await start(
+      async () => {
+        throw new TypeError("boom");
+      },
+      { delivery: { batchSize: 100, retryAttempts: 1, maxRecordAgeSeconds: 3600 } },
+    );
+    const file = join(dir, "dead-letter.jsonl");
+    await vi.waitFor(async () => expect(await readDeadLetters(file)).toHaveLength(1));
+    expect((await readDeadLetters(file))[0]).toMatchObject({
+      requestContext: { condition: "RetryAttemptsExhausted", approximateInvokeCount: 2 },
+      responseContext: { functionError: "Unhandled" },
+      local: { reason: "TypeError: boom" },
+    });
   });
 
   it("dead-letters records older than the maximum record age without delivering them", async () => {
@@ -123,6 +167,9 @@ describe("StreamPoller", () => {
     const file = join(dir, "dead-letter.jsonl");
     await vi.waitFor(async () => expect(await readFile(file, "utf8")).toContain("record_too_old"));
     expect(invoke).not.toHaveBeenCalled();
+    const [letter] = await readDeadLetters(file);
+    expect(letter?.requestContext).toMatchObject({ condition: "RecordAgeExceeded", approximateInvokeCount: 0 });
+    expect(letter?.responseContext).toBeUndefined();
   });
 
   it("checkpoints and resumes after the last processed sequence number", async () => {

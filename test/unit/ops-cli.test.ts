@@ -13,6 +13,7 @@ import { cognitoProgram } from "../../bin/lib/cognito-commands";
 import { findPoolUserBySub, listPoolUsers } from "../../bin/lib/cognito-users";
 import { ddbProgram } from "../../bin/lib/ddb-commands";
 import { explainError, isConnectionError } from "../../bin/lib/errors";
+import { fanoutProgram } from "../../bin/lib/fanout-commands";
 import { columns, inlineValue, jsonLine, localDateTime, preview, visible } from "../../bin/lib/format";
 import { runLimited } from "../../bin/lib/limited";
 import { OpsError } from "../../bin/lib/ops-errors";
@@ -49,8 +50,16 @@ const local: Target = {
   userPoolId: "local_abc",
   dynamodbEndpoint: "http://localhost:8000",
   cognitoEndpoint: "http://localhost:9229",
+  deadLetterFile: "/state/dead-letter.jsonl",
+  failureQueueUrl: undefined,
 };
-const cloud: Target = { ...local, kind: "cloud", dynamodbEndpoint: undefined, cognitoEndpoint: undefined };
+const cloud: Target = {
+  ...local,
+  kind: "cloud",
+  dynamodbEndpoint: undefined,
+  cognitoEndpoint: undefined,
+  deadLetterFile: undefined,
+};
 
 describe("command line", () => {
   it("prints the program help with --help (exit 0) and without a command (exit 2, on stderr)", async () => {
@@ -63,7 +72,7 @@ describe("command line", () => {
   });
 
   it("prints each command's help with its arguments, options and examples", async () => {
-    for (const program of [ddbProgram, cognitoProgram, usersProgram]) {
+    for (const program of [ddbProgram, cognitoProgram, usersProgram, fanoutProgram]) {
       for (const command of program.commands) {
         const help = commandHelp(program, command);
         expect(help).toContain(`Usage: npm run ${program.name} -- ${command.name}`);
