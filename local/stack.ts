@@ -30,6 +30,8 @@ export interface LocalStackOptions extends Omit<LocalServicesOptions, "reservedP
   persist?: boolean;
   /** Origin allowed by CORS (default env FRONTEND_URL, else http://localhost:3000). */
   frontendOrigin?: string;
+  /** See {@link LocalFunctionsOptions.eventsHttpUrl}: the local AppSync Events endpoint, when one runs. */
+  eventsHttpUrl?: string | undefined;
 }
 
 /** A running local stack: what a client needs, and `stop`. */
@@ -201,6 +203,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       apiPort,
       frontendOrigin: options.frontendOrigin ?? (process.env.FRONTEND_URL || DEFAULT_FRONTEND_URL),
       ...(options.functionsDir === undefined ? {} : { functionsDir: options.functionsDir }),
+      eventsHttpUrl: options.eventsHttpUrl,
     });
   } catch (error) {
     await stop();
