@@ -1,6 +1,6 @@
 /**
  * Time from `npm start` to the first answered authenticated request: spawns `npm start` with its
- * own state directory (LOCAL_STATE_DIR) and free ports (PORT, DYNAMODB_PORT, COGNITO_PORT, LAMBDA_PORT), waits
+ * own state directory (LOCAL_STATE_DIR) and free ports (PORT, DYNAMODB_PORT, COGNITO_PORT, LAMBDA_PORT, EVENTS_PORT), waits
  * for its `stack.json`, signs a seeded user in on cognito-local and polls
  * GET /api/message_groups until it answers 200, then stops the stack by its process group and
  * waits until it has stopped its children.
@@ -70,6 +70,7 @@ export async function measureLocalStackStart(): Promise<LocalStackFigures> {
     DYNAMODB_PORT: String(await freePort()),
     COGNITO_PORT: String(await freePort()),
     LAMBDA_PORT: String(await freePort()),
+    EVENTS_PORT: String(await freePort()),
   };
   const started = performance.now();
   const child = spawn("npm", ["start"], { cwd: REPO_ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });

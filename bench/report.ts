@@ -5,6 +5,7 @@ import type { ColdStartFigures } from "./cold-start";
 import type { FanOutFigures, LocalWriteCeiling } from "./fan-out";
 import type { LocalStackFigures } from "./local-stack";
 import type { describeMachine } from "./machine";
+import type { PostToEventFigures, RealtimeFigures } from "./realtime";
 import { kib, ms, ratio, table } from "./stats";
 import type { WarmFigures } from "./warm";
 
@@ -19,6 +20,10 @@ export interface BenchResults {
   writeCeiling: LocalWriteCeiling;
   capacity: RouteCapacity[];
   localStack: LocalStackFigures[];
+  /** Real-time delivery on the local AppSync Events emulator, one entry per run. */
+  realtime: RealtimeFigures[];
+  /** Post-to-event latency at the subscriber on the local stack. */
+  postToEvent: PostToEventFigures;
   /** Wall time of the whole run, ms. */
   runtimeMs: number;
 }
@@ -178,6 +183,29 @@ function localStackSection(runs: readonly LocalStackFigures[]): string {
   );
 }
 
+function realtimeSection(runs: readonly RealtimeFigures[]): string {
+  return table(
+    [
+      "run",
+      "subscribers",
+      "events (batches of 5, in flight)",
+      "events published / s",
+      "data frames delivered / s",
+      "publish p50 (ms)",
+      "publish p99 (ms)",
+    ],
+    runs.map((r, i) => [
+      String(i + 1),
+      String(r.subscribers),
+      `${r.events} (${r.events / r.batchSize}, ${r.concurrency})`,
+      num(r.publishedPerSecond, 0),
+      num(r.deliveredPerSecond, 0),
+      ms(r.publishP50Ms),
+      ms(r.publishP99Ms),
+    ]),
+  );
+}
+
 /** The whole report as markdown. */
 export function renderReport(r: BenchResults): string {
   const m = r.machine;
@@ -209,6 +237,19 @@ export function renderReport(r: BenchResults): string {
     "",
     "## 6. Local stack: npm start to the first answered authenticated request",
     localStackSection(r.localStack),
+    "",
+    "## 7. Real-time: events one local AppSync Events emulator sustains with 100 subscribers",
+    realtimeSection(r.realtime),
+    "",
+    "IAM-signed HTTP publishes of 5 events to one channel, 100 WebSocket subscriptions of it (one per connection); subscribers in the bench process, on the same cores as the server.",
+    "",
+    "## 8. Real-time: post-to-event latency at the subscriber (local stack)",
+    table(
+      ["messages (one at a time)", "p50 (ms)", "p99 (ms)", "max (ms)"],
+      [[String(r.postToEvent.messages), ms(r.postToEvent.p50Ms), ms(r.postToEvent.p99Ms), ms(r.postToEvent.maxMs)]],
+    ),
+    "",
+    "From just before POST /api/messages to the message.new event at the other member's WebSocket: the stream, the publish consumer's poller, the publish function's signed publish and the emulator.",
     "",
   ].join("\n");
 }

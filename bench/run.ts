@@ -14,6 +14,7 @@ import { measureFanOut, measureLocalWriteCeiling } from "./fan-out";
 import { startFixture } from "./fixture";
 import { measureLocalStackStart } from "./local-stack";
 import { describeMachine } from "./machine";
+import { measureEventsThroughput, measurePostToEvent } from "./realtime";
 import { type BenchResults, renderReport } from "./report";
 import { measureWarmOverhead } from "./warm";
 
@@ -26,8 +27,28 @@ const { values } = parseArgs({
 const quick = values.quick === true;
 /** Iterations per benchmark: full (default) and `--quick`. */
 const ITERATIONS = quick
-  ? { coldRuns: 5, warmRequests: 200, fanOutBatches: 5, meteredBatches: 1, capacityRuns: 2, localStackRuns: 1 }
-  : { coldRuns: 20, warmRequests: 1000, fanOutBatches: 20, meteredBatches: 3, capacityRuns: 5, localStackRuns: 3 };
+  ? {
+      coldRuns: 5,
+      warmRequests: 200,
+      fanOutBatches: 5,
+      meteredBatches: 1,
+      capacityRuns: 2,
+      localStackRuns: 1,
+      realtimeRuns: 1,
+      realtimeEvents: 500,
+      postToEventMessages: 500,
+    }
+  : {
+      coldRuns: 20,
+      warmRequests: 1000,
+      fanOutBatches: 20,
+      meteredBatches: 3,
+      capacityRuns: 5,
+      localStackRuns: 3,
+      realtimeRuns: 3,
+      realtimeEvents: 2000,
+      postToEventMessages: 1000,
+    };
 
 const step = (what: string) => process.stderr.write(`bench: ${what}...\n`);
 const started = performance.now();
@@ -57,12 +78,23 @@ try {
     step(`npm start, run ${i + 1} of ${ITERATIONS.localStackRuns}`);
     localStack.push(await measureLocalStackStart());
   }
+  const realtime = [];
+  for (let i = 0; i < ITERATIONS.realtimeRuns; i++) {
+    step(
+      `real-time: ${ITERATIONS.realtimeEvents} events to 100 subscribers, run ${i + 1} of ${ITERATIONS.realtimeRuns}`,
+    );
+    realtime.push(await measureEventsThroughput(ITERATIONS.realtimeEvents));
+  }
+  step(`real-time: post-to-event latency over ${ITERATIONS.postToEventMessages} messages`);
+  const postToEvent = await measurePostToEvent(ITERATIONS.postToEventMessages);
   const report = renderReport({
     mode: quick ? "quick" : "full",
     machine: describeMachine(),
     bundles,
     ...measured,
     localStack,
+    realtime,
+    postToEvent,
     runtimeMs: performance.now() - started,
   });
   process.stdout.write(`${report}\n`);

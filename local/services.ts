@@ -27,8 +27,10 @@ import {
   waitForCognito,
 } from "./cognito-local";
 import { ensureTable, startDynamoDbLocal, waitForDynamoDb } from "./dynamodb-local";
+import { type EventsLimits, startEventsServer } from "./events-server";
 import { isPortFree } from "./free-port";
 import { loadTriggerFunctions } from "./functions";
+import { cognitoLocalIssuer, createAccessTokenVerifier } from "./jwt";
 import { startLambdaInvokeEndpoint } from "./lambda-invoke";
 import { createLocalLogger, type LocalLogger } from "./logger";
 import { type SeededUser, seedDirectory, seedLocalConversation, seedUsers } from "./seed";
@@ -44,6 +46,12 @@ export interface LocalServicesOptions {
   cognitoPort?: number;
   /** Port of the Lambda Invoke endpoint of cognito-local's triggers (default env LAMBDA_PORT, else 9231). */
   lambdaPort?: number;
+  /** Port of the AppSync Events emulator (default env EVENTS_PORT, else 4568). */
+  eventsPort?: number;
+  /** Address the AppSync Events emulator listens on (default 127.0.0.1). */
+  eventsHost?: string;
+  /** Limits of the AppSync Events emulator (default `DEFAULT_EVENTS_LIMITS` of `local/events-server.ts`). */
+  eventsLimits?: Partial<EventsLimits>;
   /** Keep the table and users under `stateDir` across restarts (default false). */
   persist?: boolean;
   /** State directory (default env LOCAL_STATE_DIR, else `.local/` of the repository). */
@@ -87,6 +95,11 @@ export interface LocalServices {
   /** URL of the Lambda Invoke endpoint that cognito-local calls for its triggers (`http://127.0.0.1:<port>`). */
   lambdaEndpoint: string;
   /**
+   * The AppSync Events emulator: `httpUrl` (`http://127.0.0.1:<port>/event`, IAM-signed
+   * publishes with the local credentials) and `realtimeUrl` (`ws://127.0.0.1:<port>/event/realtime`).
+   */
+  events: { httpUrl: string; realtimeUrl: string };
+  /**
    * The functions' environment (shared/config.ts names, the local credentials) that these
    * services set in `process.env`, USER_POOL_ID included; for functions run in other processes.
    */
@@ -96,9 +109,9 @@ export interface LocalServices {
   /** Milliseconds since the start began (for logs). */
   elapsedMs(): number;
   /**
-   * Stops what was started, in reverse order: the clients, cognito-local, the Lambda Invoke
-   * endpoint (after the invocations in flight), DynamoDB Local; restores `process.env` and
-   * forgets the recorded pids. Errors are logged, not thrown; calling it again waits for the first.
+   * Stops what was started, in reverse order: the AppSync Events emulator (after the publishes in
+   * flight), the clients, cognito-local, the Lambda Invoke endpoint (after the invocations in
+   * flight), DynamoDB Local; restores `process.env` and forgets the recorded pids. Errors are logged, not thrown; calling it again waits for the first.
    */
   stop(): Promise<void>;
 }
@@ -139,7 +152,8 @@ function applyEnv(env: Record<string, string | undefined>): () => void {
  * Order: DynamoDB Local is spawned first (the JVM takes longest); then the Lambda Invoke endpoint
  * of the trigger functions listens, before cognito-local is spawned, so no sign-up can reach
  * cognito-local while its triggers are unreachable; the endpoint holds invocations until the
- * table exists. The seeded users are written to the directory once both are set up.
+ * table exists. The seeded users are written to the directory once both are set up; the AppSync
+ * Events emulator starts once the user pool exists (it verifies the pool's tokens).
  * @throws Error when services (or a stack) already run in this process, a port is taken, the
  *   state directory is in use by another running stack (StateInUseError), a child process fails
  *   to start or to answer within 30 s, or a trigger function cannot be loaded; whatever was
@@ -154,6 +168,7 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
     dynamodb: options.dynamodbPort ?? envPort("DYNAMODB_PORT", DEFAULT_PORTS.dynamodb),
     cognito: options.cognitoPort ?? envPort("COGNITO_PORT", DEFAULT_PORTS.cognito),
     lambda: options.lambdaPort ?? envPort("LAMBDA_PORT", DEFAULT_PORTS.lambda),
+    events: options.eventsPort ?? envPort("EVENTS_PORT", DEFAULT_PORTS.events),
   };
   const persist = options.persist ?? false;
   const seed = options.seed ?? true;
@@ -268,6 +283,23 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
     const { userPoolId, userPoolClientId, users } = cognitoSetup.value;
     process.env[CONFIG_ENV.userPoolId] = userPoolId;
     functionEnv[CONFIG_ENV.userPoolId] = userPoolId;
+
+    // The AppSync Events emulator: subscribers with the pool's access tokens, publishers signed
+    // with the local credentials.
+    const events = await startEventsServer({
+      port: ports.events,
+      ...(options.eventsHost === undefined ? {} : { host: options.eventsHost }),
+      verifyAccessToken: createAccessTokenVerifier({
+        issuer: cognitoLocalIssuer(ports.cognito, userPoolId),
+        clientId: userPoolClientId,
+      }),
+      credentials: LOCAL_CREDENTIALS,
+      region,
+      logger,
+      ...(options.eventsLimits === undefined ? {} : { limits: options.eventsLimits }),
+    });
+    undo.push(() => events.close());
+    logger.info("appsync events emulator ready", { http_url: events.httpUrl, realtime_url: events.realtimeUrl });
     if (seed) {
       const doc = createDocumentClient(loadConfig());
       try {
@@ -302,6 +334,7 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
       logger,
       children,
       lambdaEndpoint: lambda.url,
+      events: { httpUrl: events.httpUrl, realtimeUrl: events.realtimeUrl },
       functionEnv: Object.fromEntries(
         Object.entries(functionEnv).filter((entry): entry is [string, string] => entry[1] !== undefined),
       ),

@@ -16,8 +16,11 @@ export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 /** Where the Lambda entry files are (`functions/<fn>.ts`, see `shared/routes.ts`). */
 export const FUNCTIONS_DIR = fileURLToPath(new URL("../functions", import.meta.url));
 
-/** Default ports: DynamoDB Local, cognito-local, the emulated HTTP API, the Lambda Invoke endpoint of cognito-local's triggers. */
-export const DEFAULT_PORTS = { dynamodb: 8000, cognito: 9229, api: 4567, lambda: 9231 } as const;
+/**
+ * Default ports: DynamoDB Local, cognito-local, the emulated HTTP API, the Lambda Invoke endpoint
+ * of cognito-local's triggers, the AppSync Events emulator (HTTP publish and WebSocket).
+ */
+export const DEFAULT_PORTS = { dynamodb: 8000, cognito: 9229, api: 4567, lambda: 9231, events: 4568 } as const;
 export const DEFAULT_FRONTEND_URL = "http://localhost:3000";
 
 /**

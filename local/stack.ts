@@ -1,6 +1,7 @@
 /**
  * The local stack: the local services (`local/services.ts`: DynamoDB Local, cognito-local, the
- * Lambda Invoke endpoint of the Cognito triggers, the table, the user pool, the seed), and on top
+ * Lambda Invoke endpoint of the Cognito triggers, the table, the user pool, the seed, the AppSync
+ * Events emulator), and on top
  * of them the functions: the route functions behind an emulated HTTP API with real JWT
  * verification, and the stream poller driving the fan-out.
  *
@@ -30,8 +31,6 @@ export interface LocalStackOptions extends Omit<LocalServicesOptions, "reservedP
   persist?: boolean;
   /** Origin allowed by CORS (default env FRONTEND_URL, else http://localhost:3000). */
   frontendOrigin?: string;
-  /** See {@link LocalFunctionsOptions.eventsHttpUrl}: the local AppSync Events endpoint, when one runs. */
-  eventsHttpUrl?: string | undefined;
 }
 
 /** A running local stack: what a client needs, and `stop`. */
@@ -85,7 +84,8 @@ export interface LocalFunctionsOptions {
   /** Directory of the Lambda entry files (default `functions/`). */
   functionsDir?: string;
   /**
-   * HTTP endpoint of the local AppSync Events emulator (`events.httpUrl`, no path). When given,
+   * HTTP endpoint of the local AppSync Events emulator: the origin of `events.httpUrl`
+   * (`http://127.0.0.1:<port>`, no path; the publisher adds `/event`). When given,
    * the publish function gets it as EVENTS_HTTP_URL and a second stream poller drives it
    * (PUBLISH_DELIVERY, its own checkpoint and dead-letter file); without it nothing is pushed.
    */
@@ -203,7 +203,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       apiPort,
       frontendOrigin: options.frontendOrigin ?? (process.env.FRONTEND_URL || DEFAULT_FRONTEND_URL),
       ...(options.functionsDir === undefined ? {} : { functionsDir: options.functionsDir }),
-      eventsHttpUrl: options.eventsHttpUrl,
+      // The publish function posts to the stack's AppSync Events emulator.
+      eventsHttpUrl: new URL(services.events.httpUrl).origin,
     });
   } catch (error) {
     await stop();
@@ -218,6 +219,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     userPoolClientId: services.userPoolClientId,
     tableName: services.tableName,
     dynamodbEndpoint: services.dynamodbEndpoint,
+    events: services.events,
     users: services.users,
     stateDir: services.stateDir,
     pids: services.children.map((c) => c.pid),

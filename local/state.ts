@@ -40,6 +40,14 @@ export interface StackFileUser {
   password: string;
 }
 
+/** The AppSync Events endpoints of a local stack (what a real-time client or a publisher needs). */
+export interface StackFileEvents {
+  /** `http://127.0.0.1:<port>/event`: the HTTP publish endpoint (IAM-signed with the local credentials). */
+  httpUrl: string;
+  /** `ws://127.0.0.1:<port>/event/realtime`: the real-time (WebSocket) endpoint. */
+  realtimeUrl: string;
+}
+
 /** The content of `stack.json`. */
 export interface StackFile {
   apiUrl: string;
@@ -49,6 +57,8 @@ export interface StackFile {
   userPoolClientId: string;
   tableName: string;
   dynamodbEndpoint: string;
+  /** The AppSync Events emulator. */
+  events: StackFileEvents;
   users: StackFileUser[];
 }
 
@@ -68,6 +78,7 @@ export function toStackFile(stack: Omit<StackFile, "users"> & { users: readonly 
     userPoolClientId: stack.userPoolClientId,
     tableName: stack.tableName,
     dynamodbEndpoint: stack.dynamodbEndpoint,
+    events: { httpUrl: stack.events.httpUrl, realtimeUrl: stack.events.realtimeUrl },
     users: stack.users.map(({ username, handle, display_name, password }) => ({
       username,
       handle,

@@ -8,7 +8,9 @@ import { freePort } from "../../local/free-port";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../../local/stack";
 import { NEXT_CURSOR_HEADER } from "../../shared/api-contract";
 import type { MessageView } from "../../shared/model";
+import { userChannel } from "../../shared/realtime";
 import { MAX_PAGE_SIZE } from "../../shared/validation";
+import { RawEventsClient, subscribeFrame } from "../support/events-client";
 
 /** A fresh state directory under the OS temp dir. */
 export const tempStateDir = (): Promise<string> => mkdtemp(join(tmpdir(), "cruddur-e2e-"));
@@ -20,6 +22,7 @@ export async function startTestStack(options: LocalStackOptions = {}): Promise<L
     cognitoPort: await freePort(),
     apiPort: await freePort(),
     lambdaPort: await freePort(),
+    eventsPort: await freePort(),
     stateDir: options.stateDir ?? (await tempStateDir()),
     quiet: true,
     ...options,
@@ -102,4 +105,35 @@ export function runningGroupMembers(pgid: number): number[] {
       }
     })
     .map(Number);
+}
+
+/**
+ * Waits until the stack's real-time publish consumer has caught up with the stream: posts a
+ * message from the user of `accessToken` (uuid `userUuid`) to their newest conversation and waits
+ * for its event on their channel. The consumer reads the stream from its start, so the seeded
+ * conversation's events come first; once the sentinel's event arrives they have all been
+ * published. Subscribe after this to see only the events of the test.
+ * @throws Error when the user has no conversation or the event does not come within 20 s.
+ */
+export async function settleRealtime(stack: LocalStack, accessToken: string, userUuid: string): Promise<void> {
+  const groups = await callApi(stack, "GET", "/api/message_groups", { token: accessToken });
+  const group = (groups.body as { uuid: string }[])[0]?.uuid;
+  if (group === undefined) throw new Error("settleRealtime: the user has no conversation");
+  const client = await RawEventsClient.connect(stack.events.realtimeUrl, accessToken);
+  try {
+    client.send(subscribeFrame("settle", userChannel(userUuid), accessToken));
+    const ack = await client.next();
+    if (ack.type !== "subscribe_success") throw new Error(`settleRealtime: ${JSON.stringify(ack)}`);
+    const posted = await callApi(stack, "POST", "/api/messages", {
+      token: accessToken,
+      body: { message: "(real-time sentinel)", message_group_uuid: group },
+    });
+    const id = (posted.body as { uuid: string }).uuid;
+    for (;;) {
+      const frame = await client.next(20_000);
+      if (frame.type === "data" && (JSON.parse(frame.event as string) as { id?: string }).id === id) return;
+    }
+  } finally {
+    await client.close();
+  }
 }

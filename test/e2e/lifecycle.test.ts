@@ -17,7 +17,7 @@ import type { MessageGroupView } from "../../shared/model";
 import { callApi, pollUntil, runningGroupMembers, startTestStack, tempStateDir } from "./helpers";
 
 const portsOf = (stack: LocalStack) =>
-  [stack.apiUrl, stack.dynamodbEndpoint, stack.cognitoEndpoint, stack.lambdaEndpoint].map((url) =>
+  [stack.apiUrl, stack.dynamodbEndpoint, stack.cognitoEndpoint, stack.lambdaEndpoint, stack.events.httpUrl].map((url) =>
     Number(new URL(url).port),
   );
 
@@ -83,7 +83,9 @@ describe("local stack lifecycle", () => {
       warn() {},
       error() {},
       info(message: string, ...attributes: Record<string, unknown>[]) {
-        if (message === "stream batch") batches.push(Number(attributes[0]?.records));
+        // The fan-out's batches only (the publish consumer logs its own).
+        if (message === "stream batch" && attributes[0]?.consumer === "fan-out")
+          batches.push(Number(attributes[0]?.records));
         if (message === "seeded") profiles.push(attributes[0]?.profiles);
       },
     };

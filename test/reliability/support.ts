@@ -169,7 +169,8 @@ export function countingLogger(): CountingLogger {
       errors.push(message);
     },
     info(message, ...attributes) {
-      if (message === "stream batch") delivered += Number(attributes[0]?.records ?? 0);
+      if (message === "stream batch" && attributes[0]?.consumer === "fan-out")
+        delivered += Number(attributes[0]?.records ?? 0);
     },
     deliveredRecords: () => delivered,
     errors,

@@ -124,6 +124,7 @@ export async function stateDirFor(options: {
     userPoolClientId: options.cognito?.userPoolClientId ?? "none",
     tableName: options.tableName,
     dynamodbEndpoint: options.dynamodbEndpoint,
+    events: { httpUrl: "http://localhost:9/event", realtimeUrl: "ws://localhost:9/event/realtime" },
     users: [],
   });
   return dir;
