@@ -28,12 +28,11 @@ import { propagateRename } from "../shared/renames";
 import { postConfirmation, preSignUp } from "../shared/sign-up";
 import { grpPk, msgPk } from "../shared/table";
 import { type CallerClaims, createUserDirectory, type UserDirectory } from "../shared/users";
-import { makeUser } from "../test/support/users";
 import { type CapacityTotals, meterCapacity } from "./capacity-meter";
 import { newSignUp, postConfirmationEvent, preSignUpEvent, type SignUp } from "./events";
 import type { Fixture } from "./fixture";
 import { eventuallyConsistentReadUnits, itemBytes } from "./item-size";
-import { nextRenamerName, seededPair } from "./requests";
+import { benchUser, nextRenamerName, seededPair } from "./requests";
 
 /**
  * DynamoDB on-demand prices, us-east-1, as of late 2024 (after the November 2024 price cut),
@@ -114,7 +113,7 @@ interface Request<T> {
 
 /** A user written straight into the directory (unmetered client), as a sign-up would have. */
 async function directoryUser(deps: DirectoryDeps, prefix: string): Promise<UserProfile> {
-  const user = makeUser(`${prefix}${Math.random().toString(36).slice(2, 8)}`);
+  const user = benchUser(`${prefix}${Math.random().toString(36).slice(2, 8)}`);
   const outcome = await putDirectoryUser(deps, user, Date.now());
   if (outcome !== "created") throw new Error(`bench: could not create ${user.handle} (${outcome})`);
   return user;

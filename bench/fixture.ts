@@ -1,26 +1,21 @@
 /**
- * What every measurement runs against: DynamoDB Local and cognito-local started with the local
- * stack's helpers on free ports, the table and user pool from the shared definitions, the seeded
- * users and conversation, and a second conversation for the rename route's user (`renamer`, the
- * third seeded user, who has exactly that one conversation). No HTTP emulator and no stream poller: the bench drives the handlers
+ * What every measurement runs against: the local stack's services (`startLocalServices` of
+ * local/services.ts) on free ports, with the seeded users and conversation, and a second
+ * conversation for the rename route's user (`renamer`, the third seeded user, who has exactly
+ * that one conversation). No HTTP emulator and no stream poller: the bench drives the handlers
  * itself, so nothing runs in the background while it measures.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-identity-provider";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { ensureUserPool, startCognitoLocal, waitForCognito } from "../local/cognito-local";
-import { ensureTable, startDynamoDbLocal, waitForDynamoDb } from "../local/dynamodb-local";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { freePort } from "../local/free-port";
-import { type SeededUser, seedDirectory, seedLocalConversation, seedUsers } from "../local/seed";
-import { SEED_CONVERSATION, SEED_USERS } from "../local/seed-data";
-import { DEFAULT_REGION, LOCAL_CREDENTIALS } from "../local/settings";
-import { CONFIG_ENV, SERVICE_NAME } from "../shared/config";
+import type { SeededUser } from "../local/seed";
+import { startLocalServices } from "../local/services";
+import { localDocumentClient } from "../local/state";
 import { messageGroupUuidFor } from "../shared/ids";
 import { seedConversation } from "../shared/seed";
-import { TABLE_NAME } from "../shared/table";
+import { SEED_CONVERSATION } from "../shared/seed-data";
 
 /** The running services and the seeded data. */
 export interface Fixture {
@@ -47,78 +42,50 @@ export interface Fixture {
   stop(): Promise<void>;
 }
 
-/** A DocumentClient configured as `shared/clients.ts` configures the functions' client. */
-function documentClient(endpoint: string, region: string): DynamoDBDocumentClient {
-  const client = new DynamoDBClient({ endpoint, region, credentials: LOCAL_CREDENTIALS });
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-}
-
-/** Starts the services (about 4 s) and seeds them (at least three users: see {@link Fixture}). */
+/**
+ * Starts the services with the local stack's own start (`startLocalServices`: DynamoDB Local,
+ * cognito-local, the trigger endpoint, the seeded users, profiles and conversation) on free
+ * ports in a temporary state directory, quiet, in about 4 s; then seeds the renamer's
+ * conversation (at least three users: see {@link Fixture}).
+ */
 export async function startFixture(): Promise<Fixture> {
-  const region = DEFAULT_REGION;
-  const tableName = TABLE_NAME;
-  const dir = await mkdtemp(join(tmpdir(), "cruddur-bench-"));
-  const [dynamodbPort, cognitoPort] = [await freePort(), await freePort()];
-  const dynamodbEndpoint = `http://localhost:${dynamodbPort}`;
-  const cognitoEndpoint = `http://localhost:${cognitoPort}`;
-  const dynamodb = await startDynamoDbLocal({ port: dynamodbPort });
-  const cognito = await startCognitoLocal({ port: cognitoPort, dir, fresh: true });
+  const stateDir = await mkdtemp(join(tmpdir(), "cruddur-bench-"));
+  let services: Awaited<ReturnType<typeof startLocalServices>> | undefined;
   const stop = async () => {
-    await Promise.all([dynamodb.stop(), cognito.stop()]);
-    await rm(dir, { recursive: true, force: true });
+    await services?.stop();
+    await rm(stateDir, { recursive: true, force: true });
   };
   try {
-    const ddbProbe = new DynamoDBClient({
-      endpoint: dynamodbEndpoint,
-      region,
-      credentials: LOCAL_CREDENTIALS,
-      maxAttempts: 1,
+    services = await startLocalServices({
+      dynamodbPort: await freePort(),
+      cognitoPort: await freePort(),
+      lambdaPort: await freePort(),
+      stateDir,
+      quiet: true,
     });
-    const cognitoClient = new CognitoIdentityProviderClient({
-      endpoint: cognitoEndpoint,
-      region,
-      credentials: LOCAL_CREDENTIALS,
-    });
-    await Promise.all([waitForDynamoDb(ddbProbe, dynamodb), waitForCognito(cognitoClient, cognito)]);
-    await ensureTable(ddbProbe, tableName);
-    const pool = await ensureUserPool(cognitoClient);
-    const users = await seedUsers(cognitoClient, pool.userPoolId, SEED_USERS);
-    const doc = documentClient(dynamodbEndpoint, region);
-    // The routes read identity from the directory only: the seeded users need their profiles.
-    await seedDirectory({ ddb: doc, tableName }, users, Date.now());
-    await seedLocalConversation(doc, tableName, users, Date.now());
+    const { region, tableName, dynamodbEndpoint, users } = services;
+    const newDocumentClient = () => localDocumentClient({ endpoint: dynamodbEndpoint, region });
     const [a, b, renamer] = users as [SeededUser, SeededUser, SeededUser];
+    const doc = newDocumentClient();
     const renamerGroup = await seedConversation(doc, tableName, {
       a: renamer,
       b,
       messages: SEED_CONVERSATION.slice(0, 4),
       endAtMs: Date.now() - 60_000,
       stepMs: 60_000,
-    });
-    for (const client of [ddbProbe, cognitoClient, doc]) client.destroy();
+    }).finally(() => doc.destroy());
     return {
       region,
       tableName,
       dynamodbEndpoint,
-      cognitoEndpoint,
-      userPoolId: pool.userPoolId,
+      cognitoEndpoint: services.cognitoEndpoint,
+      userPoolId: services.userPoolId,
       users,
       groupUuid: messageGroupUuidFor(a.uuid, b.uuid),
       renamer,
       renamerGroupUuid: renamerGroup.message_group_uuid,
-      functionEnv: {
-        [CONFIG_ENV.tableName]: tableName,
-        [CONFIG_ENV.region]: region,
-        [CONFIG_ENV.dynamodbEndpoint]: dynamodbEndpoint,
-        [CONFIG_ENV.cognitoEndpoint]: cognitoEndpoint,
-        [CONFIG_ENV.userPoolId]: pool.userPoolId,
-        [CONFIG_ENV.serviceName]: SERVICE_NAME,
-        [CONFIG_ENV.logLevel]: "SILENT",
-        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-      },
-      newDocumentClient: () => documentClient(dynamodbEndpoint, region),
+      functionEnv: services.functionEnv,
+      newDocumentClient,
       stop,
     };
   } catch (error) {

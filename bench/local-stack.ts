@@ -15,7 +15,7 @@ import { reapStaleProcesses, StateInUseError } from "../local/child-process";
 import { freePort } from "../local/free-port";
 import { REPO_ROOT } from "../local/settings";
 import { signIn } from "../local/sign-in";
-import { readStackFile } from "../local/stack-file";
+import { readStackFile } from "../local/state";
 import { waitFor } from "../local/wait";
 import { routeOf } from "./events";
 

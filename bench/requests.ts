@@ -2,14 +2,20 @@
 import { randomUUID } from "node:crypto";
 import type { DynamoDBStreamEvent, PostConfirmationTriggerEvent, PreSignUpTriggerEvent } from "aws-lambda";
 import type { SeededUser } from "../local/seed";
+import { insertRecord } from "../local/stream-records";
 import { claimSignUpHandle } from "../shared/directory";
 import type { HttpEvent } from "../shared/http";
 import { messageItem } from "../shared/items/message";
+import type { UserProfile } from "../shared/model";
 import { FAN_OUT_FUNCTION } from "../shared/routes";
 import { toTimestamp } from "../shared/time";
-import { insertRecord } from "../test/support/records";
 import { httpEvent, newSignUp, postConfirmationEvent, preSignUpEvent } from "./events";
 import type { Fixture } from "./fixture";
+
+/** A bench user with a fresh uuid (display name = handle), not in any directory. */
+export function benchUser(handle: string): UserProfile {
+  return { uuid: randomUUID(), handle, display_name: handle };
+}
 
 /** The seeded pair: `a` is the caller of every route request, `b` the other member. */
 export function seededPair(fixture: Fixture): { a: SeededUser; b: SeededUser } {

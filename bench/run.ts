@@ -3,6 +3,7 @@
  * that the ratios hold on a noisy machine; prints the report (markdown) and optionally writes it
  * to a file. Benchmarks report; they never fail on a figure. `--quick` runs fewer iterations.
  */
+import "../local/sdk-warning";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,9 +18,6 @@ import { describeMachine } from "./machine";
 import { measureEventsThroughput, measurePostToEvent } from "./realtime";
 import { type BenchResults, renderReport } from "./report";
 import { measureWarmOverhead } from "./warm";
-
-// Node 20 is supported locally; the SDK's notice about 2027 would only clutter the report.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 const { values } = parseArgs({
   options: { quick: { type: "boolean", default: false }, out: { type: "string" } },

@@ -18,6 +18,7 @@ import {
   UserNotFoundException,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { TRIGGER_FUNCTIONS } from "../shared/routes";
+import type { SeedUser } from "../shared/seed-data";
 import {
   LOCAL_CLIENT_AUTH_FLOWS,
   PASSWORD_POLICY,
@@ -168,17 +169,8 @@ export async function ensureUserPool(client: CognitoIdentityProviderClient): Pro
   return { userPoolId, userPoolClientId };
 }
 
-/** A user to seed: username = handle. */
-export interface SeedUser {
-  handle: string;
-  display_name: string;
-  email: string;
-  /** Satisfies PASSWORD_POLICY. */
-  password: string;
-}
-
 /**
- * Creates the user unless it exists (preferred_username = handle, name = display name, email),
+ * Creates the user (username = handle) unless it exists (preferred_username = handle, name = display name, email),
  * then sets its password, permanent, so it can sign in at once.
  * @returns the user's `sub` (its uuid).
  * @throws Error when the user has no `sub`.

@@ -129,9 +129,15 @@ interface Outcome {
   result?: "ok" | "function_error";
 }
 
+/** The ready gate: its settled value, and whether it has settled yet. */
+interface ReadyGate {
+  promise: Promise<true | { failed: unknown }>;
+  settled: boolean;
+}
+
 async function answerInvoke(
   options: LambdaInvokeOptions,
-  ready: Promise<true | { failed: unknown }>,
+  ready: ReadyGate,
   request: IncomingMessage,
   requestId: string,
   outcome: Outcome,
@@ -165,7 +171,8 @@ async function answerInvoke(
   } catch (error) {
     return lambdaApiError(400, "InvalidRequestContentException", `Could not parse request body into json: ${error}`);
   }
-  const readiness = await ready;
+  if (!ready.settled) options.logger.debug("lambda invoke: held until the functions can run", { fn: name });
+  const readiness = await ready.promise;
   if (readiness !== true) {
     options.logger.error("lambda invoke: functions cannot run", { fn: name, error: readiness.failed });
     return lambdaApiError(500, "ServiceException", "The local functions cannot run: the local stack failed to start");
@@ -200,10 +207,16 @@ async function answerInvoke(
  */
 export async function startLambdaInvokeEndpoint(options: LambdaInvokeOptions): Promise<LambdaInvokeEndpoint> {
   // Settled into a value at once, so that a rejection is never unhandled while no one invokes.
-  const ready = (options.ready ?? Promise.resolve()).then(
-    () => true as const,
-    (failed: unknown) => ({ failed }),
-  );
+  const ready: ReadyGate = {
+    settled: false,
+    promise: (options.ready ?? Promise.resolve()).then(
+      () => true as const,
+      (failed: unknown) => ({ failed }),
+    ),
+  };
+  void ready.promise.then(() => {
+    ready.settled = true;
+  });
   const inFlight = trackInFlight();
 
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {

@@ -6,14 +6,9 @@ import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-iden
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { type DirectoryDeps, type PutUserOutcome, putDirectoryUser } from "../shared/directory";
 import type { UserProfile } from "../shared/model";
-import { type SeedConversationResult, seedConversation } from "../shared/seed";
-import { ensureUser, type SeedUser } from "./cognito-local";
-import {
-  SEED_CONVERSATION,
-  SEED_CONVERSATION_MEMBERS,
-  SEED_LAST_MESSAGE_AGE_MS,
-  SEED_MESSAGE_STEP_MS,
-} from "./seed-data";
+import { type SeedConversationResult, seedDemoConversation } from "../shared/seed";
+import { SEED_CONVERSATION_MEMBERS, type SeedUser } from "../shared/seed-data";
+import { ensureUser } from "./cognito-local";
 
 /** A user of the local pool, with what a client needs to sign in. */
 export interface SeededUser {
@@ -90,9 +85,9 @@ const profile = (user: SeededUser): UserProfile => ({
 });
 
 /**
- * Writes the seeded conversation between its two members, one message a minute, the last one
- * {@link SEED_LAST_MESSAGE_AGE_MS} before `nowMs`; skipped when they already have a group
- * (a persisted restart).
+ * Writes the demo conversation between its two members among the seeded `users`
+ * (`seedDemoConversation` of shared/seed.ts); skipped when they already have a group (a
+ * persisted restart).
  * @throws Error when a member is not among `users`.
  */
 export async function seedLocalConversation(
@@ -106,11 +101,6 @@ export async function seedLocalConversation(
     if (user === undefined) throw new Error(`seed: conversation member ${handle} is not a seeded user`);
     return profile(user);
   };
-  return seedConversation(ddb, tableName, {
-    a: member(SEED_CONVERSATION_MEMBERS.a),
-    b: member(SEED_CONVERSATION_MEMBERS.b),
-    messages: SEED_CONVERSATION,
-    endAtMs: nowMs - SEED_LAST_MESSAGE_AGE_MS,
-    stepMs: SEED_MESSAGE_STEP_MS,
-  });
+  const members = { a: member(SEED_CONVERSATION_MEMBERS.a), b: member(SEED_CONVERSATION_MEMBERS.b) };
+  return seedDemoConversation(ddb, tableName, members, nowMs);
 }

@@ -15,7 +15,8 @@ import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-iden
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { createDocumentClient } from "../shared/clients";
-import { CONFIG_ENV, loadConfig, SERVICE_NAME } from "../shared/config";
+import { CONFIG_ENV, loadConfig } from "../shared/config";
+import { SEED_USERS } from "../shared/seed-data";
 import { TABLE_NAME } from "../shared/table";
 import { forgetProcesses, type ManagedProcess, reapStaleProcesses, recordProcesses } from "./child-process";
 import { localCognitoClient, localDynamoDbClient, localStreamsClient } from "./clients";
@@ -29,12 +30,12 @@ import {
 import { ensureTable, startDynamoDbLocal, waitForDynamoDb } from "./dynamodb-local";
 import { type EventsLimits, startEventsServer } from "./events-server";
 import { isPortFree } from "./free-port";
+import { localFunctionEnv } from "./function-env";
 import { loadTriggerFunctions } from "./functions";
 import { cognitoLocalIssuer, createAccessTokenVerifier } from "./jwt";
 import { startLambdaInvokeEndpoint } from "./lambda-invoke";
 import { createLocalLogger, type LocalLogger } from "./logger";
 import { type SeededUser, seedDirectory, seedLocalConversation, seedUsers } from "./seed";
-import { SEED_USERS } from "./seed-data";
 import { DEFAULT_PORTS, envPort, FUNCTIONS_DIR } from "./settings";
 import { DEFAULT_REGION, LOCAL_CREDENTIALS, stateDirFromEnv } from "./state";
 import { createTeardown } from "./teardown";
@@ -209,19 +210,14 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
     });
     await track(dynamodbProcess);
 
-    // The functions' configuration (shared/config.ts), read when they are loaded.
+    // The functions' configuration (shared/config.ts), read when they are loaded; the pool id
+    // follows once cognito-local is set up.
     const functionEnv: Record<string, string | undefined> = {
-      [CONFIG_ENV.tableName]: tableName,
-      [CONFIG_ENV.region]: region,
-      [CONFIG_ENV.dynamodbEndpoint]: dynamodbEndpoint,
-      [CONFIG_ENV.cognitoEndpoint]: cognitoEndpoint,
+      ...localFunctionEnv(
+        { tableName, region, dynamodbEndpoint, cognitoEndpoint },
+        { logLevel: options.quiet === true ? "SILENT" : undefined },
+      ),
       [CONFIG_ENV.userPoolId]: undefined,
-      [CONFIG_ENV.serviceName]: SERVICE_NAME,
-      // No CloudWatch here: the publish function's metrics would only be raw EMF lines on stdout.
-      POWERTOOLS_METRICS_DISABLED: "true",
-      ...(options.quiet === true ? { [CONFIG_ENV.logLevel]: "SILENT" } : {}),
-      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       AWS_SESSION_TOKEN: undefined,
     };
     undo.push(applyEnv(functionEnv));

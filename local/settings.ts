@@ -4,12 +4,6 @@
  */
 import { fileURLToPath } from "node:url";
 
-/**
- * @deprecated Import these from `local/state.ts`, their home; re-exported here only until
- * `bin/` and `bench/` have switched (then delete this line).
- */
-export { DEFAULT_REGION, DEFAULT_STATE_DIR, LOCAL_CREDENTIALS, stateDirFromEnv } from "./state";
-
 /** Root of the repository (the parent of `local/`). */
 export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 

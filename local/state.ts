@@ -2,8 +2,8 @@
  * The public surface of the local state: what `bin/`, `bench/` and `test/` need to find and
  * reach a local stack. Its state directory, its `stack.json` (what a client of the running stack
  * needs: written by `npm start`, read by `npm run token` and the operator commands, removed when
- * the stack stops), its dead-letter file, and the local credentials with the factory of SDK
- * clients that use them.
+ * the stack stops), its dead-letter file, the local credentials with the factory of SDK clients
+ * that use them, and the environment of a function run locally.
  */
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -19,6 +19,7 @@ export {
   localStreamsClient,
 } from "./clients";
 export { type DeadLetter, readDeadLetters } from "./dead-letter";
+export { type LocalFunctionEnvOptions, localFunctionEnv } from "./function-env";
 
 /** Where the local stack keeps its state (`stack.json`, data of `--persist`), unless told otherwise. */
 export const DEFAULT_STATE_DIR = fileURLToPath(new URL("../.local", import.meta.url));

@@ -14,10 +14,11 @@ import type { UserProfile } from "./items/profile";
 export type { UserProfile };
 
 /**
- * A message as the API answers it: `uuid` is the message_uuid; handle/display_name are the
- * sender's, `user_uuid` the sender's uuid (an extra field: tells look-alike names apart).
+ * The shape patterns A and B answer alike (DESIGN.md "HTTP API"): an id, a user (uuid, handle,
+ * display name), a text and its time. What each field names depends on the list: see
+ * {@link MessageView} and {@link MessageGroupView}.
  */
-export interface MessageView {
+interface ListedItemView {
   uuid: string;
   user_uuid: string;
   display_name: string;
@@ -27,17 +28,17 @@ export interface MessageView {
 }
 
 /**
- * A message group as the API lists it: `uuid` is the message_group_uuid; handle/display_name
- * and `user_uuid` (an extra field) are the OTHER member's.
+ * A message as the API answers it: `uuid` is the message_uuid; handle/display_name are the
+ * sender's, `user_uuid` the sender's uuid (an extra field: tells look-alike names apart).
  */
-export interface MessageGroupView {
-  uuid: string;
-  user_uuid: string;
-  display_name: string;
-  handle: string;
-  message: string;
-  created_at: string;
-}
+export type MessageView = ListedItemView;
+
+/**
+ * A message group as the API lists it: `uuid` is the message_group_uuid; handle/display_name
+ * and `user_uuid` (an extra field) are the OTHER member's; `message` and `created_at` are the
+ * last message's.
+ */
+export type MessageGroupView = ListedItemView;
 
 /** What POST /api/messages answers (patterns C and D). */
 export interface CreatedMessageView extends MessageView {

@@ -1,6 +1,7 @@
 /**
  * Seeding a conversation with history: the message group item, both GRP rows (agreeing with
- * the last message) and every MSG row. Used by the local stack and the `ddb seed` command.
+ * the last message) and every MSG row. {@link seedDemoConversation} writes the demo conversation
+ * of `shared/seed-data.ts`, for both the local stack (`npm start`) and `ddb seed`.
  */
 import {
   BatchWriteCommand,
@@ -15,6 +16,7 @@ import { type MessageItem, messageItem } from "./items/message";
 import { messageGroupItem } from "./items/message-group";
 import { summaryItems } from "./items/message-group-summary";
 import type { UserProfile } from "./items/profile";
+import { SEED_CONVERSATION, SEED_LAST_MESSAGE_AGE_MS, SEED_MESSAGE_STEP_MS } from "./seed-data";
 import { messageGroupKey } from "./table";
 import { toTimestamp } from "./time";
 
@@ -109,4 +111,25 @@ export async function seedConversation(
     }
   }
   return { message_group_uuid: messageGroupUuid, written: n + 3, skipped: false };
+}
+
+/**
+ * Writes the demo conversation (`SEED_CONVERSATION` of `shared/seed-data.ts`) between `a` and
+ * `b`: one message a minute (`SEED_MESSAGE_STEP_MS`), the last one `SEED_LAST_MESSAGE_AGE_MS`
+ * before `nowMs` (epoch ms). The one seeding of both `npm start` and `ddb seed`; idempotent like
+ * {@link seedConversation} (a pair that already has a group is skipped).
+ * @throws AWS SDK errors from DynamoDB.
+ */
+export function seedDemoConversation(
+  ddb: DynamoDBDocumentClient,
+  tableName: string,
+  members: { a: UserProfile; b: UserProfile },
+  nowMs: number,
+): Promise<SeedConversationResult> {
+  return seedConversation(ddb, tableName, {
+    ...members,
+    messages: SEED_CONVERSATION,
+    endAtMs: nowMs - SEED_LAST_MESSAGE_AGE_MS,
+    stepMs: SEED_MESSAGE_STEP_MS,
+  });
 }

@@ -128,7 +128,7 @@ const seedCommand: CommandSpec = {
   name: "seed",
   summary: "write the seeded conversation between two existing users (idempotent)",
   details: [
-    "Writes the local stack's seeded conversation (local/seed-data.ts) between the users @andrewbrown",
+    "Writes the local stack's seeded conversation (shared/seed-data.ts) between the users @andrewbrown",
     "and @bayko (or --a/--b), looked up by handle in the user directory of the table (never in Cognito;",
     "`npm run users -- import` builds the directory from a user pool). Both must be active. A pair that",
     "already has a conversation is left alone, so running it twice leaves one copy.",

@@ -1,18 +1,13 @@
 /**
- * `ddb seed`: the local stack's seeded conversation (local/seed-data.ts) written with the shared
- * seeding (`seedConversation` of shared/seed.ts), between users looked up by handle in the user
- * directory of the table (never in Cognito: after sign-up the directory is the only identity).
+ * `ddb seed`: the demo conversation of shared/seed-data.ts written by the one seeding function
+ * (`seedDemoConversation` of shared/seed.ts) that `npm start` uses too, between users looked up
+ * by handle in the user directory of the table (never in Cognito: after sign-up the directory is the only identity).
  */
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import {
-  SEED_CONVERSATION,
-  SEED_CONVERSATION_MEMBERS,
-  SEED_LAST_MESSAGE_AGE_MS,
-  SEED_MESSAGE_STEP_MS,
-} from "../../local/seed-data";
 import { toUserProfile } from "../../shared/directory";
 import type { UserProfile } from "../../shared/model";
-import { type SeedConversationResult, seedConversation } from "../../shared/seed";
+import { type SeedConversationResult, seedDemoConversation } from "../../shared/seed";
+import { SEED_CONVERSATION, SEED_CONVERSATION_MEMBERS } from "../../shared/seed-data";
 import { stripAt } from "./cognito-users";
 import { findUserByHandle } from "./directory-users";
 import { OpsError, UsageError } from "./ops-errors";
@@ -71,12 +66,6 @@ export async function seed(deps: SeedDeps, options: SeedOptions): Promise<SeedRe
     );
   }
   const [a, b] = found.map((p) => toUserProfile(p as NonNullable<typeof p>)) as [UserProfile, UserProfile];
-  const result = await seedConversation(deps.doc, deps.tableName, {
-    a,
-    b,
-    messages: SEED_CONVERSATION,
-    endAtMs: options.nowMs - SEED_LAST_MESSAGE_AGE_MS,
-    stepMs: SEED_MESSAGE_STEP_MS,
-  });
+  const result = await seedDemoConversation(deps.doc, deps.tableName, { a, b }, options.nowMs);
   return { ...result, a, b, messages: SEED_CONVERSATION.length };
 }

@@ -123,22 +123,15 @@ export class MessagingFunction extends Construct {
       [FUNCTION_ENV.logLevel]: LOG_LEVEL,
       [FUNCTION_ENV.nodeOptions]: "--enable-source-maps",
     };
-    if (permissions.dynamodb.length > 0) {
+    // Exactly the listed actions, each service's on its one resource.
+    const grants: [readonly string[], string][] = [
+      [permissions.dynamodb, table.tableArn],
+      [permissions.cognito, userPool.userPoolArn],
+    ];
+    for (const [actions, resource] of grants) {
+      if (actions.length === 0) continue;
       this.role.addToPrincipalPolicy(
-        new PolicyStatement({
-          effect: Effect.ALLOW,
-          actions: [...permissions.dynamodb],
-          resources: [table.tableArn],
-        }),
-      );
-    }
-    if (permissions.cognito.length > 0) {
-      this.role.addToPrincipalPolicy(
-        new PolicyStatement({
-          effect: Effect.ALLOW,
-          actions: [...permissions.cognito],
-          resources: [userPool.userPoolArn],
-        }),
+        new PolicyStatement({ effect: Effect.ALLOW, actions: [...actions], resources: [resource] }),
       );
     }
     for (const [name, value] of Object.entries(props.environment ?? {})) {

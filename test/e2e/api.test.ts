@@ -4,14 +4,14 @@
  */
 import { rm } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SEED_CONVERSATION, SEED_MESSAGE_STEP_MS } from "../../local/seed-data";
 import { signIn, type Tokens } from "../../local/sign-in";
 import type { LocalStack } from "../../local/stack";
 import { NEXT_CURSOR_HEADER } from "../../shared/api-contract";
-import { UUID_PATTERN } from "../../shared/ids";
+import { messageGroupUuidFor, UUID_PATTERN } from "../../shared/ids";
 import type { CreatedMessageView, MessageGroupView, MessageView } from "../../shared/model";
+import { SEED_CONVERSATION, SEED_MESSAGE_STEP_MS } from "../../shared/seed-data";
 import { DEFAULT_PAGE_SIZE } from "../../shared/validation";
-import { callApi, pollUntil, startTestStack } from "./helpers";
+import { callApi, pollUntil, startTestStack } from "../support/stack";
 
 /** How soon a posted message must show in both members' message groups (stream fan-out), ms. */
 const FAN_OUT_DEADLINE_MS = 2000;
@@ -25,6 +25,9 @@ describe("local stack: the HTTP API end to end", () => {
   beforeAll(async () => {
     stack = await startTestStack();
     for (const user of stack.users) tokens[user.handle] = await signIn(stack, user.username, user.password);
+    // The seeded conversation's group: its uuid follows from its two members (shared/ids.ts).
+    const member = (handle: string) => stack.users.find((u) => u.handle === handle)?.uuid ?? "";
+    groupUuid = messageGroupUuidFor(member("andrewbrown"), member("bayko"));
   });
   afterAll(async () => {
     await stack?.stop();
@@ -47,7 +50,7 @@ describe("local stack: the HTTP API end to end", () => {
       message: SEED_CONVERSATION.at(-1)?.text,
     });
     expect(group.uuid).toMatch(UUID_PATTERN);
-    groupUuid = group.uuid;
+    expect(group.uuid).toBe(groupUuid);
     const [mirror] = await groupsOf("bayko");
     expect(mirror).toMatchObject({ uuid: groupUuid, handle: "andrewbrown", display_name: "Andrew Brown" });
     expect(await groupsOf("londo")).toEqual([]);

@@ -1,10 +1,9 @@
 /** Child process handling of the local stack, with real (tiny) processes. */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   isRunning,
   manageProcess,
@@ -12,7 +11,8 @@ import {
   recordProcesses,
   StateInUseError,
 } from "../../local/child-process";
-import { runningGroupMembers } from "./helpers";
+import { runningGroupMembers } from "../support/stack";
+import { useTempDir } from "../support/temp-dir";
 
 /** A detached shell (own process group) that ignores SIGTERM and runs `sleep` as its child. */
 const stubborn = (marker: string) =>
@@ -26,13 +26,7 @@ async function deadPid(): Promise<number> {
 }
 
 describe("child processes", () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "children-"));
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const tempDir = useTempDir("children-");
 
   it("stop() kills the whole process group, with SIGKILL when SIGTERM is ignored", async () => {
     const child = manageProcess("stubborn", "stubborn-1", stubborn("stubborn-1"));
@@ -49,7 +43,7 @@ describe("child processes", () => {
   it("reaps the recorded children of a run whose owner is gone, and only those", async () => {
     const leftover = stubborn("leftover-2");
     const unrelated = stubborn("unrelated-3");
-    const file = join(dir, "pids.json");
+    const file = join(tempDir(), "pids.json");
     await writeFile(
       file,
       JSON.stringify({
@@ -69,7 +63,7 @@ describe("child processes", () => {
   });
 
   it("refuses to reap the children of an owner that still runs", async () => {
-    const file = join(dir, "owned.json");
+    const file = join(tempDir(), "owned.json");
     const owner = spawn("sleep", ["30"]);
     const child = manageProcess("stubborn", "stubborn-4", stubborn("stubborn-4"));
     try {

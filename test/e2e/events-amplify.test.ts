@@ -21,8 +21,8 @@ import { WebSocket as WsWebSocket } from "ws";
 import type { LocalStack } from "../../local/stack";
 import { LOCAL_CREDENTIALS } from "../../local/state";
 import { userChannel } from "../../shared/realtime";
-import { type Caller, seededCaller } from "../reliability/support";
-import { pollUntil, settleRealtime, startTestStack } from "./helpers";
+import { type Caller, seededCaller } from "../support/callers";
+import { pollUntil, settleRealtime, startTestStack } from "../support/stack";
 
 /** `ws`'s WebSocket, connecting a `wss://` URL of the loopback address as `ws://`. */
 class LoopbackWebSocket extends WsWebSocket {

@@ -11,7 +11,7 @@ import { cognitoLocalIssuer } from "../../local/jwt";
 import type { LocalStack } from "../../local/stack";
 import { LOCAL_CREDENTIALS } from "../../local/state";
 import { MAX_EVENTS_PER_PUBLISH, userChannel } from "../../shared/realtime";
-import { type Caller, cognitoLocalSigningKey, jwtPayload, mintJwt, seededCaller } from "../reliability/support";
+import { type Caller, seededCaller } from "../support/callers";
 import {
   type Frame,
   postEvents,
@@ -21,7 +21,8 @@ import {
   signedPublish,
   subscribeFrame,
 } from "../support/events-client";
-import { settleRealtime, startTestStack } from "./helpers";
+import { cognitoLocalSigningKey, jwtPayload, mintJwt } from "../support/jwt";
+import { settleRealtime, startTestStack } from "../support/stack";
 
 let stack: LocalStack;
 let alice: Caller; // andrewbrown

@@ -6,11 +6,9 @@
  */
 import { randomUUID } from "node:crypto";
 import {
-  AdminConfirmSignUpCommand,
   AdminDisableUserCommand,
   AdminGetUserCommand,
   type CognitoIdentityProviderClient,
-  SignUpCommand,
   UpdateUserAttributesCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,7 +18,8 @@ import { localCognitoClient, localDocumentClient } from "../../local/state";
 import { setProfileStatus } from "../../shared/directory";
 import { messageGroupUuidFor } from "../../shared/ids";
 import type { MessageGroupView, MessageView, UserProfile } from "../../shared/model";
-import { callApi, startTestStack } from "./helpers";
+import { confirmSignUp, signUp, signUpRefusal } from "../support/sign-up";
+import { callApi, startTestStack } from "../support/stack";
 
 /** The functions' user cache, ms: short, so the tests can wait it out. */
 const CACHE_TTL_MS = 300;
@@ -49,57 +48,48 @@ interface SignedUp extends UserProfile {
 }
 
 /** SignUp (the pre-sign-up trigger claims the handle), AdminConfirmSignUp (post-confirmation activates it), sign-in. */
-async function signUp(handle: string, displayName: string): Promise<SignedUp> {
+async function signUpUser(handle: string, displayName: string): Promise<SignedUp> {
   const username = `user-${randomUUID().slice(0, 8)}`;
-  const out = await cognito.send(
-    new SignUpCommand({
-      ClientId: stack.userPoolClientId,
-      Username: username,
-      Password: PASSWORD,
-      UserAttributes: [
-        { Name: "preferred_username", Value: handle },
-        { Name: "name", Value: displayName },
-        { Name: "email", Value: `${username}@example.com` },
-      ],
-    }),
-  );
-  await cognito.send(new AdminConfirmSignUpCommand({ UserPoolId: stack.userPoolId, Username: username }));
+  const { uuid } = await signUp(cognito, stack, { username, handle, displayName, password: PASSWORD });
+  await confirmSignUp(cognito, stack, username);
   const tokens = await signIn(stack, username, PASSWORD);
-  return { uuid: String(out.UserSub), handle, display_name: displayName, username, accessToken: tokens.accessToken };
+  return { uuid, handle, display_name: displayName, username, accessToken: tokens.accessToken };
 }
 
 /** The message of the error a SignUp is refused with (cognito-local passes the trigger's message on). */
-async function signUpRefusal(handle: string, displayName: string): Promise<string> {
-  const error = await cognito
-    .send(
-      new SignUpCommand({
-        ClientId: stack.userPoolClientId,
-        Username: `user-${randomUUID().slice(0, 8)}`,
-        Password: PASSWORD,
-        UserAttributes: [
-          { Name: "preferred_username", Value: handle },
-          { Name: "name", Value: displayName },
-          { Name: "email", Value: `${randomUUID()}@example.com` },
-        ],
-      }),
-    )
-    .then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-  expect(error).toBeInstanceOf(Error);
-  return (error as Error).message;
+async function refusalOf(handle: string, displayName: string): Promise<string> {
+  const input = { username: `user-${randomUUID().slice(0, 8)}`, handle, displayName, password: PASSWORD };
+  const message = await signUpRefusal(cognito, stack, input);
+  expect(message).toBeDefined();
+  return String(message);
 }
 
 const post = (token: string, body: Record<string, unknown>) => callApi(stack, "POST", "/api/messages", { token, body });
 const short = (handle: string) => callApi(stack, "GET", `/api/users/@${handle}/short`);
+
+/**
+ * Two new users (handle = prefix + random, display name) and the conversation the first starts
+ * with `message` by the second's handle (pattern D).
+ */
+async function newConversation(
+  [prefixA, nameA]: [string, string],
+  [prefixB, nameB]: [string, string],
+  message: string,
+): Promise<{ user: SignedUp; other: SignedUp; group: string }> {
+  const user = await signUpUser(`${prefixA}${randomUUID().slice(0, 6)}`, nameA);
+  const other = await signUpUser(`${prefixB}${randomUUID().slice(0, 6)}`, nameB);
+  const first = await post(user.accessToken, { message, handle: other.handle });
+  expect(first.status).toBe(200);
+  return { user, other, group: (first.body as { message_group_uuid: string }).message_group_uuid };
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("identity: findings 1 and 2 (handle squatting, cache poisoning)", () => {
   it("routes and shows by the directory whatever a user writes into their own Cognito attributes", async () => {
-    const victim = await signUp(`victim${randomUUID().slice(0, 6)}`, "Victor Victim");
-    const squatter = await signUp(`squat${randomUUID().slice(0, 6)}`, "Sam Squatter");
-    const sender = await signUp(`sender${randomUUID().slice(0, 6)}`, "Sue Sender");
+    const victim = await signUpUser(`victim${randomUUID().slice(0, 6)}`, "Victor Victim");
+    const squatter = await signUpUser(`squat${randomUUID().slice(0, 6)}`, "Sam Squatter");
+    const sender = await signUpUser(`sender${randomUUID().slice(0, 6)}`, "Sue Sender");
 
     // Finding 1: Cognito lets the squatter take the victim's handle and name in its attributes.
     await cognito.send(
@@ -154,7 +144,7 @@ describe("identity: findings 1 and 2 (handle squatting, cache poisoning)", () =>
     expect(victimGroup).toMatchObject({ status: 404, body: ["message_group_not_found"] });
 
     // A new sign-up cannot take the handle either, in any case.
-    expect(await signUpRefusal(victim.handle.toUpperCase(), "Another")).toContain("handle_taken");
+    expect(await refusalOf(victim.handle.toUpperCase(), "Another")).toContain("handle_taken");
   });
 });
 
@@ -166,13 +156,13 @@ describe("identity: finding 3 (stored handles and names are validated)", () => {
     ["a look-alike Unicode handle", "\u0430ndrewbrown", "Andrew"],
     ["a handle with a space", "two words", "Two"],
   ])("refuses a sign-up with %s, and writes nothing to the directory", async (_, handle, name) => {
-    const message = await signUpRefusal(handle, name);
+    const message = await refusalOf(handle, name);
     expect(message).toMatch(/handle_invalid|display_name_invalid/);
     if (/^[a-z0-9]+$/.test(handle)) expect((await short(handle)).status).toBe(404);
   });
 
   it("refuses the same through PATCH /api/users/me", async () => {
-    const user = await signUp(`valid${randomUUID().slice(0, 6)}`, "Val Id");
+    const user = await signUpUser(`valid${randomUUID().slice(0, 6)}`, "Val Id");
     const answer = await callApi(stack, "PATCH", "/api/users/me", {
       token: user.accessToken,
       body: { handle: "\u0430b", display_name: "a\u0000b" },
@@ -184,8 +174,8 @@ describe("identity: finding 3 (stored handles and names are validated)", () => {
 
 describe("identity: finding 4 (no Cognito call on the messaging routes)", () => {
   it("serves patterns A-D and the users route while cognito-local is frozen", async () => {
-    const a = await signUp(`frozen${randomUUID().slice(0, 6)}`, "Fro Zen");
-    const b = await signUp(`thawed${randomUUID().slice(0, 6)}`, "Tha Wed");
+    const a = await signUpUser(`frozen${randomUUID().slice(0, 6)}`, "Fro Zen");
+    const b = await signUpUser(`thawed${randomUUID().slice(0, 6)}`, "Tha Wed");
     const cognitoPid = stack.pids[1] as number;
     process.kill(cognitoPid, "SIGSTOP");
     // A route that called Cognito now would hang: give each answer 5 s.
@@ -229,10 +219,7 @@ describe("identity: finding 5 (the users route is public)", () => {
 
 describe("identity: finding 6 (a disabled user stops reading)", () => {
   it("answers 401 on every route within the cache TTL of the disable, with a token still valid", async () => {
-    const user = await signUp(`leaver${randomUUID().slice(0, 6)}`, "Lee Leaver");
-    const other = await signUp(`stayer${randomUUID().slice(0, 6)}`, "Stay Er");
-    const first = await post(user.accessToken, { message: "before", handle: other.handle });
-    const group = (first.body as { message_group_uuid: string }).message_group_uuid;
+    const { user, other, group } = await newConversation(["leaver", "Lee Leaver"], ["stayer", "Stay Er"], "before");
     // What `npm run users -- disable` does: Cognito disabled, profile disabled.
     await cognito.send(new AdminDisableUserCommand({ UserPoolId: stack.userPoolId, Username: user.username }));
     const ddb = localDocumentClient({ endpoint: stack.dynamodbEndpoint, region: stack.region });
@@ -257,10 +244,11 @@ describe("identity: finding 6 (a disabled user stops reading)", () => {
 
 describe("PATCH /api/users/me end to end", () => {
   it("renames: views follow, Cognito follows, the old handle stays reserved to its owner", async () => {
-    const user = await signUp(`renamer${randomUUID().slice(0, 6)}`, "Ren Amer");
-    const friend = await signUp(`friend${randomUUID().slice(0, 6)}`, "Fri End");
-    const d = await post(user.accessToken, { message: "hello under my old name", handle: friend.handle });
-    const group = (d.body as { message_group_uuid: string }).message_group_uuid;
+    const {
+      user,
+      other: friend,
+      group,
+    } = await newConversation(["renamer", "Ren Amer"], ["friend", "Fri End"], "hello under my old name");
     const newHandle = `Renamed${randomUUID().slice(0, 6)}`;
 
     const renamed = await callApi(stack, "PATCH", "/api/users/me", {
@@ -289,7 +277,7 @@ describe("PATCH /api/users/me end to end", () => {
     expect(
       await callApi(stack, "PATCH", "/api/users/me", { token: friend.accessToken, body: { handle: user.handle } }),
     ).toMatchObject({ status: 409, body: ["handle_taken"] });
-    expect(await signUpRefusal(user.handle, "Taker")).toContain("handle_taken");
+    expect(await refusalOf(user.handle, "Taker")).toContain("handle_taken");
     const back = await callApi(stack, "PATCH", "/api/users/me", {
       token: user.accessToken,
       body: { handle: user.handle },

@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalStack } from "../../local/stack";
 import type { MessageGroupView, MessageView } from "../../shared/model";
 import { messageNewEventSchema, userChannel } from "../../shared/realtime";
-import { type Caller, seededCaller } from "../reliability/support";
+import { type Caller, seededCaller } from "../support/callers";
 import { RawEventsClient, subscribeFrame } from "../support/events-client";
-import { callApi, startTestStack } from "./helpers";
+import { callApi, startTestStack } from "../support/stack";
 
 let stack: LocalStack;
 let alice: Caller;

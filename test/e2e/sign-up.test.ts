@@ -5,10 +5,8 @@
  * public users route, with no token.
  */
 import {
-  AdminConfirmSignUpCommand,
   AdminGetUserCommand,
   type CognitoIdentityProviderClient,
-  SignUpCommand,
   UserLambdaValidationException,
   UserNotFoundException,
 } from "@aws-sdk/client-cognito-identity-provider";
@@ -20,7 +18,8 @@ import { localCognitoClient } from "../../local/state";
 import { createDocumentClient } from "../../shared/clients";
 import { loadConfig } from "../../shared/config";
 import { handleKey, profileKey } from "../../shared/table";
-import { callApi, startTestStack } from "./helpers";
+import { confirmSignUp, signUp as signUpUser } from "../support/sign-up";
+import { callApi, startTestStack } from "../support/stack";
 
 /** Satisfies PASSWORD_POLICY (shared/user-pool.ts): 12+ characters, upper, lower, digit, symbol. */
 const PASSWORD = "Newbie-local-pass-9";
@@ -43,18 +42,7 @@ describe("sign-up against cognito-local runs the real triggers", () => {
   });
 
   const signUp = (username: string, handle: string, displayName: string) =>
-    cognito.send(
-      new SignUpCommand({
-        ClientId: stack.userPoolClientId,
-        Username: username,
-        Password: PASSWORD,
-        UserAttributes: [
-          { Name: "preferred_username", Value: handle },
-          { Name: "name", Value: displayName },
-          { Name: "email", Value: `${username}@example.com` },
-        ],
-      }),
-    );
+    signUpUser(cognito, stack, { username, handle, displayName, password: PASSWORD });
   const getItem = async (key: { pk: string; sk: string }) =>
     (await doc.send(new GetCommand({ TableName: stack.tableName, Key: key, ConsistentRead: true }))).Item;
   /** The error a promise rejects with. @throws Error when it resolves. */
@@ -71,19 +59,24 @@ describe("sign-up against cognito-local runs the real triggers", () => {
     await expect(lookup).rejects.toBeInstanceOf(UserNotFoundException);
   };
 
-  let newbieUuid = "";
+  /** A user signed up and confirmed: its handle owned, its profile active. @returns its uuid. */
+  const activeUser = async (handle: string, displayName: string): Promise<string> => {
+    const { uuid } = await signUp(handle, handle, displayName);
+    await confirmSignUp(cognito, stack, handle);
+    return uuid;
+  };
 
   it("SignUp claims the handle (pre-sign-up trigger); AdminConfirmSignUp activates the profile (post-confirmation)", async () => {
     const signedUp = await signUp("newbie", "newbie", "New Bie");
-    expect(signedUp.UserConfirmed).toBe(false);
-    newbieUuid = signedUp.UserSub ?? "";
+    expect(signedUp.confirmed).toBe(false);
+    const newbieUuid = signedUp.uuid;
     expect(newbieUuid).not.toBe("");
     expect(await getItem(handleKey("newbie"))).toMatchObject({ state: "pending", pending_username: "newbie" });
     expect(await getItem(profileKey(newbieUuid))).toBeUndefined();
     // Pending owns nothing: the public route does not know the handle yet.
     expect((await callApi(stack, "GET", "/api/users/@newbie/short")).status).toBe(404);
 
-    await cognito.send(new AdminConfirmSignUpCommand({ UserPoolId: stack.userPoolId, Username: "newbie" }));
+    await confirmSignUp(cognito, stack, "newbie");
     expect(await getItem(handleKey("newbie"))).toMatchObject({ state: "owned", user_uuid: newbieUuid });
     expect(await getItem(profileKey(newbieUuid))).toMatchObject({
       uuid: newbieUuid,
@@ -98,11 +91,12 @@ describe("sign-up against cognito-local runs the real triggers", () => {
   });
 
   it("refuses a second sign-up of the handle in another case with handle_taken, and creates no user", async () => {
-    const error = await refusal(signUp("newbie2", "Newbie", "Another Newbie"));
+    const ownerUuid = await activeUser("owner", "Own Er");
+    const error = await refusal(signUp("owner2", "Owner", "Another Owner"));
     expect(error).toBeInstanceOf(UserLambdaValidationException);
     expect(error.message).toContain("handle_taken");
-    await expectNoUser("newbie2");
-    expect(await getItem(handleKey("newbie"))).toMatchObject({ state: "owned", user_uuid: newbieUuid });
+    await expectNoUser("owner2");
+    expect(await getItem(handleKey("owner"))).toMatchObject({ state: "owned", user_uuid: ownerUuid });
   });
 
   it("refuses a display name with a bidi override (U+202E) with display_name_invalid, and claims nothing", async () => {
@@ -115,13 +109,14 @@ describe("sign-up against cognito-local runs the real triggers", () => {
   });
 
   it("serves the public users route with no token: 200 for the new user, 404 for an unknown handle", async () => {
-    const found = await callApi(stack, "GET", "/api/users/@newbie/short");
+    const publicUuid = await activeUser("public", "Pub Lic");
+    const found = await callApi(stack, "GET", "/api/users/@public/short");
     expect(found).toMatchObject({
       status: 200,
-      body: { uuid: newbieUuid, handle: "newbie", display_name: "New Bie" },
+      body: { uuid: publicUuid, handle: "public", display_name: "Pub Lic" },
     });
     // The handle is unique without regard to case: any case finds its owner.
-    expect((await callApi(stack, "GET", "/api/users/@NEWBIE/short")).body).toMatchObject({ uuid: newbieUuid });
+    expect((await callApi(stack, "GET", "/api/users/@PUBLIC/short")).body).toMatchObject({ uuid: publicUuid });
     const unknown = await callApi(stack, "GET", "/api/users/@nobody/short");
     expect(unknown).toMatchObject({ status: 404, body: ["user_not_found"] });
   });

@@ -13,7 +13,7 @@ import { Queue } from "aws-cdk-lib/aws-sqs";
 import { AwsSolutionsChecks } from "cdk-nag";
 import type { IConstruct } from "constructs";
 import { describe, expect, it } from "vitest";
-import { synth } from "./support";
+import { synth } from "../support/synth";
 
 /** The findings AwsSolutions reports for an app, as `rule at construct path` lines. */
 function findings(app: IConstruct): string[] {

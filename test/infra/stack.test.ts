@@ -42,7 +42,7 @@ import {
   USER_POOL_CLIENT_NAME,
   USER_POOL_NAME,
 } from "../../shared/user-pool";
-import { dependencyCycles, getAtt, grant, grantsOfRole, refId, synth, TEST_ENV } from "./support";
+import { dependencyCycles, getAtt, grant, grantsOfRole, refId, synth, TEST_ENV } from "../support/synth";
 
 let stack: MessagingStack;
 let template: Template;

@@ -13,7 +13,7 @@ import { CONFIG_ENV } from "../../shared/config";
 import { FAN_OUT_FUNCTION, FUNCTION_NAMES, ROUTES, TRIGGER_FUNCTIONS } from "../../shared/routes";
 import { GSI } from "../../shared/table";
 import { CLIENT_AUTH_FLOWS, PASSWORD_AUTH_FLOW } from "../../shared/user-pool";
-import { dependencyCycles, getAtt, grantsOfRole, refId, synth, TEST_ENV } from "./support";
+import { dependencyCycles, getAtt, grantsOfRole, refId, synth, TEST_ENV } from "../support/synth";
 
 const functionsOf = (template: Template) =>
   Object.values(template.findResources("AWS::Lambda::Function", { Properties: { Handler: "index.handler" } })).map(

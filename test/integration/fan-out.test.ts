@@ -11,13 +11,14 @@ import { mockClient } from "aws-sdk-client-mock";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { failedIdentifiersResponse, firstFailedIndex } from "../../local/batch-delivery";
+import { insertRecord } from "../../local/stream-records";
 import { applyNewestMessage, createBatchFanOut, type FanOutDeps } from "../../shared/fan-out";
 import { type MessageItem, messageItem } from "../../shared/items/message";
 import type { UserProfile } from "../../shared/items/profile";
 import { getMessageGroup, postToHandle } from "../../shared/messages";
 import { grpSk } from "../../shared/table";
 import { toTimestamp } from "../../shared/time";
-import { insertRecord } from "../support/records";
+import { stubFunctionEnv } from "../support/function-env";
 import { createTestTable, type TestTable } from "../support/table";
 import { directoryOf, makeUser } from "../support/users";
 
@@ -286,12 +287,10 @@ describe("pattern E: stream fan-out", () => {
 
 describe("the fan-out function", () => {
   it("answers a partial batch response from the real handler module", async () => {
-    vi.stubEnv("TABLE_NAME", table.tableName);
-    vi.stubEnv("AWS_REGION", "us-east-1");
-    vi.stubEnv("DYNAMODB_ENDPOINT", table.endpoint);
-    vi.stubEnv("AWS_ACCESS_KEY_ID", "local");
-    vi.stubEnv("AWS_SECRET_ACCESS_KEY", "local");
-    vi.stubEnv("POWERTOOLS_LOG_LEVEL", "SILENT");
+    stubFunctionEnv(
+      { tableName: table.tableName, region: "us-east-1", dynamodbEndpoint: table.endpoint },
+      { logLevel: "SILENT" },
+    );
     const { handler } = await import("../../functions/fan-out-messages");
     const c = await conversation(3);
     const poison = insertRecord({ ...(c.messages[0] as MessageItem), sk: "not-a-message-sk" });

@@ -11,10 +11,11 @@ import {
 } from "@aws-sdk/client-cognito-identity-provider";
 import type { APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { putDirectoryUser, setProfileStatus } from "../../shared/directory";
 import type { HttpEvent, HttpHandler } from "../../shared/http";
 import { seedConversation } from "../../shared/seed";
+import { stubFunctionEnv } from "../support/function-env";
 import { createTestTable, type TestTable } from "../support/table";
 import { makeUser } from "../support/users";
 
@@ -31,15 +32,17 @@ let groupUuid: string;
 
 beforeAll(async () => {
   table = await createTestTable();
-  vi.stubEnv("TABLE_NAME", table.tableName);
-  vi.stubEnv("AWS_REGION", "us-east-1");
-  vi.stubEnv("DYNAMODB_ENDPOINT", table.endpoint);
-  vi.stubEnv("COGNITO_ENDPOINT", "http://127.0.0.1:9"); // nothing listens: a Cognito call would fail loudly
-  vi.stubEnv("USER_POOL_ID", "local_pool");
-  vi.stubEnv("AWS_ACCESS_KEY_ID", "local");
-  vi.stubEnv("AWS_SECRET_ACCESS_KEY", "local");
-  vi.stubEnv("POWERTOOLS_LOG_LEVEL", "SILENT");
-  vi.stubEnv("USER_CACHE_TTL_MS", "0");
+  stubFunctionEnv(
+    {
+      tableName: table.tableName,
+      region: "us-east-1",
+      dynamodbEndpoint: table.endpoint,
+      cognitoEndpoint: "http://127.0.0.1:9", // nothing listens: a Cognito call would fail loudly
+      userPoolId: "local_pool",
+      userCacheTtlMs: 0,
+    },
+    { logLevel: "SILENT" },
+  );
   for (const user of [alice, bob, stranger]) await putDirectoryUser(table, user, Date.now());
   handlers = {
     listMessages: (await import("../../functions/list-messages")).handler,

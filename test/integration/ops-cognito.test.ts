@@ -4,17 +4,17 @@
  * they never ask Cognito (a user renamed in Cognito behind the API's back is still found under
  * the handle the directory gives them).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { cognitoProgram } from "../../bin/lib/cognito-commands";
 import { ddbProgram } from "../../bin/lib/ddb-commands";
-import { SEED_CONVERSATION, SEED_CONVERSATION_MEMBERS, SEED_USERS } from "../../local/seed-data";
 import { putDirectoryUser, setProfileStatus } from "../../shared/directory";
 import { messageGroupUuidFor } from "../../shared/ids";
 import { postToHandle } from "../../shared/messages";
 import type { UserProfile } from "../../shared/model";
+import { SEED_CONVERSATION, SEED_CONVERSATION_MEMBERS, SEED_USERS } from "../../shared/seed-data";
 import { MSG_PREFIX } from "../../shared/table";
-import { runOps, startTestCognito, stateDirFor, type TestCognito } from "../support/ops";
-import { createTestTable, type TestTable } from "../support/table";
+import { runOps, startOpsTarget, type TestCognito } from "../support/ops";
+import type { TestTable } from "../support/table";
 import { directoryOf } from "../support/users";
 
 let cognito: TestCognito;
@@ -23,16 +23,12 @@ let stateDir: string;
 const users: Record<string, UserProfile> = {};
 
 beforeAll(async () => {
-  [cognito, table] = await Promise.all([startTestCognito(), createTestTable()]);
+  ({ cognito, table, stateDir } = await startOpsTarget());
   for (const u of SEED_USERS) {
     const user = await cognito.createUser(u.handle, u.display_name);
     users[u.handle] = user;
     await putDirectoryUser({ ddb: table.ddb, tableName: table.tableName }, { ...user, username: u.handle }, Date.now());
   }
-  stateDir = await stateDirFor({ dynamodbEndpoint: table.endpoint, tableName: table.tableName, cognito });
-});
-afterAll(async () => {
-  await cognito?.stop();
 });
 
 describe("cognito list-users", () => {

@@ -14,7 +14,8 @@ import { ddbProgram } from "../../bin/lib/ddb-commands";
 import { freePort } from "../../local/free-port";
 import { localDynamoDbClient } from "../../local/state";
 import { createTableInput, GSI, STREAM_VIEW_TYPE, TTL_ATTRIBUTE } from "../../shared/table";
-import { runOps, stateDirFor, tempDir } from "../support/ops";
+import { runOps, stateDirFor } from "../support/ops";
+import { tempDir } from "../support/temp-dir";
 
 const endpoint = inject("dynamodbEndpoint");
 const ddb = localDynamoDbClient({ endpoint });

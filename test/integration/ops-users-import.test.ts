@@ -6,14 +6,14 @@
  * a user who already has a profile.
  */
 import { AdminDisableUserCommand, SignUpCommand } from "@aws-sdk/client-cognito-identity-provider";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { usersProgram } from "../../bin/lib/users-commands";
 import { claimSignUpHandle, putDirectoryUser } from "../../shared/directory";
 import type { HandleItem } from "../../shared/items/handle";
 import type { ProfileItem } from "../../shared/items/profile";
 import { HANDLE_PREFIX, USER_PREFIX } from "../../shared/table";
-import { runOps, startTestCognito, stateDirFor, type TestCognito } from "../support/ops";
-import { createTestTable, type TestTable } from "../support/table";
+import { runOps, startOpsTarget, type TestCognito } from "../support/ops";
+import type { TestTable } from "../support/table";
 import { makeUser } from "../support/users";
 
 let cognito: TestCognito;
@@ -35,13 +35,9 @@ const directoryView = async () => ({
 });
 
 beforeAll(async () => {
-  [cognito, table] = await Promise.all([startTestCognito(), createTestTable()]);
-  stateDir = await stateDirFor({ dynamodbEndpoint: table.endpoint, tableName: table.tableName, cognito });
+  ({ cognito, table, stateDir } = await startOpsTarget());
   subs.andrewbrown = (await cognito.createUser("andrewbrown", "Andrew Brown")).uuid;
   subs.bayko = (await cognito.createUser("bayko", "Andrew Bayko")).uuid;
-});
-afterAll(async () => {
-  await cognito?.stop();
 });
 
 describe("users import of a clean pool", () => {

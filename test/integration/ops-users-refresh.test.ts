@@ -11,7 +11,7 @@ import {
   PutCommand,
   TransactWriteCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { refreshUserNames } from "../../bin/lib/refresh-users";
 import { usersProgram } from "../../bin/lib/users-commands";
 import { putDirectoryUser, renameUser } from "../../shared/directory";
@@ -24,8 +24,8 @@ import { getMessageGroup } from "../../shared/messages";
 import { seedConversation } from "../../shared/seed";
 import { GRP_PREFIX, MESSAGE_GROUP_PREFIX, MSG_PREFIX, messageGroupKey } from "../../shared/table";
 import { toTimestamp } from "../../shared/time";
-import { runOps, startTestCognito, stateDirFor, type TestCognito } from "../support/ops";
-import { createTestTable, type TestTable } from "../support/table";
+import { runOps, startOpsTarget, type TestCognito } from "../support/ops";
+import type { TestTable } from "../support/table";
 import { makeUser } from "../support/users";
 
 let cognito: TestCognito;
@@ -79,14 +79,13 @@ async function renameInDirectory(user: UserProfile, handle: string, displayName:
 }
 
 beforeAll(async () => {
-  [cognito, table] = await Promise.all([startTestCognito(), createTestTable()]);
+  ({ cognito, table, stateDir } = await startOpsTarget());
   alice = await cognito.createUser("alice_r", "Alice R");
   bob = await cognito.createUser("bob_r", "Bob R");
   carol = await cognito.createUser("carol_r", "Carol R");
   for (const u of [alice, bob, carol]) {
     expect(await putDirectoryUser(directory(), { ...u, username: u.handle }, clock)).toBe("created");
   }
-  stateDir = await stateDirFor({ dynamodbEndpoint: table.endpoint, tableName: table.tableName, cognito });
   const seed = (a: UserProfile, b: UserProfile, n: number) =>
     seedConversation(table.ddb, table.tableName, {
       a,
@@ -101,9 +100,6 @@ beforeAll(async () => {
   const ab = messageGroupUuidFor(alice.uuid, bob.uuid);
   await post(bob, ab, "moved by the fan-out");
   await post(alice, ab, "and again");
-});
-afterAll(async () => {
-  await cognito?.stop();
 });
 
 describe("users refresh", () => {

@@ -5,12 +5,12 @@
  * refused with what to do.
  */
 import { AdminGetUserCommand } from "@aws-sdk/client-cognito-identity-provider";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { usersProgram } from "../../bin/lib/users-commands";
 import { getProfile, putDirectoryUser, renameUser } from "../../shared/directory";
 import type { UserProfile } from "../../shared/model";
-import { runOps, startTestCognito, stateDirFor, type TestCognito } from "../support/ops";
-import { createTestTable, type TestTable } from "../support/table";
+import { runOps, startOpsTarget, type TestCognito } from "../support/ops";
+import type { TestTable } from "../support/table";
 import { makeUser } from "../support/users";
 
 let cognito: TestCognito;
@@ -28,8 +28,7 @@ const cognitoEnabled = async (username: string) =>
   (await cognito.client.send(new AdminGetUserCommand({ UserPoolId: cognito.userPoolId, Username: username }))).Enabled;
 
 beforeAll(async () => {
-  [cognito, table] = await Promise.all([startTestCognito(), createTestTable()]);
-  stateDir = await stateDirFor({ dynamodbEndpoint: table.endpoint, tableName: table.tableName, cognito });
+  ({ cognito, table, stateDir } = await startOpsTarget());
   bayko = await cognito.createUser("bayko", "Andrew Bayko");
   const londoSub = await cognito.createRawUser(LONDO_USERNAME, { preferred_username: "londo", name: "Londo Mollari" });
   londo = { uuid: londoSub, handle: "londo", display_name: "Londo Mollari" };
@@ -37,9 +36,6 @@ beforeAll(async () => {
   await putDirectoryUser(directory(), { ...bayko, username: "bayko" }, now);
   await putDirectoryUser(directory(), { ...londo, username: LONDO_USERNAME }, now);
   await putDirectoryUser(directory(), gone, now);
-});
-afterAll(async () => {
-  await cognito?.stop();
 });
 
 describe("users disable", () => {

@@ -9,6 +9,7 @@ import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-p
 import type { Context, DynamoDBRecord } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { LOCAL_CREDENTIALS } from "../../local/state";
+import { insertRecord } from "../../local/stream-records";
 import { type EventsPublisher, PublishRequestError, type PublishResponse } from "../../shared/events-publisher";
 import { type MessageItem, messageItem } from "../../shared/items/message";
 import type { UserProfile } from "../../shared/items/profile";
@@ -22,7 +23,6 @@ import {
 import { MAX_EVENTS_PER_PUBLISH, messageNewEvent, messageNewEventSchema, userChannel } from "../../shared/realtime";
 import { toTimestamp } from "../../shared/time";
 import { type EventsServer, startEventsServer } from "../support/events-server";
-import { insertRecord } from "../support/records";
 import { createTestTable, type TestTable } from "../support/table";
 import { directoryOf, makeUser } from "../support/users";
 

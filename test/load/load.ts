@@ -18,7 +18,7 @@ import autocannon from "autocannon";
 import { signIn } from "../../local/sign-in";
 import { deadLetterFilePath, readDeadLetters } from "../../local/state";
 import type { CreatedMessageView, MessageGroupView, MessageView } from "../../shared/model";
-import { callApi, listAllMessages, pollUntil, startTestStack } from "../e2e/helpers";
+import { callApi, listAllMessages, pollUntil, startTestStack } from "../support/stack";
 
 const CONNECTIONS = Number(process.env.LOAD_CONNECTIONS ?? 50);
 const DURATION_S = Number(process.env.LOAD_DURATION_S ?? 30);

@@ -10,16 +10,16 @@
 import { rm } from "node:fs/promises";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SEED_CONVERSATION_MEMBERS } from "../../local/seed-data";
 import type { LocalStack } from "../../local/stack";
 import { NEXT_CURSOR_HEADER } from "../../shared/api-contract";
 import { encodeCursor } from "../../shared/cursor";
 import { messageGroupUuidFor } from "../../shared/ids";
 import type { CreatedMessageView, MessageGroupView, MessageView } from "../../shared/model";
+import { SEED_CONVERSATION_MEMBERS } from "../../shared/seed-data";
 import { GRP_PREFIX, MESSAGE_GROUP_PREFIX, MSG_PREFIX } from "../../shared/table";
 import { toTimestamp } from "../../shared/time";
-import { type ApiResponse, callApi, pollUntil, startTestStack } from "../e2e/helpers";
-import { type Caller, newCaller, scanStackTable, seededCaller } from "./support";
+import { type Caller, newCaller, scanStackTable, seededCaller } from "../support/callers";
+import { type ApiResponse, callApi, pollUntil, startTestStack } from "../support/stack";
 
 let stack: LocalStack;
 /** a, b: the seeded pair; c: in a group with a and one with d; d: only with c; s: a stranger. */

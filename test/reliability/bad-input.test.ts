@@ -8,19 +8,18 @@
  */
 import { rm } from "node:fs/promises";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_MAX_BODY_BYTES } from "../../local/http-api";
-import { SEED_CONVERSATION, SEED_CONVERSATION_MEMBERS, SEED_USERS } from "../../local/seed-data";
 import type { LocalStack } from "../../local/stack";
 import { encodeCursor, MAX_CURSOR_LENGTH } from "../../shared/cursor";
 import { UUID_PATTERN } from "../../shared/ids";
 import type { MessageGroupView } from "../../shared/model";
 import { ROUTES } from "../../shared/routes";
+import { SEED_CONVERSATION, SEED_CONVERSATION_MEMBERS, SEED_USERS } from "../../shared/seed-data";
 import { grpSk, msgSk } from "../../shared/table";
 import { toTimestamp } from "../../shared/time";
 import { HANDLE_PATTERN } from "../../shared/user-pool";
 import { MAX_MESSAGE_CHARS, MAX_PAGE_SIZE } from "../../shared/validation";
-import { type ApiResponse, pollUntil, startTestStack } from "../e2e/helpers";
 import {
   type Caller,
   countingLogger,
@@ -28,7 +27,8 @@ import {
   scanFingerprint,
   scanStackTable,
   seededCaller,
-} from "./support";
+} from "../support/callers";
+import { type ApiResponse, pollUntil, startTestStack } from "../support/stack";
 
 /** Runs per generator; the suite sends at least 1,000 generated requests in all. */
 const RUNS = { bodies: 500, fields: 250, paths: 200, routes: 100 } as const;
@@ -60,6 +60,18 @@ beforeAll(async () => {
   await pollUntil(30_000, async () => (logger.deliveredRecords() >= SEED_CONVERSATION.length ? true : undefined));
   before = scanFingerprint(await scanStackTable(stack));
 });
+
+// Every test, run alone or with the others: no 5xx, and the table scans exactly as before.
+afterEach(async () => {
+  expect([...statuses.keys()].filter((s) => s >= 500)).toEqual([]);
+  expect(scanFingerprint(await scanStackTable(stack))).toEqual(before);
+});
+
+/** Counts the requests sent from now on: the returned function answers how many so far. */
+const countSends = (): (() => number) => {
+  const start = sent;
+  return () => sent - start;
+};
 
 afterAll(async () => {
   if (process.env.RELIABILITY_REPORT === "1") {
@@ -315,6 +327,7 @@ const noRouteRequest: fc.Arbitrary<BadRequest> = fc.oneof(
 
 describe("bad input, generated, against the local HTTP API", () => {
   it(`answers ${RUNS.bodies} malformed POST bodies with 4xx and an error array`, async () => {
+    const sends = countSends();
     await fc.assert(
       fc.asyncProperty(
         fc.oneof({ weight: 3, arbitrary: badObjectBody() }, { weight: 1, arbitrary: notObjectBody }),
@@ -331,9 +344,11 @@ describe("bad input, generated, against the local HTTP API", () => {
       ),
       { numRuns: RUNS.bodies },
     );
+    expect(sends()).toBeGreaterThanOrEqual(RUNS.bodies);
   });
 
   it(`answers ${RUNS.fields} bodies with one bad field each among valid ones with 4xx`, async () => {
+    const sends = countSends();
     await fc.assert(
       fc.asyncProperty(badTarget(), goodMessage, async (target, message) => {
         await expectRejected({
@@ -345,18 +360,22 @@ describe("bad input, generated, against the local HTTP API", () => {
       }),
       { numRuns: RUNS.fields },
     );
+    expect(sends()).toBeGreaterThanOrEqual(RUNS.fields);
   });
 
   it(`answers ${RUNS.paths} bad path and query parameters and cursors with 4xx`, async () => {
+    const sends = countSends();
     await fc.assert(
       fc.asyncProperty(badPathRequest(), junkHeaders, async (request, headers) => {
         await expectRejected({ ...request, headers });
       }),
       { numRuns: RUNS.paths },
     );
+    expect(sends()).toBeGreaterThanOrEqual(RUNS.paths);
   });
 
   it(`answers ${RUNS.routes} requests of no route with 404 route_not_found`, async () => {
+    const sends = countSends();
     await fc.assert(
       fc.asyncProperty(noRouteRequest, async (request) => {
         const response = await send(request);
@@ -364,6 +383,7 @@ describe("bad input, generated, against the local HTTP API", () => {
       }),
       { numRuns: RUNS.routes },
     );
+    expect(sends()).toBeGreaterThanOrEqual(RUNS.routes);
   });
 
   it("answers bodies at and past the size limit: 4xx, 413 past it", async () => {
@@ -385,9 +405,7 @@ describe("bad input, generated, against the local HTTP API", () => {
     }
   });
 
-  it("wrote nothing: the table scans exactly as before, and the generators sent 1,000+ requests", async () => {
-    expect(sent).toBeGreaterThanOrEqual(1000);
-    expect([...statuses.keys()].filter((s) => s >= 500)).toEqual([]);
-    expect(scanFingerprint(await scanStackTable(stack))).toEqual(before);
+  it("generates 1,000+ requests over the suite, each test checked to write nothing (afterEach)", () => {
+    expect(Object.values(RUNS).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1000);
   });
 });

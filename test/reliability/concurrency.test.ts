@@ -6,13 +6,13 @@
  */
 import { rm } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SEED_CONVERSATION_MEMBERS } from "../../local/seed-data";
 import type { LocalStack } from "../../local/stack";
 import { messageGroupUuidFor } from "../../shared/ids";
 import type { CreatedMessageView, MessageGroupView, MessageView } from "../../shared/model";
+import { SEED_CONVERSATION_MEMBERS } from "../../shared/seed-data";
 import { GRP_PREFIX, MESSAGE_GROUP_PREFIX, MSG_PREFIX, messageGroupKey, msgPk } from "../../shared/table";
-import { callApi, listAllMessages, pollUntil, startTestStack } from "../e2e/helpers";
-import { type Caller, newCaller, scanStackTable, seededCaller } from "./support";
+import { type Caller, newCaller, scanStackTable, seededCaller } from "../support/callers";
+import { callApi, listAllMessages, pollUntil, startTestStack } from "../support/stack";
 
 /** Clients posting into one group at once, and messages each posts one after the other. */
 const CLIENTS = 20;

@@ -33,6 +33,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { failedIdentifiersResponse, firstFailedIndex } from "../../local/batch-delivery";
+import { insertRecord } from "../../local/stream-records";
 import { createBatchFanOut, type FanOutDeps } from "../../shared/fan-out";
 import { messageGroupUuidFor } from "../../shared/ids";
 import { type MessageItem, messageItem } from "../../shared/items/message";
@@ -42,7 +43,6 @@ import type { UserProfile } from "../../shared/items/profile";
 import { getMessageGroup } from "../../shared/messages";
 import { GSI, grpPk, grpSk } from "../../shared/table";
 import { toTimestamp } from "../../shared/time";
-import { insertRecord } from "../support/records";
 import { createTestTable, type TestTable } from "../support/table";
 import { makeUser } from "../support/users";
 

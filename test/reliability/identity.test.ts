@@ -7,12 +7,7 @@
  *   refused with its code, nothing written (the table and the pool are unchanged).
  */
 import { randomUUID } from "node:crypto";
-import {
-  AdminConfirmSignUpCommand,
-  type CognitoIdentityProviderClient,
-  ListUsersCommand,
-  SignUpCommand,
-} from "@aws-sdk/client-cognito-identity-provider";
+import { type CognitoIdentityProviderClient, ListUsersCommand } from "@aws-sdk/client-cognito-identity-provider";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalStack } from "../../local/stack";
@@ -21,8 +16,9 @@ import { MAX_DISPLAY_NAME_CHARS } from "../../shared/identity-rules";
 import type { HandleItem } from "../../shared/items/handle";
 import type { ProfileItem } from "../../shared/items/profile";
 import { HANDLE_PREFIX, USER_PREFIX } from "../../shared/table";
-import { callApi, startTestStack } from "../e2e/helpers";
-import { type Caller, newCaller, scanFingerprint, scanStackTable } from "./support";
+import { type Caller, newCaller, scanFingerprint, scanStackTable } from "../support/callers";
+import { signUpRefusal } from "../support/sign-up";
+import { callApi, startTestStack } from "../support/stack";
 
 const PASSWORD = "Correct-Horse-9-battery";
 let stack: LocalStack;
@@ -38,29 +34,14 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-/** SignUp + AdminConfirmSignUp; resolves to the refusal's message, or undefined when accepted. */
-async function signUp(handle: string, displayName: string, confirm: boolean): Promise<string | undefined> {
-  const username = `race-${randomUUID().slice(0, 8)}`;
-  try {
-    await cognito.send(
-      new SignUpCommand({
-        ClientId: stack.userPoolClientId,
-        Username: username,
-        Password: PASSWORD,
-        UserAttributes: [
-          { Name: "preferred_username", Value: handle },
-          { Name: "name", Value: displayName },
-          { Name: "email", Value: `${username}@example.com` },
-        ],
-      }),
-    );
-    if (confirm)
-      await cognito.send(new AdminConfirmSignUpCommand({ UserPoolId: stack.userPoolId, Username: username }));
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  }
-}
+/** SignUp (+ AdminConfirmSignUp); resolves to the refusal's message, or undefined when accepted. */
+const signUp = (handle: string, displayName: string, confirm: boolean): Promise<string | undefined> =>
+  signUpRefusal(
+    cognito,
+    stack,
+    { username: `race-${randomUUID().slice(0, 8)}`, handle, displayName, password: PASSWORD },
+    { confirm },
+  );
 
 async function directory() {
   const items = await scanStackTable(stack);

@@ -19,7 +19,7 @@ import { describe, expect, it } from "vitest";
 import { routeKey } from "../../infra/constructs/http-api";
 import type { MessagingStack } from "../../infra/messaging-stack";
 import { FAN_OUT_FUNCTION, type FunctionPermissions, ROUTES, TRIGGER_FUNCTIONS } from "../../shared/routes";
-import { refId, synth } from "../infra/support";
+import { refId, synth } from "../support/synth";
 
 /**
  * Actions that AWS only grants on `Resource: "*"`: the network interfaces of a function in a VPC,

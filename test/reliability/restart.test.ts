@@ -9,12 +9,12 @@
 import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { afterAll, describe, expect, it } from "vitest";
-import { SEED_CONVERSATION_MEMBERS } from "../../local/seed-data";
 import { deadLetterFilePath } from "../../local/state";
 import type { CreatedMessageView, MessageGroupView, MessageView } from "../../shared/model";
+import { SEED_CONVERSATION_MEMBERS } from "../../shared/seed-data";
 import { MSG_PREFIX } from "../../shared/table";
-import { callApi, listAllMessages, pollUntil, startTestStack, tempStateDir } from "../e2e/helpers";
-import { countingLogger, scanStackTable, seededCaller } from "./support";
+import { countingLogger, scanStackTable, seededCaller } from "../support/callers";
+import { callApi, listAllMessages, pollUntil, startTestStack, tempStateDir } from "../support/stack";
 
 /** Clients posting at once, and how many acknowledged posts of the first run before the stop. */
 const POSTERS = 4;
@@ -92,9 +92,17 @@ describe("restart of the persisted local stack mid-conversation", () => {
       const msgRows = async () =>
         (await scanStackTable(second)).filter((i) => String(i.pk).startsWith(MSG_PREFIX)).length;
       await pollUntil(30_000, async () => (logger.deliveredRecords() >= (await msgRows()) ? true : undefined));
-      await new Promise((resolve) => setTimeout(resolve, 500)); // a repeated record would show up by now
+      const rowsBeforeSentinel = await msgRows();
+      // A sentinel, the first message of another conversation: the poller delivers it after any
+      // record it could still repeat, so once it is delivered the count is final.
+      const sentinel = await callApi(second, "POST", "/api/messages", {
+        token: a.accessToken,
+        body: { message: "restart sentinel", handle: "londo" },
+      });
+      expect(sentinel.status).toBe(200);
+      await pollUntil(30_000, async () => (logger.deliveredRecords() > rowsBeforeSentinel ? true : undefined));
       expect(logger.deliveredRecords()).toBe(await msgRows());
-      expect(listed.length).toBe(await msgRows());
+      expect(listed.length).toBe(rowsBeforeSentinel);
       expect(logger.errors).toEqual([]);
       expect(existsSync(deadLetterFilePath(stateDir))).toBe(false);
 

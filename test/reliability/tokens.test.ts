@@ -8,23 +8,15 @@
 import { createHmac, createPublicKey, generateKeyPairSync } from "node:crypto";
 import { rm } from "node:fs/promises";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { cognitoLocalIssuer } from "../../local/jwt";
-import { SEED_CONVERSATION, SEED_CONVERSATION_MEMBERS } from "../../local/seed-data";
 import type { LocalStack } from "../../local/stack";
 import type { MessageGroupView } from "../../shared/model";
 import { ROUTES } from "../../shared/routes";
-import { callApi, pollUntil, startTestStack } from "../e2e/helpers";
-import {
-  type Caller,
-  cognitoLocalSigningKey,
-  countingLogger,
-  jwtPayload,
-  mintJwt,
-  scanFingerprint,
-  scanStackTable,
-  seededCaller,
-} from "./support";
+import { SEED_CONVERSATION, SEED_CONVERSATION_MEMBERS } from "../../shared/seed-data";
+import { type Caller, countingLogger, scanFingerprint, scanStackTable, seededCaller } from "../support/callers";
+import { cognitoLocalSigningKey, jwtPayload, mintJwt } from "../support/jwt";
+import { callApi, pollUntil, startTestStack } from "../support/stack";
 
 let stack: LocalStack;
 let caller: Caller;
@@ -41,6 +33,11 @@ beforeAll(async () => {
   groupUuid = (groups.body as MessageGroupView[])[0]?.uuid ?? "";
   await pollUntil(30_000, async () => (logger.deliveredRecords() >= SEED_CONVERSATION.length ? true : undefined));
   before = scanFingerprint(await scanStackTable(stack));
+});
+
+// Every test, run alone or with the others, wrote nothing: the table scans exactly as before.
+afterEach(async () => {
+  expect(scanFingerprint(await scanStackTable(stack))).toEqual(before);
 });
 
 afterAll(async () => {
@@ -201,9 +198,5 @@ describe("tokens: every unacceptable token is 401 on every route", () => {
       ),
       { numRuns: 300 },
     );
-  });
-
-  it("wrote nothing", async () => {
-    expect(scanFingerprint(await scanStackTable(stack))).toEqual(before);
   });
 });

@@ -3,24 +3,24 @@
  * user pool from the shared definition), a `stack.json` pointing the commands at the test's
  * DynamoDB Local table and cognito-local, and running a command line with captured output.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rm } from "node:fs/promises";
 import {
   AdminCreateUserCommand,
   AdminGetUserCommand,
   AdminUpdateUserAttributesCommand,
   type CognitoIdentityProviderClient,
 } from "@aws-sdk/client-cognito-identity-provider";
+import { afterAll } from "vitest";
 import { type CliEnv, type Program, runCli } from "../../bin/lib/cli";
 import type { ManagedProcess } from "../../local/child-process";
 import { ensureUser, ensureUserPool, startCognitoLocal, waitForCognito } from "../../local/cognito-local";
 import { freePort } from "../../local/free-port";
 import { DEFAULT_REGION, localCognitoClient, writeStackFile } from "../../local/state";
 import type { UserProfile } from "../../shared/model";
+import { createTestTable, type TestTable } from "./table";
+import { tempDir } from "./temp-dir";
 
 /** A throwaway directory under the OS temp dir. */
-export const tempDir = (prefix: string): Promise<string> => mkdtemp(join(tmpdir(), prefix));
 
 export interface TestCognito {
   endpoint: string;
@@ -128,6 +128,24 @@ export async function stateDirFor(options: {
     users: [],
   });
   return dir;
+}
+
+/** cognito-local, a fresh table, and a state directory that points the commands at both. */
+export interface OpsTarget {
+  cognito: TestCognito;
+  table: TestTable;
+  stateDir: string;
+}
+
+/**
+ * Starts an {@link OpsTarget} and stops its cognito-local after the calling file's tests (an
+ * `afterAll` hook: call it from a `beforeAll`).
+ */
+export async function startOpsTarget(): Promise<OpsTarget> {
+  const [cognito, table] = await Promise.all([startTestCognito(), createTestTable()]);
+  afterAll(() => cognito.stop());
+  const stateDir = await stateDirFor({ dynamodbEndpoint: table.endpoint, tableName: table.tableName, cognito });
+  return { cognito, table, stateDir };
 }
 
 /** What a command line did. */

@@ -1,3 +1,4 @@
+import { setImmediate } from "node:timers/promises";
 import type { JwtPayload } from "aws-jwt-verify/jwt-model";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { answerOfResult, type HttpApi, matchPath, resolveRoute, startHttpApi } from "../../local/http-api";
@@ -284,7 +285,8 @@ describe("requests in flight", () => {
       expect(api.inFlight).toBe(1);
       let idle = false;
       const idled = api.idle().then(() => (idle = true));
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Nothing but release() can settle the handler: once the event loop has turned, idle() must still wait.
+      await setImmediate();
       expect(idle).toBe(false);
       release();
       await idled;

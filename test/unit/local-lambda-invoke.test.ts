@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import type { Context } from "aws-lambda";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { InvokableHandler } from "../../local/functions";
 import {
   functionErrorPayload,
@@ -157,16 +157,18 @@ describe("the endpoint's ready gate", () => {
     let open: () => void = () => {};
     const ready = new Promise<void>((resolve) => (open = resolve));
     const ran: string[] = [];
+    const held: string[] = [];
     const endpoint = await startLambdaInvokeEndpoint({
       port: 0,
       handlers: new Map([["f", async () => ran.push("f")]]),
       region: "us-east-1",
-      logger: quiet,
+      logger: { ...quiet, debug: (message) => held.push(message) },
       ready,
     });
     try {
       const answer = invoke(endpoint, "f", { body: "{}" });
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // The sentinel: the endpoint says it holds the invocation (it has read it and waits).
+      await vi.waitFor(() => expect(held).toEqual(["lambda invoke: held until the functions can run"]));
       expect(ran).toEqual([]);
       open();
       expect((await answer).status).toBe(200);

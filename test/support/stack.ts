@@ -1,8 +1,5 @@
 /** Helpers of the end-to-end tests: a local stack on free ports, and an HTTP client of its API. */
 import { readdirSync, readFileSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "../../local/free-port";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../../local/stack";
@@ -10,10 +7,11 @@ import { NEXT_CURSOR_HEADER } from "../../shared/api-contract";
 import type { MessageView } from "../../shared/model";
 import { userChannel } from "../../shared/realtime";
 import { MAX_PAGE_SIZE } from "../../shared/validation";
-import { RawEventsClient, subscribeFrame } from "../support/events-client";
+import { RawEventsClient, subscribeFrame } from "./events-client";
+import { tempDir } from "./temp-dir";
 
 /** A fresh state directory under the OS temp dir. */
-export const tempStateDir = (): Promise<string> => mkdtemp(join(tmpdir(), "cruddur-e2e-"));
+export const tempStateDir = (): Promise<string> => tempDir("cruddur-e2e-");
 
 /** Starts a quiet local stack on free ports (and a temp state dir unless one is given). */
 export async function startTestStack(options: LocalStackOptions = {}): Promise<LocalStack> {

@@ -1,22 +1,18 @@
 /**
- * Helpers of the reliability suites (docs/reliability.md): users and tokens on a running local
- * stack, a full scan of its table, tokens minted with cognito-local's own signing key, and the
- * checks every error answer must pass.
+ * Callers of a running local stack (seeded users signed in, new users signed up the real way),
+ * a full scan of its table, the checks every error answer must pass, and a logger that counts
+ * what the stream poller delivered.
  */
-import { createPrivateKey, createSign, type KeyObject } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { AdminConfirmSignUpCommand, SignUpCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { type DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { expect } from "vitest";
 import type { LocalLogger } from "../../local/logger";
 import type { SeededUser } from "../../local/seed";
-import { SEED_USERS } from "../../local/seed-data";
 import { signIn } from "../../local/sign-in";
 import type { LocalStack } from "../../local/stack";
 import { localCognitoClient, localDocumentClient } from "../../local/state";
-import { USER_ATTRIBUTES } from "../../shared/user-pool";
-import type { ApiResponse } from "../e2e/helpers";
+import { SEED_USERS } from "../../shared/seed-data";
+import { confirmSignUp, signUp } from "./sign-up";
+import type { ApiResponse } from "./stack";
 
 /** A signed-in user of the stack. */
 export interface Caller extends SeededUser {
@@ -54,22 +50,14 @@ export async function newCaller(stack: LocalStack, handle: string): Promise<Call
     password: `${template.password}-${handle}`,
   };
   try {
-    const signedUp = await cognito.send(
-      new SignUpCommand({
-        ClientId: stack.userPoolClientId,
-        Username: handle,
-        Password: user.password,
-        UserAttributes: [
-          { Name: USER_ATTRIBUTES.handle, Value: handle },
-          { Name: USER_ATTRIBUTES.display_name, Value: user.display_name },
-          { Name: "email", Value: user.email },
-        ],
-      }),
-    );
-    const uuid = signedUp.UserSub;
-    if (uuid === undefined) throw new Error(`sign-up of ${handle} returned no sub`);
+    const { uuid } = await signUp(cognito, stack, {
+      handle,
+      displayName: user.display_name,
+      email: user.email,
+      password: user.password,
+    });
     // cognito-local logs a failing post-confirmation trigger and confirms anyway: check the profile.
-    await cognito.send(new AdminConfirmSignUpCommand({ UserPoolId: stack.userPoolId, Username: handle }));
+    await confirmSignUp(cognito, stack, handle);
     const profile = await fetch(`${stack.apiUrl}/api/users/@${handle}/short`);
     if (profile.status !== 200) throw new Error(`${handle} has no active profile after sign-up (${profile.status})`);
     const tokens = await signIn(stack, handle, user.password);
@@ -119,35 +107,6 @@ export function expectClientError(response: ApiResponse, context: string): void 
   const codes = response.body as unknown[];
   expect(codes.length, context).toBeGreaterThan(0);
   for (const code of codes) expect(code, context).toMatch(/^[a-z][a-z_]*$/);
-}
-
-/**
- * cognito-local's RS256 signing key (the `CognitoLocal` key of its JWKS), read from the installed
- * package, so tests can mint tokens the local API trusts except for the one claim they break.
- */
-export function cognitoLocalSigningKey(): { key: KeyObject; kid: string } {
-  const require = createRequire(import.meta.url);
-  const path = require.resolve("cognito-local/lib/keys/cognitoLocal.private.json");
-  const { pem } = JSON.parse(readFileSync(path, "utf8")) as { pem: string };
-  const publicPath = require.resolve("cognito-local/lib/keys/cognitoLocal.public.json");
-  const { jwk } = JSON.parse(readFileSync(publicPath, "utf8")) as { jwk: { kid: string } };
-  return { key: createPrivateKey(pem), kid: jwk.kid };
-}
-
-const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString("base64url");
-
-/** A compact JWT of `header` and `payload`, RS256-signed with `key` (or unsigned for `alg: none`). */
-export function mintJwt(header: Record<string, unknown>, payload: Record<string, unknown>, key?: KeyObject): string {
-  const signingInput = `${b64url(header)}.${b64url(payload)}`;
-  if (key === undefined) return `${signingInput}.`;
-  const signature = createSign("RSA-SHA256").update(signingInput).sign(key).toString("base64url");
-  return `${signingInput}.${signature}`;
-}
-
-/** The decoded payload of a JWT. */
-export function jwtPayload(token: string): Record<string, unknown> {
-  const payload = token.split(".")[1] ?? "";
-  return JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>;
 }
 
 /** A silent stack logger that counts what the stream poller delivered and records errors. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SEED_CONVERSATION, SEED_CONVERSATION_MEMBERS, SEED_USERS } from "../../local/seed-data";
+import { SEED_CONVERSATION, SEED_CONVERSATION_MEMBERS, SEED_USERS } from "../../shared/seed-data";
 import { HANDLE_PATTERN, PASSWORD_POLICY } from "../../shared/user-pool";
 import { charLength, MAX_MESSAGE_CHARS } from "../../shared/validation";
 

@@ -1,9 +1,18 @@
 /**
- * Seed data of the local stack: three users and one conversation between the first two. The
- * conversation is written for this project (two engineers building and launching a messaging
- * backend); `a` is andrewbrown and `b` is bayko.
+ * Seed data: three users and one demo conversation between the first two, written by the local
+ * stack on `npm start` and by `ddb seed` (locally or, with `--prod`, to AWS) through
+ * `seedDemoConversation` of `shared/seed.ts`. The conversation is written for this project (two
+ * engineers building and launching a messaging backend); `a` is andrewbrown and `b` is bayko.
  */
-import type { SeedUser } from "./cognito-local";
+
+/** A user the local stack creates in cognito-local (and signs up in its directory). */
+export interface SeedUser {
+  handle: string;
+  display_name: string;
+  email: string;
+  /** Satisfies PASSWORD_POLICY. */
+  password: string;
+}
 
 /** The seeded users; passwords are for local use only and satisfy PASSWORD_POLICY. */
 export const SEED_USERS = [
