@@ -26,6 +26,7 @@ import type { Context, DynamoDBRecord } from "aws-lambda";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { deliverBatch } from "../../local/batch-delivery";
+import { insertRecord } from "../../local/stream-records";
 import { type EventsPublisher, PublishRequestError, type PublishResponse } from "../../shared/events-publisher";
 import { messageGroupUuidFor } from "../../shared/ids";
 import { type MessageItem, messageItem } from "../../shared/items/message";
@@ -35,7 +36,6 @@ import { createBatchPublish, type PublishEventsDeps } from "../../shared/publish
 import { MAX_EVENTS_PER_PUBLISH, messageNewEvent, userChannel } from "../../shared/realtime";
 import { PUBLISH_DELIVERY } from "../../shared/stream";
 import { toTimestamp } from "../../shared/time";
-import { insertRecord } from "../support/records";
 import { createTestTable, type TestTable } from "../support/table";
 import { makeUser } from "../support/users";
 
