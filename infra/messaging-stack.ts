@@ -69,6 +69,12 @@ export const TRIGGER_TIMEOUT = Duration.seconds(5);
  */
 export const RESERVING_PATTERNS: ReadonlySet<string> = new Set(["profile"]);
 
+/**
+ * Functions that run outside the VPC although they read the table: they call an AWS endpoint the
+ * VPC has no route or interface endpoint for (the publish function: AppSync Events).
+ */
+export const OUTSIDE_VPC_FUNCTIONS: ReadonlySet<string> = new Set([PUBLISH_FUNCTION.fn]);
+
 /** The deployable backend. */
 export class MessagingStack extends Stack {
   readonly table: Table;

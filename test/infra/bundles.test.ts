@@ -40,6 +40,7 @@ describe("function bundles", () => {
         AWS_REGION: "eu-west-1",
         [FUNCTION_ENV.tableName]: "cruddur-messages",
         [FUNCTION_ENV.userPoolId]: "eu-west-1_AbC123",
+        [FUNCTION_ENV.eventsHttpUrl]: "https://example.appsync-api.eu-west-1.amazonaws.com",
         [FUNCTION_ENV.serviceName]: "cruddur-messages",
         [FUNCTION_ENV.logLevel]: "WARN",
         [FUNCTION_ENV.nodeOptions]: "--enable-source-maps",

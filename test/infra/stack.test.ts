@@ -12,12 +12,27 @@ import { ESM_REQUIRE_BANNER } from "../../infra/bundling";
 import { ACCESS_LOG_FIELDS, routeKey } from "../../infra/constructs/http-api";
 import { CLIENT_WRITE_ATTRIBUTES, COGNITO_PRINCIPAL } from "../../infra/constructs/identity";
 import { FUNCTION_ENV, VPC_ACCESS_ACTIONS } from "../../infra/constructs/messaging-function";
+import { SUBSCRIBE_HANDLER_CODE } from "../../infra/constructs/realtime";
 import { CONTEXT_DEFAULTS } from "../../infra/context";
-import { type MessagingStack, RESERVING_PATTERNS, TRIGGER_TIMEOUT } from "../../infra/messaging-stack";
+import {
+  type MessagingStack,
+  OUTSIDE_VPC_FUNCTIONS,
+  RESERVING_PATTERNS,
+  TRIGGER_TIMEOUT,
+} from "../../infra/messaging-stack";
 import { CORS, NEXT_CURSOR_HEADER } from "../../shared/api-contract";
-import { CONFIG_ENV, loadConfig, requireUserPoolId } from "../../shared/config";
-import { FAN_OUT_FUNCTION, type FunctionPermissions, ROUTES, TRIGGER_FUNCTIONS } from "../../shared/routes";
-import { FAN_OUT_DELIVERY, lambdaFilterPattern } from "../../shared/stream";
+import { CONFIG_ENV, loadConfig, requireUserPoolId, SERVICE_NAME } from "../../shared/config";
+import { PUBLISH_METRICS } from "../../shared/publish-events";
+import { EVENTS_NAMESPACE } from "../../shared/realtime";
+import {
+  FAN_OUT_FUNCTION,
+  type FunctionPermissions,
+  PUBLISH_FUNCTION,
+  ROUTES,
+  STREAM_FUNCTIONS,
+  TRIGGER_FUNCTIONS,
+} from "../../shared/routes";
+import { FAN_OUT_DELIVERY, lambdaFilterPattern, PUBLISH_DELIVERY } from "../../shared/stream";
 import { createTableInput, GSI, TABLE_NAME, TTL_ATTRIBUTE } from "../../shared/table";
 import {
   CLIENT_AUTH_FLOWS,
@@ -37,12 +52,12 @@ const idOf = (construct: Construct) => stack.getLogicalId(construct.node.default
 const routeFns = [...new Set(ROUTES.map((r) => r.fn))];
 const triggerFns = TRIGGER_FUNCTIONS.map((t) => t.fn);
 /** Every function, in the order the stack hands them to Operations. */
-const allFns = [...routeFns, FAN_OUT_FUNCTION.fn, ...triggerFns];
+const allFns = [...routeFns, ...STREAM_FUNCTIONS.map((s) => s.fn), ...triggerFns];
 const permissionsOf = (fn: string): FunctionPermissions => {
   const p =
-    fn === FAN_OUT_FUNCTION.fn
-      ? FAN_OUT_FUNCTION.permissions
-      : (ROUTES.find((r) => r.fn === fn)?.permissions ?? TRIGGER_FUNCTIONS.find((t) => t.fn === fn)?.permissions);
+    STREAM_FUNCTIONS.find((s) => s.fn === fn)?.permissions ??
+    ROUTES.find((r) => r.fn === fn)?.permissions ??
+    TRIGGER_FUNCTIONS.find((t) => t.fn === fn)?.permissions;
   if (p === undefined) throw new Error(`unknown fn ${fn}`);
   return p;
 };
@@ -50,7 +65,9 @@ const messagingFunction = (fn: string) => {
   const f =
     fn === FAN_OUT_FUNCTION.fn
       ? stack.fanOut.handler
-      : (stack.routeFunctions.get(fn) ?? stack.triggerFunctions.get(fn));
+      : fn === PUBLISH_FUNCTION.fn
+        ? stack.realtime.publisher
+        : (stack.routeFunctions.get(fn) ?? stack.triggerFunctions.get(fn));
   if (f === undefined) throw new Error(`no function ${fn}`);
   return f;
 };
@@ -61,6 +78,9 @@ const functionProps = (fn: string) => {
 const tableId = () => idOf(stack.table);
 const poolId = () => idOf(stack.identity.userPool as unknown as Construct);
 const inVpc = (p: FunctionPermissions) => p.dynamodb.length > 0;
+/** Whether the stack places `fn` in the VPC: it talks to DynamoDB and needs no public endpoint. */
+const fnInVpc = (fn: string) => inVpc(permissionsOf(fn)) && !OUTSIDE_VPC_FUNCTIONS.has(fn);
+const apiId = () => idOf(stack.realtime.api);
 
 beforeAll(() => {
   ({ stack, template, outdir } = synth({ bundle: true }));
@@ -164,7 +184,7 @@ describe("network", () => {
     expect(subnets).toHaveLength(2);
     for (const fn of allFns) {
       const vpcConfig = functionProps(fn).VpcConfig;
-      if (inVpc(permissionsOf(fn))) {
+      if (fnInVpc(fn)) {
         expect(vpcConfig.SubnetIds.map(refId), fn).toEqual(subnets);
       } else {
         expect(vpcConfig, fn).toBeUndefined();
@@ -270,6 +290,7 @@ describe("HTTP API", () => {
     expect(Object.keys(apiPermissions)).toHaveLength(ROUTES.length);
     // The others are Cognito's, one per trigger.
     template.resourceCountIs("AWS::Lambda::Permission", ROUTES.length + TRIGGER_FUNCTIONS.length);
+    // Route functions, stream functions, triggers: and no other (no authorizer: see real-time).
     const handlers = template.findResources("AWS::Lambda::Function", { Properties: { Handler: "index.handler" } });
     expect(Object.keys(handlers)).toHaveLength(allFns.length);
   });
@@ -401,6 +422,10 @@ describe("functions", () => {
     const config = loadConfig({ ...env, AWS_REGION: TEST_ENV.region });
     expect(config.tableName).toBe("resolved");
     if (permissions.cognito.length > 0) expect(requireUserPoolId(config)).toBe("resolved");
+    // Only the publish function is given the Event API's HTTP endpoint.
+    expect(variables[CONFIG_ENV.eventsHttpUrl]).toEqual(
+      fn === PUBLISH_FUNCTION.fn ? { "Fn::Join": ["", ["https://", getAtt(apiId(), "Dns.Http")]] } : undefined,
+    );
     expect(config.handleReservationMs).toBe(CONTEXT_DEFAULTS.handleReservationDays * 86_400_000);
   });
 
@@ -428,34 +453,60 @@ describe("functions", () => {
       grant("logs:PutLogEvents", getAtt(refId(props.LoggingConfig.LogGroup), "Arn")),
       ...permissions.dynamodb.map((a) => grant(a, table)),
       ...permissions.cognito.map((a) => grant(a, getAtt(poolId(), "Arn"))),
-      ...(inVpc(permissions) ? VPC_ACCESS_ACTIONS.map((a) => grant(a, "*")) : []),
+      ...(fnInVpc(fn) ? VPC_ACCESS_ACTIONS.map((a) => grant(a, "*")) : []),
     ]);
-    if (fn === FAN_OUT_FUNCTION.fn) {
-      // Granted by the stream event source: reading the stream, sending to the on-failure queue.
+    if (STREAM_FUNCTIONS.some((s) => s.fn === fn)) {
+      // Granted by the stream event source: reading the stream.
       const stream = getAtt(tableId(), "StreamArn");
-      const queue = getAtt(idOf(stack.fanOut.failureQueue), "Arn");
       for (const a of ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]) {
         expected.add(grant(a, stream));
       }
       expected.add(grant("dynamodb:ListStreams", "*"));
+    }
+    if (fn === PUBLISH_FUNCTION.fn) {
+      // Publishing on the users namespace of this stack's Event API, nothing else of it.
+      const namespaceArn = {
+        "Fn::Join": [
+          "",
+          [
+            `arn:aws:appsync:${TEST_ENV.region}:${TEST_ENV.account}:apis/`,
+            getAtt(apiId(), "ApiId"),
+            `/channelNamespace/${EVENTS_NAMESPACE}`,
+          ],
+        ],
+      };
+      expected.add(grant("appsync:EventPublish", namespaceArn));
+    }
+    if (fn === FAN_OUT_FUNCTION.fn) {
+      // Granted by the stream event source: sending to the on-failure queue.
+      const queue = getAtt(idOf(stack.fanOut.failureQueue), "Arn");
       for (const a of ["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"]) expected.add(grant(a, queue));
     }
     expect(grantsOfRole(template, roleId)).toEqual(expected);
   });
 });
 
+/** The event-source mapping of a function (exactly one). */
+function mappingOf(fn: Construct) {
+  const mappings = Object.values(
+    template.findResources("AWS::Lambda::EventSourceMapping", { Properties: { FunctionName: { Ref: idOf(fn) } } }),
+  );
+  expect(mappings).toHaveLength(1);
+  return mappings[0]?.Properties;
+}
+
 describe("fan-out", () => {
   it("consumes the table stream through a mapping that delivers only MSG row INSERTs", () => {
-    template.resourceCountIs("AWS::Lambda::EventSourceMapping", 1);
-    const mapping = Object.values(template.findResources("AWS::Lambda::EventSourceMapping"))[0]?.Properties;
-    expect(mapping.FunctionName).toEqual({ Ref: idOf(stack.fanOut.handler.function) });
+    // Two consumers of the stream: the fan-out and the publish function, each its own mapping.
+    template.resourceCountIs("AWS::Lambda::EventSourceMapping", 2);
+    const mapping = mappingOf(stack.fanOut.handler.function);
     expect(mapping.EventSourceArn).toEqual(getAtt(tableId(), "StreamArn"));
     expect(mapping.FilterCriteria.Filters).toHaveLength(1);
     expect(JSON.parse(mapping.FilterCriteria.Filters[0].Pattern)).toEqual(lambdaFilterPattern());
   });
 
   it("has every delivery bound of FAN_OUT_DELIVERY and the on-failure queue", () => {
-    template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+    expect(mappingOf(stack.fanOut.handler.function)).toMatchObject({
       BatchSize: FAN_OUT_DELIVERY.batchSize,
       MaximumBatchingWindowInSeconds: FAN_OUT_DELIVERY.maxBatchingWindowSeconds,
       BisectBatchOnFunctionError: FAN_OUT_DELIVERY.bisectBatchOnError,
@@ -501,14 +552,32 @@ describe("operations", () => {
     });
   });
 
-  it("alarms on the fan-out's iterator age", () => {
-    const [alarm, ...rest] = alarmsOn("IteratorAge");
+  it("alarms on the iterator age of each stream consumer (fan-out, publish)", () => {
+    const alarms = alarmsOn("IteratorAge");
+    expect(alarms).toHaveLength(2);
+    for (const alarm of alarms) expect(alarm).toMatchObject({ Namespace: "AWS/Lambda", Statistic: "Maximum" });
+    expect(new Set(alarms.map((a) => refId(a.Dimensions[0].Value)))).toEqual(
+      new Set([idOf(stack.fanOut.handler.function), idOf(stack.realtime.publisher.function)]),
+    );
+  });
+
+  it("alarms as soon as a real-time event is not delivered (the publish function's EMF metric)", () => {
+    const [alarm, ...rest] = alarmsOn(PUBLISH_METRICS.eventsNotDelivered);
     expect(rest).toHaveLength(0);
     expect(alarm).toMatchObject({
-      Namespace: "AWS/Lambda",
-      Statistic: "Maximum",
-      Dimensions: [{ Name: "FunctionName", Value: { Ref: idOf(stack.fanOut.handler.function) } }],
+      Namespace: PUBLISH_METRICS.namespace,
+      Statistic: "Sum",
+      Threshold: 0,
+      ComparisonOperator: "GreaterThanThreshold",
+      TreatMissingData: "notBreaching",
     });
+    // The dimensions Powertools Metrics writes: the service, and the function the handler names.
+    expect(alarm?.Dimensions).toEqual(
+      expect.arrayContaining([
+        { Name: "service", Value: SERVICE_NAME },
+        { Name: PUBLISH_METRICS.functionDimension, Value: { Ref: idOf(stack.realtime.publisher.function) } },
+      ]),
+    );
   });
 
   it("alarms on every function's errors and throttles, and on API 5xx", () => {
@@ -551,7 +620,93 @@ describe("operations", () => {
   });
 });
 
+describe("real-time", () => {
+  it("has one Event API: connect and subscribe with the web client's Cognito tokens, publish with IAM only", () => {
+    template.resourceCountIs("AWS::AppSync::Api", 1);
+    template.hasResourceProperties("AWS::AppSync::Api", {
+      EventConfig: {
+        AuthProviders: [
+          {
+            AuthType: "AMAZON_COGNITO_USER_POOLS",
+            CognitoConfig: Match.objectLike({
+              UserPoolId: { Ref: poolId() },
+              AppIdClientRegex: {
+                "Fn::Join": ["", ["^", { Ref: idOf(stack.identity.userPoolClient as unknown as Construct) }, "$"]],
+              },
+            }),
+          },
+          { AuthType: "AWS_IAM" },
+        ],
+        ConnectionAuthModes: [{ AuthType: "AMAZON_COGNITO_USER_POOLS" }],
+        DefaultSubscribeAuthModes: [{ AuthType: "AMAZON_COGNITO_USER_POOLS" }],
+        DefaultPublishAuthModes: [{ AuthType: "AWS_IAM" }],
+        LogConfig: { LogLevel: "ERROR", CloudWatchLogsRoleArn: Match.anyValue() },
+      },
+    });
+    // No API key: nobody connects without a user's token.
+    template.resourceCountIs("AWS::AppSync::ApiKey", 0);
+  });
+
+  it("has the namespace users: IAM publish, Cognito subscribe, the generated onSubscribe channel rule", () => {
+    template.resourceCountIs("AWS::AppSync::ChannelNamespace", 1);
+    template.hasResourceProperties("AWS::AppSync::ChannelNamespace", {
+      ApiId: getAtt(apiId(), "ApiId"),
+      Name: EVENTS_NAMESPACE,
+      CodeHandlers: SUBSCRIBE_HANDLER_CODE,
+      PublishAuthModes: [{ AuthType: "AWS_IAM" }],
+      SubscribeAuthModes: [{ AuthType: "AMAZON_COGNITO_USER_POOLS" }],
+    });
+  });
+
+  it("grants appsync:EventPublish to the publish function only", () => {
+    const holders = Object.entries(template.findResources("AWS::IAM::Policy"))
+      .filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes("appsync:EventPublish"))
+      .map(([, p]) => p.Properties.Roles.map(refId));
+    expect(holders).toEqual([[idOf(stack.realtime.publisher.role)]]);
+    template.hasResourceProperties("AWS::IAM::Policy", {
+      Roles: [{ Ref: idOf(stack.realtime.publisher.role) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Action: "appsync:EventPublish", Effect: "Allow" })]),
+      },
+    });
+  });
+
+  it("runs the publish function on its own mapping with every bound of PUBLISH_DELIVERY and no destination", () => {
+    const mapping = mappingOf(stack.realtime.publisher.function);
+    expect(mapping).toMatchObject({
+      EventSourceArn: getAtt(tableId(), "StreamArn"),
+      BatchSize: PUBLISH_DELIVERY.batchSize,
+      MaximumBatchingWindowInSeconds: PUBLISH_DELIVERY.maxBatchingWindowSeconds,
+      BisectBatchOnFunctionError: PUBLISH_DELIVERY.bisectBatchOnError,
+      MaximumRetryAttempts: PUBLISH_DELIVERY.retryAttempts,
+      MaximumRecordAgeInSeconds: PUBLISH_DELIVERY.maxRecordAgeSeconds,
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+      StartingPosition: PUBLISH_DELIVERY.startingPosition,
+    });
+    expect(mapping.DestinationConfig).toBeUndefined();
+    expect(JSON.parse(mapping.FilterCriteria.Filters[0].Pattern)).toEqual(lambdaFilterPattern());
+    // A push an hour late is useless: Lambda's lowest maximum record age is 60 s.
+    expect(PUBLISH_DELIVERY.maxRecordAgeSeconds).toBeGreaterThanOrEqual(60);
+    expect(PUBLISH_DELIVERY.maxRecordAgeSeconds).toBeLessThanOrEqual(300);
+  });
+
+  it("writes the Event API's errors to a log group with the stack's retention", () => {
+    template.hasResourceProperties("AWS::Logs::LogGroup", {
+      LogGroupName: { "Fn::Join": ["", ["/aws/appsync/apis/", getAtt(apiId(), "ApiId")]] },
+      RetentionInDays: Match.anyValue(),
+    });
+  });
+});
+
 describe("outputs", () => {
+  it("gives the Event API's HTTP and WebSocket endpoints", () => {
+    const outputs = template.toJSON().Outputs;
+    expect(outputs.EventsHttpUrl.Value).toEqual({ "Fn::Join": ["", ["https://", getAtt(apiId(), "Dns.Http")]] });
+    expect(outputs.EventsRealtimeUrl.Value).toEqual({
+      "Fn::Join": ["", ["wss://", getAtt(apiId(), "Dns.Realtime"), "/event/realtime"]],
+    });
+  });
+
   it("gives the API URL, table name, user pool and client ids, the trigger ARNs and the on-failure queue URL", () => {
     const outputs = template.toJSON().Outputs;
     expect(outputs.ApiUrl.Value).toEqual(getAtt(idOf(stack.api.api), "ApiEndpoint"));
