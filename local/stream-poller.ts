@@ -5,8 +5,8 @@
  * retry semantics (`batch-delivery.ts`). Records still failing after the retries, and records
  * older than `maxRecordAgeSeconds`, go to the dead-letter file.
  *
- * Shards are read from TRIM_HORIZON, or after the checkpointed sequence number when a checkpoint
- * file is given; a child shard is read once its parent is finished. Unlike Lambda, a batch is
+ * Shards are read from `FAN_OUT_DELIVERY.startingPosition` (TRIM_HORIZON, as the cloud mapping),
+ * or after the checkpointed sequence number when a checkpoint file is given; a child shard is read once its parent is finished. Unlike Lambda, a batch is
  * delivered as soon as it is read (no batching window), which keeps the local stack snappy.
  */
 import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -38,7 +38,7 @@ export interface StreamPollerOptions {
   logger: LocalLogger;
   /** JSON-lines file of the records given up. */
   deadLetterFile: string;
-  /** Checkpoint file; without one, every start reads the shards from TRIM_HORIZON. */
+  /** Checkpoint file; without one, every start reads the shards from `FAN_OUT_DELIVERY.startingPosition`. */
   checkpointFile?: string | undefined;
   /** Pause between two polls, ms (default 100). */
   pollIntervalMs?: number;
@@ -166,7 +166,7 @@ export class StreamPoller {
         StreamArn: this.streamArn,
         ShardId: shardId,
         ...(after === undefined
-          ? { ShardIteratorType: "TRIM_HORIZON" }
+          ? { ShardIteratorType: FAN_OUT_DELIVERY.startingPosition }
           : { ShardIteratorType: "AFTER_SEQUENCE_NUMBER", SequenceNumber: after }),
       }),
     );

@@ -467,6 +467,11 @@ describe("fan-out", () => {
     });
   });
 
+  it("starts a new mapping at TRIM_HORIZON, so records written while no mapping existed are fanned out", () => {
+    template.hasResourceProperties("AWS::Lambda::EventSourceMapping", { StartingPosition: "TRIM_HORIZON" });
+    template.resourcePropertiesCountIs("AWS::Lambda::EventSourceMapping", { StartingPosition: "LATEST" }, 0);
+  });
+
   it("sends failures to an encrypted queue that keeps them 14 days and refuses plain HTTP", () => {
     template.resourceCountIs("AWS::SQS::Queue", 1);
     template.hasResourceProperties("AWS::SQS::Queue", {
