@@ -259,6 +259,10 @@ export class MessagingStack extends Stack {
       value: this.fanOut.failureQueue.queueUrl,
       description: "On-failure queue of the stream fan-out",
     });
+    new CfnOutput(this, "AlarmTopicArn", {
+      value: this.operations.topic.topicArn,
+      description: "SNS topic of every alarm: subscribe a pager, chat or e-mail to it (docs/operations.md, Alarms)",
+    });
   }
 
   /** Fails fast on context options the target environment cannot honour. */

@@ -10,6 +10,13 @@
  * has no `requestContext.authorizer`, like an API Gateway route with no authorizer);
  * a handler that throws is 500 `["internal_error"]` (the error goes to the log only). One JSON
  * log line per request.
+ *
+ * Headers: every answer the emulator gives itself (the preflights and the errors above) carries
+ * `responseHeaders` of `shared/api-contract.ts` (`x-content-type-options: nosniff`,
+ * `cache-control: no-store`); a handler's answer carries what the handler set (the route functions
+ * set the same, through `httpHandler`), as API Gateway passes a Lambda's headers on. Unlike here,
+ * API Gateway's own answers (CORS preflights, the JWT authorizer's 401, 404 of no route, 429 of
+ * its throttling) carry none of them: an HTTP API cannot add headers to them (docs/deploy.md).
  */
 
 import { randomUUID } from "node:crypto";
@@ -17,6 +24,7 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { JwtPayload } from "aws-jwt-verify/jwt-model";
+import { responseHeaders } from "../shared/api-contract";
 import type { HttpEvent, HttpHandler, HttpResult } from "../shared/http";
 import type { RouteDefinition } from "../shared/routes";
 import { bearerToken, buildHttpApiEvent } from "./api-event";
@@ -117,11 +125,11 @@ export interface HttpAnswer {
   body: Buffer;
 }
 
-/** A JSON answer of the emulator itself (errors: an array of codes). */
+/** A JSON answer of the emulator itself (errors: an array of codes), with the headers of every answer. */
 export function jsonAnswer(statusCode: number, body: unknown): HttpAnswer {
   return {
     statusCode,
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...responseHeaders({ statusCode, publicRoute: false }) },
     body: Buffer.from(JSON.stringify(body)),
   };
 }
@@ -174,7 +182,14 @@ async function answerRequest(
   info: RequestInfo,
 ): Promise<HttpAnswer> {
   if (info.method === "OPTIONS") {
-    return { statusCode: 204, headers: preflightHeaders(options.frontendOrigin), body: Buffer.alloc(0) };
+    return {
+      statusCode: 204,
+      headers: {
+        ...preflightHeaders(options.frontendOrigin),
+        ...responseHeaders({ statusCode: 204, publicRoute: false }),
+      },
+      body: Buffer.alloc(0),
+    };
   }
   const { matched } = info;
   if (matched === undefined) return jsonAnswer(404, ["route_not_found"]);

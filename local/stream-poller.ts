@@ -9,8 +9,9 @@
  * on-failure queue (`dead-letter.ts`). Each consumer has its own poller, checkpoint and
  * dead-letter file, as each mapping in the cloud reads the stream on its own.
  *
- * Shards are read from TRIM_HORIZON, or after the checkpointed sequence number when a checkpoint
- * file is given; a child shard is read once its parent is finished. Unlike Lambda, a batch is
+ * Shards are read from the delivery's `startingPosition` (TRIM_HORIZON for both consumers, as
+ * their cloud mappings), or after the checkpointed sequence number when a checkpoint file is
+ * given; a child shard is read once its parent is finished. Unlike Lambda, a batch is
  * delivered as soon as it is read (no batching window), which keeps the local stack snappy.
  */
 import { randomUUID } from "node:crypto";
@@ -48,14 +49,17 @@ export interface StreamPollerOptions {
   logger: LocalLogger;
   /** JSON-lines file of the records given up. */
   deadLetterFile: string;
-  /** Checkpoint file; without one, every start reads the shards from TRIM_HORIZON. */
+  /** Checkpoint file; without one, every start reads the shards from the delivery's `startingPosition`. */
   checkpointFile?: string | undefined;
   /** Pause between two polls, ms (default 100). */
   pollIntervalMs?: number;
   /** How often the shard list is refreshed, ms (default 1000). */
   shardRefreshMs?: number;
   /** Delivery settings (default FAN_OUT_DELIVERY). */
-  delivery?: { [K in "batchSize" | "retryAttempts" | "maxRecordAgeSeconds"]: number };
+  delivery?: { [K in "batchSize" | "retryAttempts" | "maxRecordAgeSeconds"]: number } & {
+    /** Where a shard with no checkpoint is opened (default FAN_OUT_DELIVERY's). */
+    startingPosition?: "TRIM_HORIZON" | "LATEST";
+  };
   /** Pause before retry `n`, ms (default {@link defaultBackoffMs}). */
   backoffMs?: (retry: number) => number;
 }
@@ -180,7 +184,7 @@ export class StreamPoller {
         StreamArn: this.streamArn,
         ShardId: shardId,
         ...(after === undefined
-          ? { ShardIteratorType: "TRIM_HORIZON" }
+          ? { ShardIteratorType: this.delivery.startingPosition ?? FAN_OUT_DELIVERY.startingPosition }
           : { ShardIteratorType: "AFTER_SEQUENCE_NUMBER", SequenceNumber: after }),
       }),
     );

@@ -6,7 +6,7 @@
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
-import { NEXT_CURSOR_HEADER } from "./api-contract";
+import { NEXT_CURSOR_HEADER, responseHeaders } from "./api-contract";
 import { AppError, isThrottling, unauthorized } from "./errors";
 import type { Page } from "./model";
 import type { CallerClaims } from "./users";
@@ -14,9 +14,6 @@ import type { CallerClaims } from "./users";
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 export type HttpHandler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
-
-/** How long a public answer (the users route) may be cached by browsers and proxies, seconds. */
-export const PUBLIC_CACHE_SECONDS = 30;
 
 /** A JSON answer. */
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
@@ -49,13 +46,27 @@ export function bodyText(event: HttpEvent): string | undefined {
   return event.isBase64Encoded ? Buffer.from(event.body, "base64").toString("utf8") : event.body;
 }
 
+/** How a route's answers are served. */
+export interface HttpHandlerOptions {
+  /**
+   * True for a route with `auth: false` (`shared/routes.ts`): its 2xx answers may be cached for a
+   * short time (`responseHeaders`). Default false: `cache-control: no-store`.
+   */
+  publicRoute?: boolean;
+}
+
 /**
  * Wraps a route's logic: adds the Lambda context to the logger, maps AppError to its status and
- * codes, throttling to 429 `["throttled"]`, and anything else to 500 `["internal_error"]`, and
- * logs one line per request (route, status, duration ms). Keys a route appends with
- * `logger.appendKeys` last until the end of its request.
+ * codes, throttling to 429 `["throttled"]`, and anything else to 500 `["internal_error"]`, sets
+ * the headers of every answer (`responseHeaders` of `shared/api-contract.ts`: nosniff and the
+ * cache policy, over any the route set), and logs one line per request (route, status, duration
+ * ms). Keys a route appends with `logger.appendKeys` last until the end of its request.
  */
-export function httpHandler(logger: Logger, route: (event: HttpEvent) => Promise<HttpResult>): HttpHandler {
+export function httpHandler(
+  logger: Logger,
+  route: (event: HttpEvent) => Promise<HttpResult>,
+  options: HttpHandlerOptions = {},
+): HttpHandler {
   return async (event, context) => {
     const started = performance.now();
     logger.addContext(context);
@@ -74,6 +85,13 @@ export function httpHandler(logger: Logger, route: (event: HttpEvent) => Promise
         result = json(500, ["internal_error"]);
       }
     }
+    result = {
+      ...result,
+      headers: {
+        ...result.headers,
+        ...responseHeaders({ statusCode: result.statusCode ?? 200, publicRoute: options.publicRoute === true }),
+      },
+    };
     logger.info("request", { status: result.statusCode, duration_ms: Math.round(performance.now() - started) });
     // Drops every key appended during the request (these two, and any a route added, such as
     // message_group_uuid). Powertools 2.35 resetKeys clears only the temporary keys: the service

@@ -15,8 +15,10 @@
  * taken from a scan or the GSI), and one TransactWriteItems updates `members` and the name
  * attributes of both GRP rows, conditioned on `last_message_sk` being the one read (the
  * fan-out's own lock) and on each GRP row existing and describing the expected user. If the
- * fan-out moves the summaries in between, the transaction is cancelled and the group is read
- * again, after a jittered exponential back-off. Keys (pk/sk), `last_message_*` and every other
+ * fan-out moves the summaries in between, the transaction is cancelled (or, when the move came
+ * between the group read and the GRP row reads, the rows are not where the group item pointed
+ * and the group item has moved on) and the group is read again, after a jittered exponential
+ * back-off. Keys (pk/sk), `last_message_*` and every other
  * attribute are never written, so the fan-out's invariants hold; the fan-out in turn conditions
  * its move on `members`, so it never writes names older than the group item's.
  */
@@ -56,13 +58,27 @@ export interface RenameDeps {
 export interface GroupRenameOptions {
   /** Read and report only (default false). */
   dryRun?: boolean;
-  /** Attempts per group when the fan-out moves it meanwhile (default 10). */
+  /** Attempts per group when the fan-out moves it meanwhile (default {@link RENAME_MAX_ATTEMPTS}). */
   maxAttempts?: number;
-  /** First back-off after a lost race, ms (default 20; doubles per attempt, full jitter). */
+  /** First back-off after a lost race, ms (default {@link RENAME_BACKOFF_MS}; doubles per attempt, full jitter). */
   backoffMs?: number;
   /** GRP row keys seen elsewhere (a scan): reported when they are not where the group item points. */
   strayKeys?: readonly { pk: string; sk: string }[];
 }
+
+/**
+ * Attempts per group before giving up on a group the fan-out keeps moving. A lost race costs
+ * one read-to-commit window (about 3 round trips); the local stack under continuous posting
+ * needed at most a few (docs/reliability.md, "users refresh under traffic"), so 10 leaves a wide
+ * margin, and a group given up is reported ("run again"), never left half-written.
+ */
+export const RENAME_MAX_ATTEMPTS = 10;
+/**
+ * First back-off after a lost race, ms. Before attempt n (n >= 2) the wait is uniform in
+ * [0, RENAME_BACKOFF_MS * 2^(n-2)) ("full jitter", AWS Architecture Blog "Exponential Backoff
+ * And Jitter"): at most 20, 40, ... 2,560 ms, about 10 s in all over 10 attempts.
+ */
+export const RENAME_BACKOFF_MS = 20;
 
 /** True when the stored names are not the profile's. */
 export const namesDiffer = (a: { handle?: unknown; display_name?: unknown }, b: UserProfile): boolean =>
@@ -73,6 +89,8 @@ export interface GroupRenameResult {
   summaries: number;
   groupItem: boolean;
   problems: string[];
+  /** Attempts made: 1 when the first read-and-write went through, +1 per race lost to the fan-out. */
+  attempts: number;
 }
 
 /**
@@ -88,8 +106,8 @@ export async function renameInGroup(
   options: GroupRenameOptions = {},
 ): Promise<GroupRenameResult> {
   const { ddb: doc, tableName, profiles } = deps;
-  const maxAttempts = options.maxAttempts ?? 10;
-  const backoffMs = options.backoffMs ?? 20;
+  const maxAttempts = options.maxAttempts ?? RENAME_MAX_ATTEMPTS;
+  const backoffMs = options.backoffMs ?? RENAME_BACKOFF_MS;
   const scannedKeys = options.strayKeys ?? [];
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     if (attempt > 1) await sleep(Math.random() * backoffMs * 2 ** (attempt - 2));
@@ -100,6 +118,7 @@ export async function renameInGroup(
         summaries: 0,
         groupItem: false,
         problems: [`group ${groupUuid}: GRP rows name it but it has no group item; left unchanged`],
+        attempts: attempt,
       };
     }
     const members = group.members.map((m) => {
@@ -110,16 +129,23 @@ export async function renameInGroup(
     const sk = grpSk(group.last_message_at, groupUuid);
 
     const rowUpdates: { key: { pk: string; sk: string }; other: UserProfile }[] = [];
-    for (const owner of members) {
+    // Both GRP rows at once: the shorter the time from the group read to the commit, the fewer
+    // races a busy conversation wins against the refresh.
+    const rows = await Promise.all(
+      members.map(async (owner) => {
+        const key = { pk: grpPk(owner.uuid), sk };
+        const { Item } = await doc.send(
+          new GetCommand({
+            TableName: tableName,
+            Key: { [PARTITION_KEY]: key.pk, [SORT_KEY]: key.sk },
+            ConsistentRead: true,
+          }),
+        );
+        return { owner, key, Item };
+      }),
+    );
+    for (const { owner, key, Item } of rows) {
       const other = members.find((m) => m.uuid !== owner.uuid) ?? owner;
-      const key = { pk: grpPk(owner.uuid), sk };
-      const { Item } = await doc.send(
-        new GetCommand({
-          TableName: tableName,
-          Key: { [PARTITION_KEY]: key.pk, [SORT_KEY]: key.sk },
-          ConsistentRead: true,
-        }),
-      );
       if (Item === undefined) {
         problems.push(`group ${groupUuid}: no GRP row ${key.pk} ${key.sk} although the group item points there`);
       } else if (Item[A.userUuid] !== other.uuid) {
@@ -129,6 +155,11 @@ export async function renameInGroup(
       } else if (namesDiffer({ handle: Item[A.handle], display_name: Item[A.displayName] }, other)) {
         rowUpdates.push({ key, other });
       }
+    }
+    // A GRP row missing or wrong where the group item pointed is a problem only if the group item
+    // still points there: the fan-out may have moved the group since it was read (a lost race).
+    if (problems.length > 0 && (await getMessageGroup(deps, groupUuid))?.last_message_sk !== group.last_message_sk) {
+      continue;
     }
     // Stale GRP rows the scan saw elsewhere than where the group item points: strays, if still there.
     for (const stray of scannedKeys.filter((k) => k.sk !== sk)) {
@@ -145,8 +176,11 @@ export async function renameInGroup(
         );
       }
     }
-    if (!membersStale && rowUpdates.length === 0) return { summaries: 0, groupItem: false, problems };
-    if (options.dryRun === true) return { summaries: rowUpdates.length, groupItem: membersStale, problems };
+    if (!membersStale && rowUpdates.length === 0)
+      return { summaries: 0, groupItem: false, problems, attempts: attempt };
+    if (options.dryRun === true) {
+      return { summaries: rowUpdates.length, groupItem: membersStale, problems, attempts: attempt };
+    }
 
     const groupKey = messageGroupKey(groupUuid);
     const lock = {
@@ -180,7 +214,7 @@ export async function renameInGroup(
     ];
     try {
       await doc.send(new TransactWriteCommand({ TransactItems: transactItems }));
-      return { summaries: rowUpdates.length, groupItem: membersStale, problems };
+      return { summaries: rowUpdates.length, groupItem: membersStale, problems, attempts: attempt };
     } catch (error) {
       // The fan-out moved the group (condition) or is moving it (conflict): read it again.
       if (!isLostRace(error)) throw error;
@@ -190,6 +224,7 @@ export async function renameInGroup(
     summaries: 0,
     groupItem: false,
     problems: [`group ${groupUuid}: still moving after ${maxAttempts} attempts (busy conversation); run again`],
+    attempts: maxAttempts,
   };
 }
 

@@ -153,3 +153,11 @@ export const FUNCTION_NAMES: readonly string[] = [
   ...STREAM_FUNCTIONS.map((s) => s.fn),
   ...TRIGGER_FUNCTIONS.map((t) => t.fn),
 ];
+
+/**
+ * True when `fn` serves a public route (`auth: false`): its function answers with the public
+ * cache policy (`responseHeaders` of `shared/api-contract.ts`).
+ */
+export function isPublicRouteFunction(fn: string): boolean {
+  return ROUTES.some((r) => r.fn === fn && !r.auth);
+}

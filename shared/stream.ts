@@ -33,7 +33,15 @@ export const FAN_OUT_DELIVERY = {
   bisectBatchOnError: true,
   /** Partial batch response: Lambda resumes from the lowest failed sequence number. */
   reportBatchItemFailures: true,
-  startingPosition: "LATEST",
+  /**
+   * Where a new mapping (or the local poller without a checkpoint) starts reading a shard: the
+   * oldest record the stream still holds (24 hours), so that records written while no mapping
+   * existed (deleted and re-created, first deploy onto a table already written to) are fanned out.
+   * LATEST would skip them for good. A replay is harmless: the fan-out is idempotent (pattern E,
+   * invariant 3). Records older than `maxRecordAgeSeconds` go to the on-failure destination
+   * instead (and raise its alarm; see docs/operations.md).
+   */
+  startingPosition: "TRIM_HORIZON",
 } as const;
 
 /**
@@ -57,7 +65,11 @@ export const PUBLISH_DELIVERY = {
   bisectBatchOnError: true,
   /** Partial batch response: Lambda resumes from the lowest failed sequence number. */
   reportBatchItemFailures: true,
-  startingPosition: "LATEST",
+  /**
+   * Like the fan-out's mapping: a mapping re-created by a deploy skips nothing, and
+   * `maxRecordAgeSeconds` drops what is too old to push.
+   */
+  startingPosition: "TRIM_HORIZON",
 } as const;
 
 /** What a stream consumer's delivery settings say (both consumers have these). */

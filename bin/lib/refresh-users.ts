@@ -136,6 +136,10 @@ export interface RefreshReport {
   unknownUsers: string[];
   /** Rows fixed by the final re-check (a fan-out raced the refresh). */
   fixedOnRecheck: number;
+  /** Group transactions lost to the fan-out (the group moved between its read and the write) and retried. */
+  lostRaces: number;
+  /** Most attempts one group needed (0 when no group was written). */
+  maxGroupAttempts: number;
   /** Inconsistencies found and left alone (each one line). */
   problems: string[];
 }
@@ -163,7 +167,13 @@ export async function refreshUserNames(deps: RefreshDeps, options: RefreshOption
     profiles: 0,
     unknownUsers: [],
     fixedOnRecheck: 0,
+    lostRaces: 0,
+    maxGroupAttempts: 0,
     problems: [],
+  };
+  const countAttempts = (attempts: number) => {
+    report.lostRaces += attempts - 1;
+    report.maxGroupAttempts = Math.max(report.maxGroupAttempts, attempts);
   };
   const renames = new Map<string, { from: Set<string>; to: UserProfile }>();
   /** Named in rows, read, and without a profile. */
@@ -291,6 +301,7 @@ export async function refreshUserNames(deps: RefreshDeps, options: RefreshOption
         maxAttempts: options.maxAttempts,
         strayKeys: scannedKeys,
       });
+      countAttempts(result.attempts);
       report.updated.summaries += result.summaries;
       report.updated.groupItems += result.groupItem ? 1 : 0;
       report.problems.push(...result.problems);
@@ -310,6 +321,7 @@ export async function refreshUserNames(deps: RefreshDeps, options: RefreshOption
           dryRun: options.dryRun,
           maxAttempts: options.maxAttempts,
         });
+        countAttempts(result.attempts);
         report.fixedOnRecheck += result.summaries + (result.groupItem ? 1 : 0);
         report.updated.summaries += result.summaries;
         report.updated.groupItems += result.groupItem ? 1 : 0;

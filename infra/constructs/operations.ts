@@ -1,9 +1,11 @@
 /**
  * What an operator needs to run the backend: alarms (on-failure queue not empty, stream iterator
  * age of both stream consumers, real-time events not delivered, function errors and throttles,
- * the sign-up triggers' included, API 5xx), an optional encrypted SNS topic that e-mails them, a
- * CloudWatch dashboard for the API, the fan-out, real-time push and the triggers, and saved Logs
- * Insights queries.
+ * the sign-up triggers' included, API 5xx), the encrypted SNS topic every alarm notifies (always
+ * created, so that somebody can be told: an e-mail subscription with `alarmEmail`, any other
+ * subscriber by its ARN, output `AlarmTopicArn`), a CloudWatch dashboard for the API, the
+ * fan-out, real-time push and the triggers, and saved Logs Insights queries. Each alarm has a
+ * runbook entry in docs/operations.md ("Alarms"), under its construct id.
  */
 import { Duration, Stack } from "aws-cdk-lib";
 import type { HttpApi } from "aws-cdk-lib/aws-apigatewayv2";
@@ -37,6 +39,8 @@ export const ITERATOR_AGE_ALARM_MS = 60_000;
  * for two minutes running: well before PUBLISH_DELIVERY.maxRecordAgeSeconds (120 s) discards them.
  */
 export const PUBLISH_ITERATOR_AGE_ALARM_MS = 30_000;
+/** The document with one runbook entry per alarm (heading anchors named by the alarms). */
+export const RUNBOOK_DOC = "docs/operations.md";
 /** A request is slow (saved query "slow-requests") above this latency (ms). */
 export const SLOW_REQUEST_MS = 1_000;
 
@@ -57,14 +61,17 @@ export interface OperationsProps {
   /** The real-time publish function (the stream's second consumer). */
   publish: WatchedFunction;
   failureQueue: IQueue;
-  /** E-mail address that receives the alarms; no topic when undefined. */
+  /** E-mail address subscribed to the alarm topic; no subscription when undefined (the topic is always there). */
   alarmEmail: string | undefined;
 }
 
 /** Alarms, alarm topic, dashboard and saved queries. */
 export class Operations extends Construct {
   readonly alarms: Alarm[] = [];
-  readonly topic: Topic | undefined;
+  /** The runbook anchor (in {@link RUNBOOK_DOC}) of each alarm, by alarm construct id. */
+  readonly runbooks = new Map<string, string>();
+  /** The topic every alarm (and its return to OK) is published to. */
+  readonly topic: Topic;
   readonly dashboard: Dashboard;
 
   constructor(scope: Construct, id: string, props: OperationsProps) {
@@ -72,23 +79,22 @@ export class Operations extends Construct {
     const stackName = Stack.of(this).stackName;
     const allFunctions = [...props.routeFunctions, props.fanOut, props.publish, ...props.triggerFunctions];
 
-    if (props.alarmEmail !== undefined) {
-      // CloudWatch can publish to an encrypted topic only with a customer managed key whose policy
-      // lets it use the key (the AWS managed alias/aws/sns key cannot grant that).
-      const key = new Key(this, "AlarmTopicKey", {
-        description: `${stackName} alarm topic encryption`,
-        enableKeyRotation: true,
-      });
-      key.grant(new ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*");
-      this.topic = new Topic(this, "AlarmTopic", {
-        displayName: `${stackName} alarms`,
-        masterKey: key,
-        enforceSSL: true,
-      });
-      this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
-    }
+    // CloudWatch can publish to an encrypted topic only with a customer managed key whose policy
+    // lets it use the key (the AWS managed alias/aws/sns key cannot grant that).
+    const key = new Key(this, "AlarmTopicKey", {
+      description: `${stackName} alarm topic encryption`,
+      enableKeyRotation: true,
+    });
+    key.grant(new ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*");
+    this.topic = new Topic(this, "AlarmTopic", {
+      displayName: `${stackName} alarms`,
+      masterKey: key,
+      enforceSSL: true,
+    });
+    if (props.alarmEmail !== undefined) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
 
     const fiveMinutes = Duration.minutes(5);
+    const since = "--since 30m";
     this.addAlarm("FailureQueueNotEmpty", {
       metric: props.failureQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(1),
@@ -96,14 +102,21 @@ export class Operations extends Construct {
       }),
       threshold: 0,
       evaluationPeriods: 1,
-      description:
-        "The fan-out gave up on stream records: the on-failure queue holds pointers to them (docs/deploy.md, Operations).",
+      description: "The fan-out gave up on stream records: the on-failure queue holds pointers to them.",
+      runbook: "failurequeuenotempty",
+      firstCommand:
+        `aws sqs receive-message --queue-url ${props.failureQueue.queueUrl} ` +
+        "--max-number-of-messages 10 --visibility-timeout 0",
     });
     this.addAlarm("FanOutIteratorAge", {
       metric: props.fanOut.function.metric("IteratorAge", { period: Duration.minutes(1), statistic: "Maximum" }),
       threshold: ITERATOR_AGE_ALARM_MS,
       evaluationPeriods: 2,
       description: "The fan-out is falling behind the table's stream: message group summaries are late.",
+      runbook: "fanoutiteratorage",
+      firstCommand:
+        `aws lambda list-event-source-mappings --function-name ${props.fanOut.function.functionName} ` +
+        "--query 'EventSourceMappings[].[UUID,State,LastProcessingResult]'",
     });
     const eventsNotDelivered = this.publishMetric(PUBLISH_METRICS.eventsNotDelivered, props.publish, fiveMinutes);
     this.addAlarm("EventsNotDelivered", {
@@ -112,7 +125,9 @@ export class Operations extends Construct {
       evaluationPeriods: 1,
       description:
         "Real-time: events were not delivered to AppSync Events after the publish function's retries " +
-        "(clients see those messages on their next read). docs/operations.md, EventsNotDelivered.",
+        "(clients see those messages on their next read).",
+      runbook: "eventsnotdelivered",
+      firstCommand: `aws logs tail /aws/lambda/${props.publish.function.functionName} ${since} --filter-pattern ERROR`,
     });
     this.addAlarm("PublishIteratorAge", {
       metric: props.publish.function.metric("IteratorAge", { period: Duration.minutes(1), statistic: "Maximum" }),
@@ -120,7 +135,11 @@ export class Operations extends Construct {
       evaluationPeriods: 2,
       description:
         "Real-time: the publish function is falling behind the table's stream; pushes are late, and records " +
-        "older than 120 s are discarded unpublished. docs/operations.md, PublishIteratorAge.",
+        "older than 120 s are discarded unpublished.",
+      runbook: "publishiteratorage",
+      firstCommand:
+        `aws lambda list-event-source-mappings --function-name ${props.publish.function.functionName} ` +
+        "--query 'EventSourceMappings[].[UUID,State,LastProcessingResult]'",
     });
     for (const watched of allFunctions) {
       this.addAlarm(`${watched.fn}-errors`, {
@@ -128,12 +147,18 @@ export class Operations extends Construct {
         threshold: 0,
         evaluationPeriods: 1,
         description: `${watched.fn}: invocations failed (uncaught error, timeout or crash).`,
+        runbook: "function-errors",
+        firstCommand:
+          `aws logs tail ${watched.logGroup.logGroupName} ${since} ` +
+          `--filter-pattern '?ERROR ?"Task timed out" ?"Runtime.ExitError"'`,
       });
       this.addAlarm(`${watched.fn}-throttles`, {
         metric: watched.function.metricThrottles({ period: fiveMinutes, statistic: "Sum" }),
         threshold: 0,
         evaluationPeriods: 1,
         description: `${watched.fn}: invocations were throttled (account or function concurrency limit).`,
+        runbook: "function-throttles",
+        firstCommand: "aws lambda get-account-settings --query '[AccountLimit,AccountUsage]'",
       });
     }
     // The route functions turn their own errors into 500 answers, which Lambda does not count as
@@ -143,6 +168,8 @@ export class Operations extends Construct {
       threshold: 0,
       evaluationPeriods: 1,
       description: "The API answered 5xx (a function error or an integration failure).",
+      runbook: "api5xx",
+      firstCommand: `aws logs tail ${props.accessLogGroup.logGroupName} ${since} --filter-pattern '{ $.status >= 500 }'`,
     });
 
     this.dashboard = new Dashboard(this, "Dashboard", {
@@ -305,23 +332,38 @@ export class Operations extends Construct {
     });
   }
 
+  /**
+   * One alarm on the alarm topic (when it fires and when it returns to OK). Its name is
+   * `<stack>-<id>`, and its description ends with the runbook entry (`docs/operations.md#<runbook>`,
+   * see {@link RUNBOOK_DOC}) and the first command to run, so that the notification itself says
+   * what to do.
+   */
   private addAlarm(
     id: string,
-    options: { metric: IMetric; threshold: number; evaluationPeriods: number; description: string },
+    options: {
+      metric: IMetric;
+      threshold: number;
+      evaluationPeriods: number;
+      description: string;
+      /** Anchor of the alarm's runbook entry in {@link RUNBOOK_DOC}. */
+      runbook: string;
+      firstCommand: string;
+    },
   ): void {
     const alarm = new Alarm(this, id, {
+      alarmName: `${Stack.of(this).stackName}-${id}`,
       metric: options.metric,
       threshold: options.threshold,
       evaluationPeriods: options.evaluationPeriods,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
-      alarmDescription: options.description,
+      alarmDescription:
+        `${options.description} Runbook: ${RUNBOOK_DOC}#${options.runbook}. ` + `First: ${options.firstCommand}`,
     });
-    if (this.topic !== undefined) {
-      const action = new SnsAction(this.topic);
-      alarm.addAlarmAction(action);
-      alarm.addOkAction(action);
-    }
+    const action = new SnsAction(this.topic);
+    alarm.addAlarmAction(action);
+    alarm.addOkAction(action);
     this.alarms.push(alarm);
+    this.runbooks.set(id, options.runbook);
   }
 }

@@ -6,7 +6,7 @@ import { rm } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signIn, type Tokens } from "../../local/sign-in";
 import type { LocalStack } from "../../local/stack";
-import { NEXT_CURSOR_HEADER } from "../../shared/api-contract";
+import { NEXT_CURSOR_HEADER, PUBLIC_CACHE_SECONDS } from "../../shared/api-contract";
 import { messageGroupUuidFor, UUID_PATTERN } from "../../shared/ids";
 import type { CreatedMessageView, MessageGroupView, MessageView } from "../../shared/model";
 import { SEED_CONVERSATION, SEED_MESSAGE_STEP_MS } from "../../shared/seed-data";
@@ -231,5 +231,64 @@ describe("local stack: the HTTP API end to end", () => {
     const get = await callApi(stack, "GET", "/api/message_groups", { token: token("andrewbrown") });
     expect(get.headers.get("access-control-allow-origin")).toBe("http://localhost:3000");
     expect(get.headers.get("access-control-expose-headers")).toContain(NEXT_CURSOR_HEADER);
+  });
+
+  describe("response headers", () => {
+    const noStore = { "x-content-type-options": "nosniff", "cache-control": "no-store" };
+    const headersOf = (response: { headers: Headers }) => ({
+      "x-content-type-options": response.headers.get("x-content-type-options"),
+      "cache-control": response.headers.get("cache-control"),
+    });
+    type Call = () => Promise<{ status: number; headers: Headers }>;
+    const andrew = () => ({ token: token("andrewbrown") });
+
+    it.each<[string, number, Call]>([
+      ["B, list message groups", 200, () => callApi(stack, "GET", "/api/message_groups", andrew())],
+      ["A, list messages", 200, () => callApi(stack, "GET", `/api/messages/${groupUuid}?limit=1`, andrew())],
+      [
+        "C, post a message",
+        200,
+        () =>
+          callApi(stack, "POST", "/api/messages", {
+            ...andrew(),
+            body: { message: "headers", message_group_uuid: groupUuid },
+          }),
+      ],
+      ["PATCH /api/users/me, invalid", 422, () => callApi(stack, "PATCH", "/api/users/me", { ...andrew(), body: {} })],
+      [
+        "a group of which the caller is not a member",
+        404,
+        () => callApi(stack, "GET", `/api/messages/${groupUuid}`, { token: token("londo") }),
+      ],
+      ["a missing token (the emulated authorizer)", 401, () => callApi(stack, "GET", "/api/message_groups")],
+      ["no route", 404, () => callApi(stack, "GET", "/api/nope", andrew())],
+      [
+        "a body over the limit",
+        413,
+        () => callApi(stack, "POST", "/api/messages", { ...andrew(), body: { message: "x".repeat(1024 * 1024) } }),
+      ],
+      [
+        "a CORS preflight",
+        204,
+        () =>
+          callApi(stack, "OPTIONS", "/api/messages", {
+            headers: { origin: "http://localhost:3000", "access-control-request-method": "POST" },
+          }),
+      ],
+      ["the public profile of an unknown handle", 404, () => callApi(stack, "GET", "/api/users/@nobody-here/short")],
+    ])("%s: %i with nosniff and no-store", async (_, status, call) => {
+      const response = await call();
+      expect(response.status).toBe(status);
+      expect(headersOf(response)).toEqual(noStore);
+    });
+
+    it("the public profile: 200 with nosniff, cacheable for PUBLIC_CACHE_SECONDS", async () => {
+      const response = await callApi(stack, "GET", "/api/users/@bayko/short");
+      expect(response.status).toBe(200);
+      expect(headersOf(response)).toEqual({
+        "x-content-type-options": "nosniff",
+        "cache-control": `public, max-age=${PUBLIC_CACHE_SECONDS}`,
+      });
+    });
   });
 });

@@ -8,10 +8,11 @@ import type { CfnElement } from "aws-cdk-lib";
 import { Match, type Template } from "aws-cdk-lib/assertions";
 import type { Construct } from "constructs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ESM_REQUIRE_BANNER } from "../../infra/bundling";
+import { ESM_REQUIRE_BANNER, PROJECT_ROOT } from "../../infra/bundling";
 import { ACCESS_LOG_FIELDS, routeKey } from "../../infra/constructs/http-api";
 import { CLIENT_WRITE_ATTRIBUTES, COGNITO_PRINCIPAL } from "../../infra/constructs/identity";
 import { FUNCTION_ENV, VPC_ACCESS_ACTIONS } from "../../infra/constructs/messaging-function";
+import { RUNBOOK_DOC } from "../../infra/constructs/operations";
 import { SUBSCRIBE_HANDLER_CODE } from "../../infra/constructs/realtime";
 import { CONTEXT_DEFAULTS } from "../../infra/context";
 import {
@@ -518,6 +519,12 @@ describe("fan-out", () => {
     });
   });
 
+  it("starts a new mapping at TRIM_HORIZON, so records written while no mapping existed are fanned out", () => {
+    // Both consumers (the fan-out and the real-time publish) start there: nothing is skipped.
+    template.resourcePropertiesCountIs("AWS::Lambda::EventSourceMapping", { StartingPosition: "TRIM_HORIZON" }, 2);
+    template.resourcePropertiesCountIs("AWS::Lambda::EventSourceMapping", { StartingPosition: "LATEST" }, 0);
+  });
+
   it("sends failures to an encrypted queue that keeps them 14 days and refuses plain HTTP", () => {
     template.resourceCountIs("AWS::SQS::Queue", 1);
     template.hasResourceProperties("AWS::SQS::Queue", {
@@ -586,7 +593,48 @@ describe("operations", () => {
       expect(new Set(watched)).toEqual(new Set(allFns.map((fn) => idOf(messagingFunction(fn).function))));
     }
     expect(alarmsOn("5xx")).toHaveLength(1);
-    template.resourceCountIs("AWS::SNS::Topic", 0);
+  });
+
+  it("always has an encrypted alarm topic, without a subscription when no alarmEmail is given", () => {
+    template.resourceCountIs("AWS::SNS::Topic", 1);
+    template.hasResourceProperties("AWS::SNS::Topic", { KmsMasterKeyId: Match.anyValue() });
+    template.resourceCountIs("AWS::SNS::Subscription", 0);
+    expect(template.toJSON().Outputs.AlarmTopicArn.Value).toEqual({ Ref: idOf(stack.operations.topic) });
+  });
+
+  it("has every alarm notify the topic when it fires and when it recovers", () => {
+    const topic = { Ref: idOf(stack.operations.topic) };
+    const alarms = Object.values(template.findResources("AWS::CloudWatch::Alarm"));
+    expect(alarms).toHaveLength(stack.operations.alarms.length);
+    expect(alarms.length).toBeGreaterThan(0);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmActions, alarm.Properties.AlarmName).toEqual([topic]);
+      expect(alarm.Properties.OKActions, alarm.Properties.AlarmName).toEqual([topic]);
+    }
+  });
+
+  it("names every alarm after the stack and points it at its runbook entry in docs/operations.md", () => {
+    const doc = readFileSync(join(PROJECT_ROOT, RUNBOOK_DOC), "utf8");
+    const anchors = new Set(
+      [...doc.matchAll(/^#{2,6} (.+)$/gm)].map((m) =>
+        (m[1] ?? "")
+          .toLowerCase()
+          .replace(/[^a-z0-9 -]/g, "")
+          .replaceAll(" ", "-"),
+      ),
+    );
+    const alarms = template.findResources("AWS::CloudWatch::Alarm");
+    expect(stack.operations.runbooks.size).toBe(Object.keys(alarms).length);
+    for (const [id, runbook] of stack.operations.runbooks) {
+      expect(anchors, `runbook entry #${runbook} of alarm ${id}`).toContain(runbook);
+      const alarm = Object.values(alarms).find((a) => a.Properties.AlarmName === `${stack.stackName}-${id}`);
+      expect(alarm, id).toBeDefined();
+      const description = JSON.stringify(alarm?.Properties.AlarmDescription);
+      expect(description).toContain(`Runbook: ${RUNBOOK_DOC}#${runbook}.`);
+      expect(description).toMatch(/First: aws /);
+    }
+    // Every function's errors and throttles are named in the runbook's table of functions.
+    for (const fn of allFns) expect(doc, fn).toContain(`| \`${fn}\``);
   });
 
   it("has a dashboard for the API, the fan-out and the sign-up triggers", () => {

@@ -174,7 +174,7 @@ describe("existing VPC (vpcId)", () => {
 });
 
 describe("alarm e-mail (alarmEmail)", () => {
-  it("sends every alarm to an encrypted, TLS-only topic with an e-mail subscription", () => {
+  it("sends every alarm to the encrypted, TLS-only topic, with an e-mail subscription", () => {
     const { template } = synth({ context: { alarmEmail: "ops@example.com" } });
     template.resourceCountIs("AWS::SNS::Topic", 1);
     const topicId = Object.keys(template.findResources("AWS::SNS::Topic"))[0] ?? "";
@@ -190,7 +190,10 @@ describe("alarm e-mail (alarmEmail)", () => {
     });
     const alarms = Object.values(template.findResources("AWS::CloudWatch::Alarm"));
     expect(alarms.length).toBeGreaterThan(0);
-    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+      expect(alarm.Properties.OKActions).toEqual([{ Ref: topicId }]);
+    }
   });
 });
 

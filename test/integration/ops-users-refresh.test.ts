@@ -293,6 +293,45 @@ describe("users refresh", () => {
     expect(bobRows).toHaveLength(1);
     expect(bobRows[0]).toMatchObject({ user_handle: "ally2", user_display_name: "Ally Two" });
   });
+
+  it("retries, and reports nothing, when the fan-out moves the group between its read and the GRP row reads", async () => {
+    await renameInDirectory(bob, "bobby", "Bobby R");
+    const groupUuid = messageGroupUuidFor(alice.uuid, bob.uuid);
+    let written = false;
+    let moved = false;
+    // After the group's names are written, the re-check reads the group item (current names, so
+    // no transaction follows) and then the GRP rows it points to: the fan-out moves the group
+    // right before those reads, so they find nothing where the group item pointed.
+    const moving = new Proxy(table.ddb, {
+      get(target, property, receiver) {
+        if (property !== "send") return Reflect.get(target, property, receiver);
+        return async (command: Parameters<DynamoDBDocumentClient["send"]>[0]) => {
+          const key = (command as { input?: { Key?: Row } }).input?.Key;
+          const grpOfGroup = String(key?.pk).startsWith(GRP_PREFIX) && String(key?.sk).endsWith(groupUuid);
+          if (written && !moved && command instanceof GetCommand && grpOfGroup) {
+            moved = true;
+            await post(alice, groupUuid, "moved between the reads");
+          }
+          const out = await target.send(command as GetCommand);
+          if (command instanceof TransactWriteCommand && JSON.stringify(command.input).includes(groupUuid)) {
+            written = true;
+          }
+          return out;
+        };
+      },
+    });
+    const report = await refreshUserNames(
+      { doc: moving, tableName: table.tableName },
+      { dryRun: false, concurrency: 1 },
+    );
+    expect(moved).toBe(true);
+    expect(report.problems).toEqual([]);
+    expect(report.lostRaces).toBeGreaterThanOrEqual(1);
+    expect(report.maxGroupAttempts).toBeGreaterThanOrEqual(2);
+    const aliceRows = (await table.summariesOf(alice.uuid)).filter((r) => r.message_group_uuid === groupUuid);
+    expect(aliceRows).toHaveLength(1);
+    expect(aliceRows[0]).toMatchObject({ user_handle: "bobby", message: "moved between the reads" });
+  });
 });
 
 /**

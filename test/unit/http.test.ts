@@ -1,7 +1,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
 import { describe, expect, it, vi } from "vitest";
-import { NEXT_CURSOR_HEADER } from "../../shared/api-contract";
+import { NEXT_CURSOR_HEADER, PUBLIC_CACHE_SECONDS, responseHeaders } from "../../shared/api-contract";
 import { AppError } from "../../shared/errors";
 import { callerClaims, type HttpEvent, httpHandler, json, pageResponse } from "../../shared/http";
 
@@ -49,11 +49,11 @@ describe("httpHandler", () => {
     expect(result.body).toBe('["internal_error"]');
   });
 
-  it("passes a route's answer through", async () => {
+  it("passes a route's answer through, with the headers of every answer", async () => {
     const h = httpHandler(logger, async () => json(200, { ok: true }));
     expect(await h(event(access), context)).toEqual({
       statusCode: 200,
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", "x-content-type-options": "nosniff", "cache-control": "no-store" },
       body: '{"ok":true}',
     });
   });
@@ -113,5 +113,83 @@ describe("pageResponse", () => {
       headers: { [NEXT_CURSOR_HEADER]: "c" },
     });
     expect(pageResponse({ items: [], cursor: undefined }).headers).not.toHaveProperty(NEXT_CURSOR_HEADER);
+  });
+});
+
+describe("responseHeaders", () => {
+  it("turns content sniffing off on every answer", () => {
+    for (const statusCode of [200, 204, 400, 401, 404, 413, 429, 500]) {
+      for (const publicRoute of [true, false]) {
+        expect(responseHeaders({ statusCode, publicRoute })["x-content-type-options"]).toBe("nosniff");
+      }
+    }
+  });
+
+  it("lets only a 2xx of a public route be cached, for PUBLIC_CACHE_SECONDS", () => {
+    expect(PUBLIC_CACHE_SECONDS).toBe(30);
+    expect(responseHeaders({ statusCode: 200, publicRoute: true })["cache-control"]).toBe("public, max-age=30");
+    for (const statusCode of [301, 304, 400, 404, 429, 500]) {
+      expect(responseHeaders({ statusCode, publicRoute: true })["cache-control"], String(statusCode)).toBe("no-store");
+    }
+    for (const statusCode of [200, 201, 204, 401, 404, 500]) {
+      expect(responseHeaders({ statusCode, publicRoute: false })["cache-control"], String(statusCode)).toBe("no-store");
+    }
+  });
+});
+
+describe("httpHandler's headers", () => {
+  const answers: [string, () => Promise<ReturnType<typeof json>>][] = [
+    ["a 200", async () => json(200, [], { "cache-control": "public, max-age=3600", "x-next-cursor": "c" })],
+    [
+      "an AppError",
+      async () => {
+        throw new AppError(404, ["message_group_not_found"]);
+      },
+    ],
+    [
+      "throttling",
+      async () => {
+        throw Object.assign(new Error("slow"), { name: "ThrottlingException" });
+      },
+    ],
+    [
+      "a crash",
+      async () => {
+        throw new Error("boom");
+      },
+    ],
+  ];
+
+  it.each(answers)(
+    "an authenticated route answers %s with nosniff and no-store, over any cache-control it set",
+    async (_, route) => {
+      const result = await httpHandler(logger, route)(event(access), context);
+      expect(result.headers?.["x-content-type-options"]).toBe("nosniff");
+      expect(result.headers?.["cache-control"]).toBe("no-store");
+    },
+  );
+
+  it("a public route's 200 is cacheable for a short time, its errors are not", async () => {
+    const found = await httpHandler(logger, async () => json(200, {}), { publicRoute: true })(
+      event(undefined),
+      context,
+    );
+    expect(found.headers).toMatchObject({ "x-content-type-options": "nosniff", "cache-control": "public, max-age=30" });
+    const missing = await httpHandler(
+      logger,
+      async () => {
+        throw new AppError(404, ["user_not_found"]);
+      },
+      { publicRoute: true },
+    )(event(undefined), context);
+    expect(missing.headers).toMatchObject({ "x-content-type-options": "nosniff", "cache-control": "no-store" });
+  });
+
+  it("keeps the route's other headers", async () => {
+    const result = await httpHandler(logger, async () => json(200, [], { "x-next-cursor": "c" }))(
+      event(access),
+      context,
+    );
+    expect(result.headers).toMatchObject({ "content-type": "application/json", "x-next-cursor": "c" });
   });
 });

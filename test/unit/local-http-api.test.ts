@@ -223,6 +223,65 @@ describe("emulated HTTP API with fake handlers", () => {
   });
 });
 
+describe("emulated HTTP API: headers of its own answers", () => {
+  const logger = { debug() {}, info() {}, warn() {}, error() {} };
+  let api: HttpApi;
+  beforeAll(async () => {
+    const handler: HttpHandler = async (event) => {
+      if (event.body === "boom") throw new Error("boom");
+      return { statusCode: 200, headers: { "cache-control": "public, max-age=30" }, body: "{}" };
+    };
+    api = await startHttpApi({
+      port: 0,
+      routes: ROUTES,
+      handlers: new Map(ROUTES.map((r) => [r.fn, handler])),
+      verifyAccessToken: async (token) => {
+        if (token !== "good") throw new Error("bad token");
+        return { sub: "u-1", username: "andrewbrown", token_use: "access", exp: 2_000_000_000 };
+      },
+      frontendOrigin: "http://localhost:3000",
+      region: "us-east-1",
+      logger,
+      maxBodyBytes: 16,
+    });
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+
+  it.each<[string, string, string, RequestInit, number]>([
+    ["401 of a route with auth", "GET", "/api/message_groups", {}, 401],
+    ["404 of no route", "GET", "/nowhere", {}, 404],
+    ["404 of a known path with another method (an HTTP API has no 405)", "PUT", "/api/message_groups", {}, 404],
+    ["413 of a body over the limit", "POST", "/api/messages", { body: "x".repeat(17) }, 413],
+    [
+      "500 of a handler that throws",
+      "PATCH",
+      "/api/users/me",
+      { headers: { authorization: "Bearer good" }, body: "boom" },
+      500,
+    ],
+    [
+      "204 of a CORS preflight",
+      "OPTIONS",
+      "/api/messages",
+      { headers: { origin: "http://localhost:3000", "access-control-request-method": "POST" } },
+      204,
+    ],
+  ])("%s: nosniff and no-store", async (_, method, path, init, status) => {
+    const response = await fetch(`${api.url}${path}`, { method, ...init });
+    expect(response.status).toBe(status);
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(response.headers.get("cache-control")).toBe("no-store");
+  });
+
+  it("passes a handler's own headers on, as API Gateway does with a Lambda's", async () => {
+    const response = await fetch(`${api.url}/api/users/@x/short`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("cache-control")).toBe("public, max-age=30");
+  });
+});
+
 describe("startHttpApi", () => {
   it("refuses to start when a route has no handler", async () => {
     await expect(

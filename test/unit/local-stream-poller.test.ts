@@ -15,6 +15,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { StreamInvoker } from "../../local/batch-delivery";
 import { readDeadLetters } from "../../local/state";
 import { StreamPoller, type StreamPollerOptions } from "../../local/stream-poller";
+import { FAN_OUT_DELIVERY } from "../../shared/stream";
 
 const STREAM_ARN = "arn:aws:dynamodb:ddblocal:000000000000:table/t/stream/1";
 const seq = (n: number) => String(n).padStart(21, "0");
@@ -70,7 +71,7 @@ describe("StreamPoller", () => {
     return poller.start();
   }
 
-  it("delivers only MSG inserts, from TRIM_HORIZON, in batches of at most the batch size", async () => {
+  it("delivers only MSG inserts, from the mapping's starting position (TRIM_HORIZON), in batches of at most the batch size", async () => {
     const page = [
       record(1, "GRP#u1"),
       record(2, "MSG#g", "MODIFY"),
@@ -87,8 +88,9 @@ describe("StreamPoller", () => {
     expect(batches.flat()[0]).toBe(seq(10));
     expect(streamsMock.commandCalls(GetShardIteratorCommand)[0]?.args[0].input).toMatchObject({
       ShardId: "shard-1",
-      ShardIteratorType: "TRIM_HORIZON",
+      ShardIteratorType: FAN_OUT_DELIVERY.startingPosition,
     });
+    expect(FAN_OUT_DELIVERY.startingPosition).toBe("TRIM_HORIZON");
     expect(await readDeadLetters(join(dir, "dead-letter.jsonl"))).toEqual([]); // no file: nothing given up
   });
 
