@@ -22,6 +22,7 @@ const deps = {
 };
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 const metrics = new Metrics({ namespace: PUBLISH_METRICS.namespace, serviceName: SERVICE_NAME });
+let functionDimensionSet = false;
 
 export async function handler(event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> {
   logger.addContext(context);
@@ -49,7 +50,11 @@ export async function handler(event: DynamoDBStreamEvent, context: Context): Pro
   });
   const report = batch.report();
   for (const lost of report.undelivered) logger.warn("event not delivered", { ...lost });
-  metrics.setDefaultDimensions({ [PUBLISH_METRICS.functionDimension]: context.functionName });
+  // The function's name is the same for every invocation of a container: set it once.
+  if (!functionDimensionSet) {
+    metrics.setDefaultDimensions({ [PUBLISH_METRICS.functionDimension]: context.functionName });
+    functionDimensionSet = true;
+  }
   metrics.addMetric(PUBLISH_METRICS.eventsPublished, MetricUnit.Count, report.eventsPublished);
   metrics.addMetric(PUBLISH_METRICS.eventsNotDelivered, MetricUnit.Count, report.eventsNotDelivered);
   metrics.publishStoredMetrics();
