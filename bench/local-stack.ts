@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { reapStaleProcesses, StateInUseError } from "../local/child-process";
-import { freePort } from "../local/free-port";
+import { freeStackPorts } from "../local/free-port";
 import { REPO_ROOT } from "../local/settings";
 import { signIn } from "../local/sign-in";
 import { readStackFile } from "../local/state";
@@ -66,11 +66,13 @@ export async function measureLocalStackStart(): Promise<LocalStackFigures> {
   const env = {
     ...process.env,
     LOCAL_STATE_DIR: stateDir,
-    PORT: String(await freePort()),
-    DYNAMODB_PORT: String(await freePort()),
-    COGNITO_PORT: String(await freePort()),
-    LAMBDA_PORT: String(await freePort()),
-    EVENTS_PORT: String(await freePort()),
+    ...(await freeStackPorts().then((p) => ({
+      PORT: String(p.apiPort),
+      DYNAMODB_PORT: String(p.dynamodbPort),
+      COGNITO_PORT: String(p.cognitoPort),
+      LAMBDA_PORT: String(p.lambdaPort),
+      EVENTS_PORT: String(p.eventsPort),
+    }))),
   };
   const started = performance.now();
   const child = spawn("npm", ["start"], { cwd: REPO_ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });

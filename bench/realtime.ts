@@ -11,9 +11,9 @@ import { Sha256 } from "@smithy/core/checksum";
 import { SignatureV4 } from "@smithy/signature-v4";
 import pLimit from "p-limit";
 import { WebSocket } from "ws";
-import { freePort } from "../local/free-port";
+import { freeStackPorts } from "../local/free-port";
 import { signIn } from "../local/sign-in";
-import { startLocalStack } from "../local/stack";
+import { type LocalStack, type LocalStackOptions, startLocalStack } from "../local/stack";
 import { LOCAL_CREDENTIALS } from "../local/state";
 import { MAX_EVENTS_PER_PUBLISH, userChannel } from "../shared/realtime";
 import { percentile } from "./stats";
@@ -63,6 +63,15 @@ async function subscriber(realtimeUrl: string, token: string, channel: string, o
   return ws;
 }
 
+/** A quiet local stack on free ports (a temp state dir of its own unless `options` names one). */
+async function startQuietStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  return startLocalStack({
+    ...(await freeStackPorts()),
+    quiet: true,
+    ...options,
+  });
+}
+
 /**
  * Measures `events` events (rounded up to whole batches of 5) published to 100 subscribers.
  * @throws Error when the stack cannot start, a subscriber cannot subscribe, a publish is not
@@ -73,15 +82,7 @@ export async function measureEventsThroughput(
   subscribers = 100,
   concurrency = 4,
 ): Promise<RealtimeFigures> {
-  const stack = await startLocalStack({
-    dynamodbPort: await freePort(),
-    cognitoPort: await freePort(),
-    apiPort: await freePort(),
-    lambdaPort: await freePort(),
-    eventsPort: await freePort(),
-    eventsLimits: { connectionsPerUser: subscribers },
-    quiet: true,
-  });
+  const stack = await startQuietStack({ eventsLimits: { connectionsPerUser: subscribers } });
   const sockets: WebSocket[] = [];
   try {
     const user = stack.users[0];
@@ -178,14 +179,7 @@ export interface PostToEventFigures {
  * @throws Error when a POST is not answered 200 or an event does not arrive within 10 s.
  */
 export async function measurePostToEvent(messages: number): Promise<PostToEventFigures> {
-  const stack = await startLocalStack({
-    dynamodbPort: await freePort(),
-    cognitoPort: await freePort(),
-    apiPort: await freePort(),
-    lambdaPort: await freePort(),
-    eventsPort: await freePort(),
-    quiet: true,
-  });
+  const stack = await startQuietStack();
   let ws: WebSocket | undefined;
   try {
     const [sender, receiver] = stack.users;

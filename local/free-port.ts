@@ -29,3 +29,24 @@ export async function isPortFree(port: number): Promise<boolean> {
     throw error;
   }
 }
+
+/**
+ * A free port for each server of a local stack (the `*Port` options of `startLocalStack`), for
+ * stacks started side by side by the tests and the bench.
+ */
+export async function freeStackPorts(): Promise<{
+  dynamodbPort: number;
+  cognitoPort: number;
+  apiPort: number;
+  lambdaPort: number;
+  eventsPort: number;
+}> {
+  const [dynamodbPort, cognitoPort, apiPort, lambdaPort, eventsPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ] as [number, number, number, number, number];
+  return { dynamodbPort, cognitoPort, apiPort, lambdaPort, eventsPort };
+}

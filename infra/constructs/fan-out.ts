@@ -5,14 +5,14 @@
  */
 import { Duration, RemovalPolicy, Validations } from "aws-cdk-lib";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
-import { FilterCriteria, StartingPosition } from "aws-cdk-lib/aws-lambda";
-import { DynamoEventSource, SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
+import { SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { FAN_OUT_FUNCTION } from "../../shared/routes";
-import { FAN_OUT_DELIVERY, lambdaFilterPattern } from "../../shared/stream";
+import { FAN_OUT_DELIVERY } from "../../shared/stream";
 import { type FunctionPlacement, type FunctionUserPool, MessagingFunction } from "./messaging-function";
+import { streamEventSource } from "./stream-mapping";
 
 export interface FanOutProps {
   table: ITable;
@@ -57,17 +57,7 @@ export class FanOut extends Construct {
     });
 
     this.handler.function.addEventSource(
-      new DynamoEventSource(props.table, {
-        startingPosition: StartingPosition[FAN_OUT_DELIVERY.startingPosition],
-        batchSize: FAN_OUT_DELIVERY.batchSize,
-        maxBatchingWindow: Duration.seconds(FAN_OUT_DELIVERY.maxBatchingWindowSeconds),
-        bisectBatchOnError: FAN_OUT_DELIVERY.bisectBatchOnError,
-        retryAttempts: FAN_OUT_DELIVERY.retryAttempts,
-        maxRecordAge: Duration.seconds(FAN_OUT_DELIVERY.maxRecordAgeSeconds),
-        reportBatchItemFailures: FAN_OUT_DELIVERY.reportBatchItemFailures,
-        filters: [FilterCriteria.filter(lambdaFilterPattern())],
-        onFailure: new SqsDlq(this.failureQueue),
-      }),
+      streamEventSource(props.table, FAN_OUT_DELIVERY, { onFailure: new SqsDlq(this.failureQueue) }),
     );
     Validations.of(this.handler.role).acknowledge({
       id: "AwsSolutions-IAM5[Resource::*]",

@@ -20,15 +20,14 @@ import { AppSyncAuthorizationType, type CfnApi, ChannelNamespace, Code, EventApi
 import type { IUserPool } from "aws-cdk-lib/aws-cognito";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import { FilterCriteria, StartingPosition } from "aws-cdk-lib/aws-lambda";
-import { DynamoEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { CONFIG_ENV } from "../../shared/config";
 import { EVENTS_NAMESPACE } from "../../shared/realtime";
 import { PUBLISH_FUNCTION } from "../../shared/routes";
-import { lambdaFilterPattern, PUBLISH_DELIVERY } from "../../shared/stream";
+import { PUBLISH_DELIVERY } from "../../shared/stream";
 import { type FunctionUserPool, MessagingFunction } from "./messaging-function";
+import { streamEventSource } from "./stream-mapping";
 
 /**
  * The namespace's onSubscribe handler (APPSYNC_JS), generated from {@link EVENTS_NAMESPACE}: the
@@ -150,18 +149,7 @@ export class Realtime extends Construct {
     // Its own mapping on the stream: the fan-out's (FanOut) is another one. No on-failure
     // destination: a push given up is useless later (clients read the message with pattern A/B);
     // it is counted (EventsNotDelivered), logged with its message_uuid, and alarmed on.
-    this.publisher.function.addEventSource(
-      new DynamoEventSource(props.table, {
-        startingPosition: StartingPosition[PUBLISH_DELIVERY.startingPosition],
-        batchSize: PUBLISH_DELIVERY.batchSize,
-        maxBatchingWindow: Duration.seconds(PUBLISH_DELIVERY.maxBatchingWindowSeconds),
-        bisectBatchOnError: PUBLISH_DELIVERY.bisectBatchOnError,
-        retryAttempts: PUBLISH_DELIVERY.retryAttempts,
-        maxRecordAge: Duration.seconds(PUBLISH_DELIVERY.maxRecordAgeSeconds),
-        reportBatchItemFailures: PUBLISH_DELIVERY.reportBatchItemFailures,
-        filters: [FilterCriteria.filter(lambdaFilterPattern())],
-      }),
-    );
+    this.publisher.function.addEventSource(streamEventSource(props.table, PUBLISH_DELIVERY));
     Validations.of(this.publisher.role).acknowledge({
       id: "AwsSolutions-IAM5[Resource::*]",
       reason:

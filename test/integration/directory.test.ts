@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import fc from "fast-check";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   activateProfile,
   claimSignUpHandle,
@@ -20,12 +20,9 @@ import { AppError } from "../../shared/errors";
 import type { HandleItem } from "../../shared/items/handle";
 import { handleKey, profileKey } from "../../shared/table";
 import { createUserDirectory } from "../../shared/users";
-import { createTestTable, type TestTable } from "../support/table";
+import { useTestTable } from "../support/table";
 
-let table: TestTable;
-beforeAll(async () => {
-  table = await createTestTable();
-});
+const table = useTestTable();
 
 const DAY = 86_400_000;
 const unique = (prefix: string) => `${prefix}${randomUUID().slice(0, 8)}`;

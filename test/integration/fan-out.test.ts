@@ -9,54 +9,26 @@ import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from "@aws-s
 import type { Context, DynamoDBRecord } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import fc from "fast-check";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { failedIdentifiersResponse, firstFailedIndex } from "../../local/batch-delivery";
 import { insertRecord } from "../../local/stream-records";
 import { applyNewestMessage, createBatchFanOut, type FanOutDeps } from "../../shared/fan-out";
 import { type MessageItem, messageItem } from "../../shared/items/message";
-import type { UserProfile } from "../../shared/items/profile";
-import { getMessageGroup, postToHandle } from "../../shared/messages";
+import { getMessageGroup } from "../../shared/messages";
 import { grpSk } from "../../shared/table";
 import { toTimestamp } from "../../shared/time";
+import { type Conversation, startedConversation } from "../support/conversations";
 import { stubFunctionEnv } from "../support/function-env";
-import { createTestTable, type TestTable } from "../support/table";
-import { directoryOf, makeUser } from "../support/users";
+import { useTestTable } from "../support/table";
+import { makeUser } from "../support/users";
 
-let table: TestTable;
-beforeAll(async () => {
-  table = await createTestTable();
-});
+const table = useTestTable();
 
 const lambdaContext = { awsRequestId: "test", functionName: "fan-out-messages" } as Context;
 
-interface Conversation {
-  groupUuid: string;
-  members: UserProfile[];
-  /** Messages after the first, oldest first (not yet fanned out). */
-  messages: MessageItem[];
-}
-
 /** A group created by pattern D, plus `count` later messages one second apart. */
-async function conversation(count: number, startMs = Date.parse("2026-11-01T00:00:00.000Z")): Promise<Conversation> {
-  const a = makeUser(`a${Math.random().toString(36).slice(2, 10)}`);
-  const b = makeUser(`b${Math.random().toString(36).slice(2, 10)}`);
-  const created = await postToHandle(
-    { ddb: table.ddb, tableName: table.tableName, users: directoryOf(a, b), clock: () => startMs },
-    a,
-    b.handle,
-    "first",
-  );
-  const messages = Array.from({ length: count }, (_, i) =>
-    messageItem({
-      messageGroupUuid: created.message_group_uuid,
-      messageUuid: crypto.randomUUID(),
-      sender: i % 2 === 0 ? b : a,
-      text: `message ${i}`,
-      createdAt: toTimestamp(startMs + (i + 1) * 1000),
-    }),
-  );
-  return { groupUuid: created.message_group_uuid, members: [a, b], messages };
-}
+const conversation = (count: number, startMs?: number): Promise<Conversation> =>
+  startedConversation(table, count, startMs);
 
 /** Each member's GRP rows of the group. */
 async function summaries(c: Conversation) {

@@ -6,13 +6,10 @@ import { listMessageGroups, listMessages, type MessagingDeps, postToGroup, postT
 import { seedConversation } from "../../shared/seed";
 import { messageGroupKey } from "../../shared/table";
 import { DEFAULT_PAGE_SIZE } from "../../shared/validation";
-import { createTestTable, type TestTable } from "../support/table";
+import { useTestTable } from "../support/table";
 import { directoryOf, makeUser } from "../support/users";
 
-let table: TestTable;
-beforeAll(async () => {
-  table = await createTestTable();
-});
+const table = useTestTable();
 
 function deps(users = directoryOf(), extra: Partial<MessagingDeps> = {}) {
   return { ddb: table.ddb, tableName: table.tableName, users, ...extra };

@@ -13,7 +13,6 @@ import { insertRecord } from "../../local/stream-records";
 import { type EventsPublisher, PublishRequestError, type PublishResponse } from "../../shared/events-publisher";
 import { type MessageItem, messageItem } from "../../shared/items/message";
 import type { UserProfile } from "../../shared/items/profile";
-import { postToHandle } from "../../shared/messages";
 import {
   backoffMs,
   createBatchPublish,
@@ -22,44 +21,17 @@ import {
 } from "../../shared/publish-events";
 import { MAX_EVENTS_PER_PUBLISH, messageNewEvent, messageNewEventSchema, userChannel } from "../../shared/realtime";
 import { toTimestamp } from "../../shared/time";
+import { type Conversation, startedConversation, TEST_START_MS } from "../support/conversations";
 import { type EventsServer, startEventsServer } from "../support/events-server";
-import { createTestTable, type TestTable } from "../support/table";
-import { directoryOf, makeUser } from "../support/users";
+import { useTestTable } from "../support/table";
+import { makeUser } from "../support/users";
 
-let table: TestTable;
-beforeAll(async () => {
-  table = await createTestTable();
-});
+const table = useTestTable();
 
-const START_MS = Date.parse("2026-11-01T00:00:00.000Z");
-
-interface Conversation {
-  groupUuid: string;
-  members: UserProfile[];
-  messages: MessageItem[];
-}
+const START_MS = TEST_START_MS;
 
 /** A group created by pattern D, plus `count` later messages one second apart. */
-async function conversation(count: number): Promise<Conversation> {
-  const a = makeUser(`a${Math.random().toString(36).slice(2, 10)}`);
-  const b = makeUser(`b${Math.random().toString(36).slice(2, 10)}`);
-  const created = await postToHandle(
-    { ddb: table.ddb, tableName: table.tableName, users: directoryOf(a, b), clock: () => START_MS },
-    a,
-    b.handle,
-    "first",
-  );
-  const messages = Array.from({ length: count }, (_, i) =>
-    messageItem({
-      messageGroupUuid: created.message_group_uuid,
-      messageUuid: crypto.randomUUID(),
-      sender: i % 2 === 0 ? b : a,
-      text: `message ${i}`,
-      createdAt: toTimestamp(START_MS + (i + 1) * 1000),
-    }),
-  );
-  return { groupUuid: created.message_group_uuid, members: [a, b], messages };
-}
+const conversation = (count: number): Promise<Conversation> => startedConversation(table, count);
 
 type Fault = "throttle" | "server_error" | "forbidden" | "no_answer" | { failedIndexes: number[] };
 

@@ -31,7 +31,7 @@ import {
 import type { Context, DynamoDBRecord } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import fc from "fast-check";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { failedIdentifiersResponse, firstFailedIndex } from "../../local/batch-delivery";
 import { insertRecord } from "../../local/stream-records";
 import { createBatchFanOut, type FanOutDeps } from "../../shared/fan-out";
@@ -43,7 +43,7 @@ import type { UserProfile } from "../../shared/items/profile";
 import { getMessageGroup } from "../../shared/messages";
 import { GSI, grpPk, grpSk } from "../../shared/table";
 import { toTimestamp } from "../../shared/time";
-import { createTestTable, type TestTable } from "../support/table";
+import { useTestTable } from "../support/table";
 import { makeUser } from "../support/users";
 
 /** Generated runs in all, and how many properties run them side by side. */
@@ -61,10 +61,7 @@ const FAULTS = [
 ] as const;
 type Fault = (typeof FAULTS)[number];
 
-let table: TestTable;
-beforeAll(async () => {
-  table = await createTestTable();
-});
+const table = useTestTable();
 
 const lambdaContext = { awsRequestId: "reliability", functionName: "fan-out-messages" } as Context;
 const START_MS = Date.parse("2026-11-01T00:00:00.000Z");

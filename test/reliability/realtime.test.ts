@@ -24,7 +24,7 @@ import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-p
 import { BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
 import type { Context, DynamoDBRecord } from "aws-lambda";
 import fc from "fast-check";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { deliverBatch } from "../../local/batch-delivery";
 import { insertRecord } from "../../local/stream-records";
 import { type EventsPublisher, PublishRequestError, type PublishResponse } from "../../shared/events-publisher";
@@ -36,7 +36,8 @@ import { createBatchPublish, type PublishEventsDeps } from "../../shared/publish
 import { MAX_EVENTS_PER_PUBLISH, messageNewEvent, userChannel } from "../../shared/realtime";
 import { PUBLISH_DELIVERY } from "../../shared/stream";
 import { toTimestamp } from "../../shared/time";
-import { createTestTable, type TestTable } from "../support/table";
+import { TEST_START_MS } from "../support/conversations";
+import { useTestTable } from "../support/table";
 import { makeUser } from "../support/users";
 
 const RUNS = 1000;
@@ -56,12 +57,10 @@ const FAULTS = [
 ] as const;
 type Fault = (typeof FAULTS)[number];
 
-let table: TestTable;
-beforeAll(async () => {
-  table = await createTestTable();
-});
+/** The table of the suite's runs: a fresh one on the integration tier's DynamoDB Local. */
+const table = useTestTable();
 
-const START_MS = Date.parse("2026-11-01T00:00:00.000Z");
+const START_MS = TEST_START_MS;
 
 interface Conversation {
   groupUuid: string;

@@ -1,7 +1,7 @@
 /** Helpers of the end-to-end tests: a local stack on free ports, and an HTTP client of its API. */
 import { readdirSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { freePort } from "../../local/free-port";
+import { freeStackPorts } from "../../local/free-port";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../../local/stack";
 import { NEXT_CURSOR_HEADER } from "../../shared/api-contract";
 import type { MessageView } from "../../shared/model";
@@ -16,11 +16,7 @@ export const tempStateDir = (): Promise<string> => tempDir("cruddur-e2e-");
 /** Starts a quiet local stack on free ports (and a temp state dir unless one is given). */
 export async function startTestStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   return startLocalStack({
-    dynamodbPort: await freePort(),
-    cognitoPort: await freePort(),
-    apiPort: await freePort(),
-    lambdaPort: await freePort(),
-    eventsPort: await freePort(),
+    ...(await freeStackPorts()),
     stateDir: options.stateDir ?? (await tempStateDir()),
     quiet: true,
     ...options,

@@ -3,7 +3,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { type DynamoDBDocumentClient, QueryCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
-import { inject } from "vitest";
+import { beforeAll, inject } from "vitest";
 import { ensureTable } from "../../local/dynamodb-local";
 import { localDocumentClient, localDynamoDbClient } from "../../local/state";
 import type { MessageGroupSummaryItem } from "../../shared/items/message-group-summary";
@@ -53,4 +53,16 @@ export async function createTestTable(): Promise<TestTable> {
       return (out.Items ?? []) as MessageGroupSummaryItem[];
     },
   };
+}
+
+/**
+ * The calling file's table: a fresh one created before its tests ({@link createTestTable}). The
+ * object is filled in by a `beforeAll` hook, so use it inside tests and hooks only.
+ */
+export function useTestTable(): TestTable {
+  const table = {} as TestTable;
+  beforeAll(async () => {
+    Object.assign(table, await createTestTable());
+  });
+  return table;
 }

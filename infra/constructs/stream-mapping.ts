@@ -1,0 +1,43 @@
+/**
+ * One event-source mapping on the table's stream, from a delivery definition of
+ * `shared/stream.ts` (`FAN_OUT_DELIVERY`, `PUBLISH_DELIVERY`): the same settings the local
+ * poller applies, MSG row INSERTs only (the shared filter). Each consumer gets its own mapping.
+ */
+import { Duration } from "aws-cdk-lib";
+import type { ITable } from "aws-cdk-lib/aws-dynamodb";
+import { FilterCriteria, StartingPosition } from "aws-cdk-lib/aws-lambda";
+import { DynamoEventSource, type DynamoEventSourceProps } from "aws-cdk-lib/aws-lambda-event-sources";
+import { lambdaFilterPattern } from "../../shared/stream";
+
+/** A delivery definition of `shared/stream.ts` (seconds for the window and the record age). */
+export interface StreamDelivery {
+  readonly batchSize: number;
+  readonly maxBatchingWindowSeconds: number;
+  readonly retryAttempts: number;
+  readonly maxRecordAgeSeconds: number;
+  readonly bisectBatchOnError: boolean;
+  readonly reportBatchItemFailures: boolean;
+  readonly startingPosition: "TRIM_HORIZON" | "LATEST";
+}
+
+/**
+ * The event source of one stream consumer with `delivery`'s settings and the MSG-INSERT filter;
+ * `extra` adds what only that consumer has (an on-failure destination).
+ */
+export function streamEventSource(
+  table: ITable,
+  delivery: StreamDelivery,
+  extra: Pick<DynamoEventSourceProps, "onFailure"> = {},
+): DynamoEventSource {
+  return new DynamoEventSource(table, {
+    startingPosition: StartingPosition[delivery.startingPosition],
+    batchSize: delivery.batchSize,
+    maxBatchingWindow: Duration.seconds(delivery.maxBatchingWindowSeconds),
+    bisectBatchOnError: delivery.bisectBatchOnError,
+    retryAttempts: delivery.retryAttempts,
+    maxRecordAge: Duration.seconds(delivery.maxRecordAgeSeconds),
+    reportBatchItemFailures: delivery.reportBatchItemFailures,
+    filters: [FilterCriteria.filter(lambdaFilterPattern())],
+    ...extra,
+  });
+}
