@@ -49,6 +49,7 @@ import { verifySigV4 } from "./events-sigv4";
 import { trackInFlight } from "./in-flight";
 import type { AccessTokenVerifier } from "./jwt";
 import type { LocalLogger } from "./logger";
+import { readBody } from "./request-body";
 
 /** The local limits. */
 export interface EventsLimits {
@@ -164,17 +165,6 @@ function answerJson(response: ServerResponse, status: number, body: PublishAnswe
 const errorsAnswer = (errorType: EventsErrorType, message: string): ErrorsAnswer => ({
   errors: eventsErrors(errorType, message),
 });
-
-/** Reads a body of at most `max` bytes; a longer one is drained and `"too_large"` returned. */
-async function readBody(request: IncomingMessage, max: number): Promise<Buffer | "too_large"> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size <= max) chunks.push(chunk as Buffer);
-  }
-  return size > max ? "too_large" : Buffer.concat(chunks);
-}
 
 /** Refuses an upgrade request with a plain HTTP status before any WebSocket exists. */
 function refuseUpgrade(socket: Duplex, status: number, reason: string): void {

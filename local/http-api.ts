@@ -33,6 +33,7 @@ import { closeGracefully, trackInFlight } from "./in-flight";
 import type { AccessTokenVerifier } from "./jwt";
 import { lambdaContext } from "./lambda-context";
 import type { LocalLogger } from "./logger";
+import { readBody } from "./request-body";
 
 /** Largest request body accepted by default, bytes (1 MiB). */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -151,21 +152,6 @@ export function answerOfResult(result: HttpResult | string | undefined): HttpAns
   return { statusCode: result.statusCode, headers, body };
 }
 
-/**
- * Reads a request body, at most `maxBytes`; a longer body is read to its end and discarded.
- * @returns the body as UTF-8 text (`undefined` when empty), or `"too_large"`.
- */
-async function readBody(request: IncomingMessage, maxBytes: number): Promise<string | undefined | "too_large"> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size <= maxBytes) chunks.push(chunk as Buffer);
-  }
-  if (size > maxBytes) return "too_large";
-  return size === 0 ? undefined : Buffer.concat(chunks).toString("utf8");
-}
-
 /** What is known of a request before it is answered. */
 interface RequestInfo {
   requestId: string;
@@ -193,8 +179,9 @@ async function answerRequest(
   }
   const { matched } = info;
   if (matched === undefined) return jsonAnswer(404, ["route_not_found"]);
-  const body = await readBody(request, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
-  if (body === "too_large") return jsonAnswer(413, ["payload_too_large"]);
+  const bytes = await readBody(request, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+  if (bytes === "too_large") return jsonAnswer(413, ["payload_too_large"]);
+  const body = bytes.length === 0 ? undefined : bytes.toString("utf8");
   // A route with `auth: false` has no authorizer: any Authorization header is passed on unread.
   let claims: JwtPayload | undefined;
   if (matched.route.auth) {

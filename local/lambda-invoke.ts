@@ -28,6 +28,7 @@ import type { InvokableHandler } from "./functions";
 import { closeGracefully, trackInFlight } from "./in-flight";
 import { lambdaContext } from "./lambda-context";
 import type { LocalLogger } from "./logger";
+import { readBody } from "./request-body";
 
 /** Largest payload of a synchronous invocation, bytes (Lambda's quota: 6 MB). */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -110,17 +111,6 @@ export function invokeTarget(method: string, url: string | undefined): string | 
   }
 }
 
-/** Reads a request body, at most `maxBytes` (a longer one is read to its end and discarded). */
-async function readBody(request: IncomingMessage, maxBytes: number): Promise<string | "too_large"> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size <= maxBytes) chunks.push(chunk as Buffer);
-  }
-  return size > maxBytes ? "too_large" : Buffer.concat(chunks).toString("utf8");
-}
-
 const arnOf = (region: string, name: string) => `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${name}`;
 
 /** What one invocation did, for its log line. */
@@ -146,10 +136,11 @@ async function answerInvoke(
   if (target === undefined) {
     return lambdaApiError(404, "UnknownOperationException", `Unknown operation ${request.method} ${request.url}`);
   }
-  const body = await readBody(request, MAX_PAYLOAD_BYTES);
-  if (body === "too_large") {
+  const bytes = await readBody(request, MAX_PAYLOAD_BYTES);
+  if (bytes === "too_large") {
     return lambdaApiError(413, "RequestTooLargeException", `Request must be smaller than ${MAX_PAYLOAD_BYTES} bytes`);
   }
+  const body = bytes.toString("utf8");
   const name = functionNameOf(target);
   outcome.fn = name;
   const handler = options.handlers.get(name);
