@@ -10,6 +10,7 @@ import type { CommandContext, CommandSpec, Program } from "./cli";
 import { optionalInt } from "./ddb-commands";
 import { commandLine } from "./errors";
 import { fileFailureQueue, type OperatorQueue, sqsFailureQueue } from "./failure-queues";
+import { reportProblems } from "./format";
 import { approximateItemCount, scanPages } from "./scan";
 import { describeTarget, requireQueueUrl, type Target } from "./target";
 
@@ -207,12 +208,11 @@ const repairCommand: CommandSpec = {
       `${dryRun ? "would fix" : "fixed"} ${total} drifts (${kinds}) in ${dryRun ? report.driftedGroups : report.fixedGroups} of ${report.groups} groups` +
         ` (${report.scanned} items scanned, ${report.retries} retries after concurrent writes)`,
     );
-    for (const p of report.problems) ctx.note(`problem: ${p}`);
-    if (report.problems.length > 0) {
-      ctx.note("  hint: inspect those items with `npm run ddb -- scan`; every other group was repaired");
-      return 1;
-    }
-    return 0;
+    return reportProblems(
+      ctx,
+      report.problems,
+      "inspect those items with `npm run ddb -- scan`; every other group was repaired",
+    );
   },
 };
 

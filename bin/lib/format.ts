@@ -135,3 +135,14 @@ export function messageGroupLines(groups: readonly MessageGroupView[], timeZone?
 export function userLabel(user: { handle: string; display_name: string }): string {
   return `@${user.handle} (${user.display_name})`;
 }
+
+/**
+ * Prints each problem a command left alone on stderr (`problem: ...`), then `hint` when there is
+ * one. @returns the command's exit code: 1 when any problem was left, else 0.
+ */
+export function reportProblems(ctx: { note(line: string): void }, problems: readonly string[], hint: string): 0 | 1 {
+  for (const p of problems) ctx.note(`problem: ${p}`);
+  if (problems.length === 0) return 0;
+  ctx.note(`  hint: ${hint}`);
+  return 1;
+}

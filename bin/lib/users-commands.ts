@@ -6,7 +6,7 @@ import type { CommandContext, CommandSpec, Program } from "./cli";
 import type { PoolUser } from "./cognito-users";
 import { optionalInt } from "./ddb-commands";
 import { commandLine } from "./errors";
-import { userLabel, visible } from "./format";
+import { reportProblems, userLabel, visible } from "./format";
 import { type ImportReport, importUsers, notImported } from "./import-users";
 import { refreshUserNames } from "./refresh-users";
 import { approximateItemCount } from "./scan";
@@ -216,12 +216,11 @@ const refreshCommand: CommandSpec = {
       );
       ctx.note(`  hint: \`${commandLine(target, "users", "import")}\` adds the users of the pool that have none`);
     }
-    for (const p of report.problems) ctx.note(`problem: ${p}`);
-    if (report.problems.length > 0) {
-      ctx.note("  hint: inspect those rows with `npm run ddb -- scan`; the rest of the table was refreshed");
-      return 1;
-    }
-    return 0;
+    return reportProblems(
+      ctx,
+      report.problems,
+      "inspect those rows with `npm run ddb -- scan`; the rest of the table was refreshed",
+    );
   },
 };
 

@@ -13,14 +13,12 @@ import { describe, expect, it, vi } from "vitest";
 import { failedIdentifiersResponse, firstFailedIndex } from "../../local/batch-delivery";
 import { insertRecord } from "../../local/stream-records";
 import { applyNewestMessage, createBatchFanOut, type FanOutDeps } from "../../shared/fan-out";
-import { type MessageItem, messageItem } from "../../shared/items/message";
+import type { MessageItem } from "../../shared/items/message";
 import { getMessageGroup } from "../../shared/messages";
 import { grpSk } from "../../shared/table";
-import { toTimestamp } from "../../shared/time";
-import { type Conversation, startedConversation } from "../support/conversations";
+import { type Conversation, orphanMessage, startedConversation } from "../support/conversations";
 import { stubFunctionEnv } from "../support/function-env";
 import { useTestTable } from "../support/table";
-import { makeUser } from "../support/users";
 
 const table = useTestTable();
 
@@ -161,13 +159,7 @@ describe("pattern E: stream fan-out", () => {
 
   it("reports only the failing group's records (partial batch response), and a malformed record alone", async () => {
     const good = await conversation(2);
-    const orphan = messageItem({
-      messageGroupUuid: crypto.randomUUID(),
-      messageUuid: crypto.randomUUID(),
-      sender: makeUser("ghost"),
-      text: "no group item",
-      createdAt: toTimestamp(Date.now()),
-    });
+    const orphan = orphanMessage("ghost", "no group item", Date.now());
     const malformed = insertRecord({ ...(good.messages[0] as MessageItem), created_at: "yesterday" });
     const records = [
       insertRecord(good.messages[0] as MessageItem),

@@ -25,7 +25,7 @@ import { seedConversation } from "../../shared/seed";
 import { grpPk, grpSk } from "../../shared/table";
 import { fanOutMismatches, putMessage } from "../support/fan-out";
 import { runOps, stateDirFor } from "../support/ops";
-import { createTestTable, type TestTable } from "../support/table";
+import { createTestTable, interceptSend, type TestTable } from "../support/table";
 import { makeUser } from "../support/users";
 
 let table: TestTable;
@@ -238,13 +238,8 @@ describe("fanout repair", () => {
     expect((await rowOf(ben, g)).message).not.toBe("tampered");
     for (const id of [empty, ahead]) await del({ pk: `MG#${id}`, sk: "MG" });
     await del(older);
-    const failing = new Proxy(table.ddb, {
-      get: (target, property, receiver) =>
-        property === "send"
-          ? async () => {
-              throw Object.assign(new Error("denied"), { name: "AccessDeniedException" });
-            }
-          : Reflect.get(target, property, receiver),
+    const failing = interceptSend(table.ddb, async () => {
+      throw Object.assign(new Error("denied"), { name: "AccessDeniedException" });
     });
     await expect(repairTable({ ddb: failing, tableName: table.tableName }, plan)).rejects.toThrow("denied");
   });
@@ -273,13 +268,8 @@ describe("fanout repair", () => {
 
 /** A DocumentClient that runs `before` ahead of each TransactWriteItems (a writer slips in there). */
 function beforeTransactions(doc: DynamoDBDocumentClient, before: () => Promise<void>): DynamoDBDocumentClient {
-  return new Proxy(doc, {
-    get(target, property, receiver) {
-      if (property !== "send") return Reflect.get(target, property, receiver);
-      return async (command: Parameters<DynamoDBDocumentClient["send"]>[0]) => {
-        if (command instanceof TransactWriteCommand) await before();
-        return target.send(command as UpdateCommand);
-      };
-    },
+  return interceptSend(doc, async (command, send) => {
+    if (command instanceof TransactWriteCommand) await before();
+    return send(command);
   });
 }

@@ -25,7 +25,7 @@ import { seedConversation } from "../../shared/seed";
 import { GRP_PREFIX, MESSAGE_GROUP_PREFIX, MSG_PREFIX, messageGroupKey } from "../../shared/table";
 import { toTimestamp } from "../../shared/time";
 import { runOps, startOpsTarget, type TestCognito } from "../support/ops";
-import type { TestTable } from "../support/table";
+import { interceptSend, type TestTable } from "../support/table";
 import { makeUser } from "../support/users";
 
 let cognito: TestCognito;
@@ -269,19 +269,14 @@ describe("users refresh", () => {
     const groupUuid = messageGroupUuidFor(alice.uuid, bob.uuid);
     let renamed = false;
     // A second rename lands while the (long) scan runs, right after it read the profiles of its only page.
-    const renaming = new Proxy(table.ddb, {
-      get(target, property, receiver) {
-        if (property !== "send") return Reflect.get(target, property, receiver);
-        return async (command: Parameters<DynamoDBDocumentClient["send"]>[0]) => {
-          const out = await target.send(command as BatchGetCommand);
-          if (!renamed && command instanceof BatchGetCommand) {
-            renamed = true;
-            clock += 1000;
-            await renameUser(directory(), alice.uuid, { handle: "ally2", display_name: "Ally Two" }, clock);
-          }
-          return out;
-        };
-      },
+    const renaming = interceptSend(table.ddb, async (command, send) => {
+      const out = await send(command);
+      if (!renamed && command instanceof BatchGetCommand) {
+        renamed = true;
+        clock += 1000;
+        await renameUser(directory(), alice.uuid, { handle: "ally2", display_name: "Ally Two" }, clock);
+      }
+      return out;
     });
     const report = await refreshUserNames({ doc: renaming, tableName: table.tableName }, { dryRun: false });
     expect(renamed).toBe(true);
@@ -302,23 +297,18 @@ describe("users refresh", () => {
     // After the group's names are written, the re-check reads the group item (current names, so
     // no transaction follows) and then the GRP rows it points to: the fan-out moves the group
     // right before those reads, so they find nothing where the group item pointed.
-    const moving = new Proxy(table.ddb, {
-      get(target, property, receiver) {
-        if (property !== "send") return Reflect.get(target, property, receiver);
-        return async (command: Parameters<DynamoDBDocumentClient["send"]>[0]) => {
-          const key = (command as { input?: { Key?: Row } }).input?.Key;
-          const grpOfGroup = String(key?.pk).startsWith(GRP_PREFIX) && String(key?.sk).endsWith(groupUuid);
-          if (written && !moved && command instanceof GetCommand && grpOfGroup) {
-            moved = true;
-            await post(alice, groupUuid, "moved between the reads");
-          }
-          const out = await target.send(command as GetCommand);
-          if (command instanceof TransactWriteCommand && JSON.stringify(command.input).includes(groupUuid)) {
-            written = true;
-          }
-          return out;
-        };
-      },
+    const moving = interceptSend(table.ddb, async (command, send) => {
+      const key = (command as { input?: { Key?: Row } }).input?.Key;
+      const grpOfGroup = String(key?.pk).startsWith(GRP_PREFIX) && String(key?.sk).endsWith(groupUuid);
+      if (written && !moved && command instanceof GetCommand && grpOfGroup) {
+        moved = true;
+        await post(alice, groupUuid, "moved between the reads");
+      }
+      const out = await send(command);
+      if (command instanceof TransactWriteCommand && JSON.stringify(command.input).includes(groupUuid)) {
+        written = true;
+      }
+      return out;
     });
     const report = await refreshUserNames(
       { doc: moving, tableName: table.tableName },

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { LOCAL_CREDENTIALS } from "../../local/state";
 import { insertRecord } from "../../local/stream-records";
 import { type EventsPublisher, PublishRequestError, type PublishResponse } from "../../shared/events-publisher";
-import { type MessageItem, messageItem } from "../../shared/items/message";
+import type { MessageItem } from "../../shared/items/message";
 import type { UserProfile } from "../../shared/items/profile";
 import {
   backoffMs,
@@ -20,11 +20,9 @@ import {
   type PublishEventsDeps,
 } from "../../shared/publish-events";
 import { MAX_EVENTS_PER_PUBLISH, messageNewEvent, messageNewEventSchema, userChannel } from "../../shared/realtime";
-import { toTimestamp } from "../../shared/time";
-import { type Conversation, startedConversation, TEST_START_MS } from "../support/conversations";
+import { type Conversation, orphanMessage, startedConversation, TEST_START_MS } from "../support/conversations";
 import { type EventsServer, startEventsServer } from "../support/events-server";
 import { useTestTable } from "../support/table";
-import { makeUser } from "../support/users";
 
 const table = useTestTable();
 
@@ -212,13 +210,7 @@ describe("failures", () => {
 
   it("fails a record whose group is missing or cannot be read, and one that is malformed, alone", async () => {
     const good = await conversation(1);
-    const orphan = messageItem({
-      messageGroupUuid: crypto.randomUUID(),
-      messageUuid: crypto.randomUUID(),
-      sender: makeUser("nobody"),
-      text: "hello?",
-      createdAt: toTimestamp(START_MS),
-    });
+    const orphan = orphanMessage("nobody", "hello?", START_MS);
     const malformed = insertRecord({ pk: "MSG#x", sk: "not-a-key", message: 1 });
     const records = [insertRecord(orphan), malformed, ...good.messages.map((m) => insertRecord(m))];
     const { publisher, accepted } = fakePublisher();

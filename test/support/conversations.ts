@@ -46,3 +46,17 @@ export async function startedConversation(
   );
   return { groupUuid: created.message_group_uuid, members: [a, b], messages };
 }
+
+/**
+ * A MSG row of a group that has no group item (nobody posted it through the API): what the
+ * stream consumers must fail alone.
+ */
+export function orphanMessage(senderHandle: string, text: string, atMs: number): MessageItem {
+  return messageItem({
+    messageGroupUuid: crypto.randomUUID(),
+    messageUuid: crypto.randomUUID(),
+    sender: makeUser(senderHandle),
+    text,
+    createdAt: toTimestamp(atMs),
+  });
+}

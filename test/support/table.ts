@@ -66,3 +66,23 @@ export function useTestTable(): TestTable {
   });
   return table;
 }
+
+/** One DocumentClient call, as an interceptor sees it. */
+type DocumentCommand = Parameters<DynamoDBDocumentClient["send"]>[0];
+
+/**
+ * `ddb` with every `send` passed through `intercept`, which gets the command and the real `send`
+ * and may act before or after calling it (or throw instead): a race or a fault injected at one
+ * exact call, on the real DynamoDB Local.
+ */
+export function interceptSend(
+  ddb: DynamoDBDocumentClient,
+  intercept: (command: DocumentCommand, send: (command: DocumentCommand) => Promise<unknown>) => Promise<unknown>,
+): DynamoDBDocumentClient {
+  return new Proxy(ddb, {
+    get(target, property, receiver) {
+      if (property !== "send") return Reflect.get(target, property, receiver);
+      return (command: DocumentCommand) => intercept(command, (c) => target.send(c as ScanCommand));
+    },
+  });
+}
