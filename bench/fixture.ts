@@ -59,8 +59,8 @@ export async function startFixture(): Promise<Fixture> {
   const tableName = TABLE_NAME;
   const dir = await mkdtemp(join(tmpdir(), "cruddur-bench-"));
   const [dynamodbPort, cognitoPort] = [await freePort(), await freePort()];
-  const dynamodbEndpoint = `http://localhost:${dynamodbPort}`;
-  const cognitoEndpoint = `http://localhost:${cognitoPort}`;
+  const dynamodbEndpoint = `http://127.0.0.1:${dynamodbPort}`;
+  const cognitoEndpoint = `http://127.0.0.1:${cognitoPort}`;
   const dynamodb = await startDynamoDbLocal({ port: dynamodbPort });
   const cognito = await startCognitoLocal({ port: cognitoPort, dir, fresh: true });
   const stop = async () => {
