@@ -60,6 +60,7 @@ export async function startFixture(): Promise<Fixture> {
       dynamodbPort: await freePort(),
       cognitoPort: await freePort(),
       lambdaPort: await freePort(),
+      eventsPort: await freePort(),
       stateDir,
       quiet: true,
     });

@@ -13,6 +13,7 @@ import { TABLE_NAME } from "../shared/table";
 /** Names of the context options, as typed after `-c`. */
 export const CONTEXT_KEYS = [
   "tableName",
+  "tableStreamArn",
   "billingMode",
   "readCapacity",
   "writeCapacity",
@@ -71,6 +72,12 @@ export type UserPoolSettings =
 /** Everything the stack reads from context, validated and with defaults applied. */
 export interface StackSettings {
   tableName: string;
+  /**
+   * Set when the stack uses an existing table (`tableStreamArn`, e.g. one restored from a
+   * point-in-time backup, docs/deploy.md "Restoring the table") instead of creating one: the
+   * stream the fan-out reads, and the table's region and account (from the ARN).
+   */
+  existingTable: { streamArn: string; region: string; account: string } | undefined;
   billing: BillingSettings;
   network: NetworkSettings;
   userPool: UserPoolSettings;
@@ -135,6 +142,12 @@ function number(
 
 /** DynamoDB table names: 3 to 255 of letters, digits, `_`, `-`, `.` (DynamoDB naming rules). */
 const TABLE_NAME_PATTERN = /^[A-Za-z0-9_.-]{3,255}$/;
+/**
+ * A DynamoDB stream ARN, `arn:<partition>:dynamodb:<region>:<account>:table/<name>/stream/<label>`
+ * (the label is the stream's creation time, e.g. `2026-12-01T09:30:00.123`).
+ */
+const STREAM_ARN_PATTERN =
+  /^arn:aws(?:-[a-z]+)*:dynamodb:([a-z]{2}(?:-[a-z]+)+-\d):(\d{12}):table\/([A-Za-z0-9_.-]{3,255})\/stream\/(\S+)$/;
 const VPC_ID_PATTERN = /^vpc-[0-9a-f]{8,17}$/;
 /** `<region>_<id>`, e.g. `eu-west-1_AbCdEf123` (Cognito API reference, UserPoolIdType). */
 const USER_POOL_ID_PATTERN = /^([a-z]{2}(?:-[a-z]+)+-\d)_[0-9A-Za-z]+$/;
@@ -237,8 +250,25 @@ function parseUserPool(get: Lookup): UserPoolSettings {
  * @throws ContextError naming the first bad option and what it accepts.
  */
 export function parseSettings(get: Lookup): StackSettings {
-  const tableName = text(get, "tableName") ?? TABLE_NAME;
+  const streamArn = text(get, "tableStreamArn");
+  const stream = streamArn === undefined ? undefined : STREAM_ARN_PATTERN.exec(streamArn);
+  if (stream === null) {
+    fail("tableStreamArn", streamArn, "a DynamoDB stream ARN (describe-table ... --query Table.LatestStreamArn)");
+  }
+  const tableName = text(get, "tableName") ?? stream?.[3] ?? TABLE_NAME;
   if (!TABLE_NAME_PATTERN.test(tableName)) fail("tableName", tableName, "3-255 letters, digits, '_', '-' or '.'");
+  let existingTable: StackSettings["existingTable"];
+  if (stream !== undefined) {
+    if (stream[3] !== tableName) {
+      fail("tableStreamArn", streamArn, `the stream of the table ${tableName} (tableName), not of ${stream[3]}`);
+    }
+    // The stack does not manage an existing table: it could not honour its billing options.
+    for (const key of ["billingMode", "readCapacity", "writeCapacity"] as const) {
+      if (text(get, key) !== undefined)
+        fail(key, get(key), "no value with tableStreamArn (the stack does not manage that table)");
+    }
+    existingTable = { streamArn: streamArn as string, region: stream[1] as string, account: stream[2] as string };
+  }
 
   const rateLimit = number(get, "throttleRateLimit", CONTEXT_DEFAULTS.throttleRateLimit, {
     integer: false,
@@ -271,6 +301,7 @@ export function parseSettings(get: Lookup): StackSettings {
 
   return {
     tableName,
+    existingTable,
     billing: parseBilling(get),
     network: parseNetwork(get),
     userPool: parseUserPool(get),

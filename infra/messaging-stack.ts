@@ -10,6 +10,7 @@ import {
   type Attribute,
   AttributeType,
   BillingMode,
+  type ITable,
   ProjectionType,
   StreamViewType,
   Table,
@@ -77,7 +78,8 @@ export const OUTSIDE_VPC_FUNCTIONS: ReadonlySet<string> = new Set([PUBLISH_FUNCT
 
 /** The deployable backend. */
 export class MessagingStack extends Stack {
-  readonly table: Table;
+  /** The table: created by the stack, or (context `tableStreamArn`) an existing one it only references. */
+  readonly table: ITable;
   readonly identity: Identity;
   readonly network: Network | undefined;
   readonly routeFunctions: ReadonlyMap<string, MessagingFunction>;
@@ -95,31 +97,15 @@ export class MessagingStack extends Stack {
     this.checkEnvironment(settings);
 
     // Table -------------------------------------------------------------------------------------
-    const provisioned = settings.billing.mode === "provisioned" ? settings.billing : undefined;
-    this.table = new Table(this, "Table", {
-      tableName: settings.tableName,
-      partitionKey: keyAttribute(PARTITION_KEY),
-      sortKey: keyAttribute(SORT_KEY),
-      stream: StreamViewType[STREAM_VIEW_TYPE],
-      // Expired sign-up claims and handle reservations (the code treats them as gone already).
-      timeToLiveAttribute: TTL_ATTRIBUTE,
-      billingMode: provisioned === undefined ? BillingMode.PAY_PER_REQUEST : BillingMode.PROVISIONED,
-      ...(provisioned === undefined
-        ? {}
-        : { readCapacity: provisioned.readCapacity, writeCapacity: provisioned.writeCapacity }),
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.table.addGlobalSecondaryIndex({
-      indexName: GSI.indexName,
-      partitionKey: keyAttribute(GSI.partitionKey),
-      sortKey: keyAttribute(GSI.sortKey),
-      projectionType: ProjectionType[GSI.projection],
-      ...(provisioned === undefined
-        ? {}
-        : { readCapacity: provisioned.readCapacity, writeCapacity: provisioned.writeCapacity }),
-    });
+    this.table =
+      settings.existingTable === undefined
+        ? this.createTable(settings)
+        : // An existing table (restored from a backup): referenced by name and stream, not managed.
+          Table.fromTableAttributes(this, "Table", {
+            tableName: settings.tableName,
+            tableStreamArn: settings.existingTable.streamArn,
+            globalIndexes: [GSI.indexName],
+          });
 
     // Identity ----------------------------------------------------------------------------------
     this.identity = new Identity(this, "Identity", { settings: settings.userPool });
@@ -265,9 +251,46 @@ export class MessagingStack extends Stack {
     });
   }
 
+  /** The table from the shared definition, with PITR, deletion protection, TTL and the stream; retained on stack deletion. */
+  private createTable(settings: StackSettings): Table {
+    const provisioned = settings.billing.mode === "provisioned" ? settings.billing : undefined;
+    const table = new Table(this, "Table", {
+      tableName: settings.tableName,
+      partitionKey: keyAttribute(PARTITION_KEY),
+      sortKey: keyAttribute(SORT_KEY),
+      stream: StreamViewType[STREAM_VIEW_TYPE],
+      // Expired sign-up claims and handle reservations (the code treats them as gone already).
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      billingMode: provisioned === undefined ? BillingMode.PAY_PER_REQUEST : BillingMode.PROVISIONED,
+      ...(provisioned === undefined
+        ? {}
+        : { readCapacity: provisioned.readCapacity, writeCapacity: provisioned.writeCapacity }),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    table.addGlobalSecondaryIndex({
+      indexName: GSI.indexName,
+      partitionKey: keyAttribute(GSI.partitionKey),
+      sortKey: keyAttribute(GSI.sortKey),
+      projectionType: ProjectionType[GSI.projection],
+      ...(provisioned === undefined
+        ? {}
+        : { readCapacity: provisioned.readCapacity, writeCapacity: provisioned.writeCapacity }),
+    });
+    return table;
+  }
+
   /** Fails fast on context options the target environment cannot honour. */
   private checkEnvironment(settings: StackSettings): void {
     const envKnown = !Token.isUnresolved(this.account) && !Token.isUnresolved(this.region);
+    const existing = settings.existingTable;
+    if (existing !== undefined && envKnown && (existing.region !== this.region || existing.account !== this.account)) {
+      throw new ContextError(
+        `Context option "tableStreamArn": the table is in ${existing.account}/${existing.region} but the stack ` +
+          `deploys to ${this.account}/${this.region}; restore the table into the stack's account and region.`,
+      );
+    }
     if (settings.network.mode === "existing-vpc" && !envKnown) {
       throw new ContextError(
         `Context option "vpcId" needs the target account and region at synth time (the VPC is looked up): ` +

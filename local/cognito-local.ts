@@ -30,6 +30,7 @@ import {
 } from "../shared/user-pool";
 import { type ManagedProcess, manageProcess } from "./child-process";
 import { LOCAL_CREDENTIALS } from "./clients";
+import { httpUrl, type LocalHost, localHost } from "./settings";
 import { waitFor } from "./wait";
 
 export interface CognitoLocalOptions {
@@ -40,6 +41,8 @@ export interface CognitoLocalOptions {
   fresh: boolean;
   /** Where cognito-local invokes its Lambda triggers; no triggers when absent. */
   triggers?: CognitoLocalTriggers | undefined;
+  /** Where it listens, and the host of its issuer (default `localHost()`: env HOST, else 127.0.0.1 only). */
+  host?: LocalHost;
 }
 
 /** cognito-local's Lambda triggers: its `LambdaClient` and `TriggerFunctions` config. */
@@ -63,9 +66,10 @@ export function triggerFunctionsConfig(): Record<string, string> {
  * `triggers.functions` (cognito-local fires PreSignUp on SignUp only, and PostConfirmation on
  * ConfirmSignUp, AdminConfirmSignUp and ConfirmForgotPassword).
  */
-export function cognitoLocalConfig(triggers?: CognitoLocalTriggers): Record<string, unknown> {
+export function cognitoLocalConfig(triggers?: CognitoLocalTriggers, issuerDomain?: string): Record<string, unknown> {
   return {
     UserPoolDefaults: { UsernameAttributes: [] },
+    ...(issuerDomain === undefined ? {} : { TokenConfig: { IssuerDomain: issuerDomain } }),
     ...(triggers === undefined
       ? {}
       : {
@@ -89,15 +93,22 @@ function cognitoLocalBin(): string {
  * Starts cognito-local in its own process group. Writes `.cognito/config.json` first (see
  * {@link cognitoLocalConfig}), on every start, since cognito-local reads it once when it starts
  * and the trigger endpoint's port may differ from the previous run's.
+ *
+ * cognito-local listens on env `HOST` (its `ServerConfig.hostname`, default `localhost`), and
+ * makes its issuer `http://<HOST>:<PORT>` unless `TokenConfig.IssuerDomain` says otherwise
+ * (cognito-local 5, `lib/server/config.js`). So HOST gets the listen address, and the issuer is
+ * set to the address clients connect to ({@link cognitoLocalIssuer}), also when HOST is `0.0.0.0`.
  */
 export async function startCognitoLocal(options: CognitoLocalOptions): Promise<ManagedProcess> {
   const dataDir = join(options.dir, ".cognito");
   if (options.fresh) await rm(dataDir, { recursive: true, force: true });
   await mkdir(dataDir, { recursive: true });
-  await writeFile(join(dataDir, "config.json"), `${JSON.stringify(cognitoLocalConfig(options.triggers))}\n`);
+  const host = options.host ?? localHost();
+  const config = cognitoLocalConfig(options.triggers, httpUrl(host.connect, options.port));
+  await writeFile(join(dataDir, "config.json"), `${JSON.stringify(config)}\n`);
   const child = spawn(process.execPath, [cognitoLocalBin()], {
     cwd: options.dir,
-    env: { ...process.env, PORT: String(options.port), HOST: "localhost" },
+    env: { ...process.env, PORT: String(options.port), HOST: host.listen },
     detached: true,
     stdio: "pipe",
   });

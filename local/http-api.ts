@@ -1,5 +1,5 @@
 /**
- * The emulated HTTP API: serves the routes of `shared/routes.ts` on localhost like API Gateway
+ * The emulated HTTP API: serves the routes of `shared/routes.ts` (on 127.0.0.1 unless HOST says otherwise) like API Gateway
  * (HTTP API, `$default` stage, JWT authorizer, CORS configuration) in front of the route
  * functions, which run in this process.
  *
@@ -34,13 +34,16 @@ import type { AccessTokenVerifier } from "./jwt";
 import { lambdaContext } from "./lambda-context";
 import type { LocalLogger } from "./logger";
 import { readBody } from "./request-body";
+import { httpUrl, type LocalHost, localHost } from "./settings";
 
 /** Largest request body accepted by default, bytes (1 MiB). */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 export interface HttpApiOptions {
-  /** Port to listen on, on localhost only; 0 picks a free one. */
+  /** Port to listen on; 0 picks a free one. */
   port: number;
+  /** Where to listen, and the host of `url` (default `localHost()`: env HOST, else 127.0.0.1 only). */
+  host?: LocalHost;
   routes: readonly RouteDefinition[];
   /** The handler of each route, by `RouteDefinition.fn`. */
   handlers: ReadonlyMap<string, HttpHandler>;
@@ -55,7 +58,7 @@ export interface HttpApiOptions {
 }
 
 export interface HttpApi {
-  /** `http://localhost:<port>`. */
+  /** `http://<host.connect>:<port>` (`http://127.0.0.1:<port>` by default). */
   url: string;
   port: number;
   /** Requests being answered now. */
@@ -266,11 +269,12 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       })
       .finally(inFlight.settled);
   });
-  server.listen(options.port, "localhost");
+  const host = options.host ?? localHost();
+  server.listen(options.port, host.listen);
   await once(server, "listening");
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://localhost:${port}`,
+    url: httpUrl(host.connect, port),
     port,
     get inFlight() {
       return inFlight.count;

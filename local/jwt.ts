@@ -11,6 +11,7 @@ import { JwtVerifier } from "aws-jwt-verify";
 import type { Fetcher } from "aws-jwt-verify/https";
 import { SimpleJwksCache } from "aws-jwt-verify/jwk";
 import type { JwtPayload } from "aws-jwt-verify/jwt-model";
+import { httpUrl, localHost } from "./settings";
 
 /** Fetches JWKS documents over http(s) with the global `fetch`. */
 export class GlobalFetchFetcher implements Fetcher {
@@ -27,9 +28,15 @@ export class GlobalFetchFetcher implements Fetcher {
   }
 }
 
-/** The issuer (`iss`) of a cognito-local pool's tokens: `http://localhost:<port>/<poolId>`. */
-export const cognitoLocalIssuer = (cognitoPort: number, userPoolId: string): string =>
-  `http://localhost:${cognitoPort}/${userPoolId}`;
+/**
+ * The issuer (`iss`) of a cognito-local pool's tokens, as `startCognitoLocal` configures it:
+ * `http://<connect host>:<port>/<poolId>` (`http://127.0.0.1:<port>/<poolId>` by default).
+ */
+export const cognitoLocalIssuer = (
+  cognitoPort: number,
+  userPoolId: string,
+  connectHost: string = localHost().connect,
+): string => `${httpUrl(connectHost, cognitoPort)}/${userPoolId}`;
 
 /** Verifies a raw JWT; resolves to its payload, rejects when it is not acceptable. */
 export type AccessTokenVerifier = (token: string) => Promise<JwtPayload>;

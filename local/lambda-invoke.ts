@@ -17,7 +17,8 @@
  *   RequestTooLargeException over 6 MB, 500 ServiceException when the endpoint cannot run
  *   functions (see `ready`). Errors carry `x-amzn-ErrorType` and `{Type, Message}` like Lambda's.
  *
- * Requests are not authenticated (no SigV4 check): it listens on 127.0.0.1 only.
+ * Requests are not authenticated (no SigV4 check): it listens on 127.0.0.1 only, unless HOST
+ * widens the local stack (`local/settings.ts`).
  */
 
 import { randomUUID } from "node:crypto";
@@ -29,6 +30,7 @@ import { closeGracefully, trackInFlight } from "./in-flight";
 import { lambdaContext } from "./lambda-context";
 import type { LocalLogger } from "./logger";
 import { readBody } from "./request-body";
+import { httpUrl, type LocalHost, localHost } from "./settings";
 
 /** Largest payload of a synchronous invocation, bytes (Lambda's quota: 6 MB). */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -37,8 +39,10 @@ export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 const LOCAL_ACCOUNT_ID = "000000000000";
 
 export interface LambdaInvokeOptions {
-  /** Port to listen on, on 127.0.0.1 only; 0 picks a free one. */
+  /** Port to listen on; 0 picks a free one. */
   port: number;
+  /** Where to listen, and the host of `url` (default `localHost()`: env HOST, else 127.0.0.1 only). */
+  host?: LocalHost;
   /** The handlers by function name. */
   handlers: ReadonlyMap<string, InvokableHandler>;
   /** Region of the ARNs and of the Lambda context. */
@@ -53,7 +57,7 @@ export interface LambdaInvokeOptions {
 }
 
 export interface LambdaInvokeEndpoint {
-  /** `http://127.0.0.1:<port>`: the `endpoint` of a Lambda client. */
+  /** `http://<host.connect>:<port>` (`http://127.0.0.1:<port>` by default): the `endpoint` of a Lambda client. */
   url: string;
   port: number;
   /** Stops listening, waits (at most `graceMs`, default 10,000 ms) for the invocations in flight, then closes every connection. */
@@ -193,7 +197,7 @@ async function answerInvoke(
 }
 
 /**
- * Starts the endpoint on 127.0.0.1.
+ * Starts the endpoint on `options.host` (127.0.0.1 by default).
  * @throws Error when the port cannot be bound (e.g. EADDRINUSE).
  */
 export async function startLambdaInvokeEndpoint(options: LambdaInvokeOptions): Promise<LambdaInvokeEndpoint> {
@@ -237,11 +241,12 @@ export async function startLambdaInvokeEndpoint(options: LambdaInvokeOptions): P
       })
       .finally(inFlight.settled);
   });
-  server.listen(options.port, "127.0.0.1");
+  const host = options.host ?? localHost();
+  server.listen(options.port, host.listen);
   await once(server, "listening"); // rejects on an "error" event first
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: httpUrl(host.connect, port),
     port,
     close: (graceMs = 10_000) => closeGracefully(server, inFlight, graceMs),
   };

@@ -36,7 +36,7 @@ import { cognitoLocalIssuer, createAccessTokenVerifier } from "./jwt";
 import { startLambdaInvokeEndpoint } from "./lambda-invoke";
 import { createLocalLogger, type LocalLogger } from "./logger";
 import { type SeededUser, seedDirectory, seedLocalConversation, seedUsers } from "./seed";
-import { DEFAULT_PORTS, envPort, FUNCTIONS_DIR } from "./settings";
+import { DEFAULT_PORTS, envPort, FUNCTIONS_DIR, httpUrl, type LocalHost, localHost } from "./settings";
 import { DEFAULT_REGION, LOCAL_CREDENTIALS, stateDirFromEnv } from "./state";
 import { createTeardown } from "./teardown";
 
@@ -49,8 +49,6 @@ export interface LocalServicesOptions {
   lambdaPort?: number;
   /** Port of the AppSync Events emulator (default env EVENTS_PORT, else 4568). */
   eventsPort?: number;
-  /** Address the AppSync Events emulator listens on (default 127.0.0.1). */
-  eventsHost?: string;
   /** Limits of the AppSync Events emulator (default `DEFAULT_EVENTS_LIMITS` of `local/events-server.ts`). */
   eventsLimits?: Partial<EventsLimits>;
   /** Keep the table and users under `stateDir` across restarts (default false). */
@@ -64,6 +62,11 @@ export interface LocalServicesOptions {
   logger?: LocalLogger;
   /** Region (default env AWS_REGION, else us-east-1). */
   region?: string;
+  /**
+   * Where every server of the stack listens and how its clients reach them (default
+   * `localHost()`: env HOST, else 127.0.0.1 only). A non-loopback address is logged as a warning.
+   */
+  host?: LocalHost;
   /** Directory of the Lambda entry files (default `functions/`). */
   functionsDir?: string;
   /**
@@ -77,11 +80,13 @@ export interface LocalServicesOptions {
 export interface LocalServices {
   region: string;
   tableName: string;
-  /** `http://localhost:<port>` of DynamoDB Local. */
+  /** Where the servers listen and how to reach them; every other local server (e.g. the API) uses it too. */
+  host: LocalHost;
+  /** `http://<host.connect>:<port>` of DynamoDB Local (`http://127.0.0.1:8000` by default). */
   dynamodbEndpoint: string;
-  /** `http://localhost:<port>` of cognito-local. */
+  /** `http://<host.connect>:<port>` of cognito-local. */
   cognitoEndpoint: string;
-  /** cognito-local's port (its issuer is `http://localhost:<port>/<userPoolId>`). */
+  /** cognito-local's port (its issuer is `<cognitoEndpoint>/<userPoolId>`). */
   cognitoPort: number;
   userPoolId: string;
   userPoolClientId: string;
@@ -93,7 +98,7 @@ export interface LocalServices {
   logger: LocalLogger;
   /** The child processes (DynamoDB Local, cognito-local), in start order. */
   children: ManagedProcess[];
-  /** URL of the Lambda Invoke endpoint that cognito-local calls for its triggers (`http://127.0.0.1:<port>`). */
+  /** URL of the Lambda Invoke endpoint that cognito-local calls for its triggers (`http://<host.connect>:<port>`). */
   lambdaEndpoint: string;
   /**
    * The AppSync Events emulator: `httpUrl` (`http://127.0.0.1:<port>/event`, IAM-signed
@@ -178,8 +183,9 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
   const logger = options.logger ?? createLocalLogger({ quiet: options.quiet ?? false });
   const functionsDir = options.functionsDir ?? FUNCTIONS_DIR;
   const tableName = TABLE_NAME;
-  const dynamodbEndpoint = `http://localhost:${ports.dynamodb}`;
-  const cognitoEndpoint = `http://localhost:${ports.cognito}`;
+  const host = options.host ?? localHost();
+  const dynamodbEndpoint = httpUrl(host.connect, ports.dynamodb);
+  const cognitoEndpoint = httpUrl(host.connect, ports.cognito);
   const pidFile = join(stateDir, "pids.json");
 
   // Undone in reverse order by stop(), or when starting fails half-way.
@@ -204,11 +210,27 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
       undo.push(() => child.stop());
       await recordProcesses(pidFile, children);
     };
+    if (host.widened) {
+      logger.warn(
+        `HOST=${host.listen}: the local stack listens beyond this machine; anyone who can reach this address can ` +
+          "read and write its data and sign in its users (no real authentication locally). Unset HOST to listen on 127.0.0.1 only.",
+        { host: host.listen },
+      );
+    }
     const dynamodbProcess = await startDynamoDbLocal({
       port: ports.dynamodb,
       dbPath: persist ? join(stateDir, "dynamodb") : undefined,
+      host: host.listen,
     });
     await track(dynamodbProcess);
+    if (dynamodbProcess.allInterfaces && !host.widened) {
+      logger.warn(
+        `DynamoDB Local listens on every interface (port ${ports.dynamodb}): no javac was found to build its ` +
+          "loopback launcher (install a JDK to bind it to 127.0.0.1); the stack still reaches it through " +
+          `${host.connect} only.`,
+        { port: ports.dynamodb },
+      );
+    }
 
     // The functions' configuration (shared/config.ts), read when they are loaded; the pool id
     // follows once cognito-local is set up.
@@ -228,6 +250,7 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
     const triggers = await loadTriggerFunctions(functionsDir);
     const lambda = await startLambdaInvokeEndpoint({
       port: ports.lambda,
+      host,
       handlers: triggers,
       region,
       logger,
@@ -239,6 +262,7 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
 
     const cognitoProcess = await startCognitoLocal({
       port: ports.cognito,
+      host,
       dir: join(stateDir, "cognito"),
       fresh: !persist,
       triggers: { endpoint: lambda.url, region, functions: triggerFunctionsConfig() },
@@ -284,9 +308,9 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
     // with the local credentials.
     const events = await startEventsServer({
       port: ports.events,
-      ...(options.eventsHost === undefined ? {} : { host: options.eventsHost }),
+      host: host.listen,
       verifyAccessToken: createAccessTokenVerifier({
-        issuer: cognitoLocalIssuer(ports.cognito, userPoolId),
+        issuer: cognitoLocalIssuer(ports.cognito, userPoolId, host.connect),
         clientId: userPoolClientId,
       }),
       credentials: LOCAL_CREDENTIALS,
@@ -319,6 +343,7 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
     return {
       region,
       tableName,
+      host,
       dynamodbEndpoint,
       cognitoEndpoint,
       cognitoPort: ports.cognito,

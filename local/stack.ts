@@ -19,7 +19,7 @@ import { cognitoLocalIssuer, createAccessTokenVerifier } from "./jwt";
 import { lambdaContext } from "./lambda-context";
 import type { SeededUser } from "./seed";
 import { type LocalServices, type LocalServicesOptions, startLocalServices } from "./services";
-import { DEFAULT_FRONTEND_URL, DEFAULT_PORTS, envPort, FUNCTIONS_DIR } from "./settings";
+import { DEFAULT_FRONTEND_URL, DEFAULT_PORTS, envPort, FUNCTIONS_DIR, type LocalHost } from "./settings";
 import { deadLetterFilePath, publishDeadLetterFilePath, type StackFile } from "./state";
 import { StreamPoller } from "./stream-poller";
 import { createTeardown } from "./teardown";
@@ -38,6 +38,8 @@ export interface LocalStack extends Omit<StackFile, "users"> {
   /** The seeded users (empty when not seeded). */
   users: SeededUser[];
   stateDir: string;
+  /** Where its servers listen and how to reach them (`localHost()` unless given). */
+  host: LocalHost;
   /** Process ids of the child processes (DynamoDB Local, cognito-local). */
   pids: number[];
   /**
@@ -65,7 +67,7 @@ export interface LocalStack extends Omit<StackFile, "users"> {
 
 /** The functions running on the local services. */
 export interface LocalFunctions {
-  /** `http://localhost:<port>` of the emulated HTTP API. */
+  /** `http://<host.connect>:<port>` of the emulated HTTP API (`http://127.0.0.1:4567` by default). */
   apiUrl: string;
   /** See {@link LocalStack.idle}. */
   idle(): Promise<void>;
@@ -152,10 +154,11 @@ export async function runLocalFunctions(
 
     const api = await startHttpApi({
       port: options.apiPort,
+      host: services.host,
       routes: ROUTES,
       handlers: functions.routes,
       verifyAccessToken: createAccessTokenVerifier({
-        issuer: cognitoLocalIssuer(services.cognitoPort, services.userPoolId),
+        issuer: cognitoLocalIssuer(services.cognitoPort, services.userPoolId, services.host.connect),
         clientId: services.userPoolClientId,
       }),
       frontendOrigin: options.frontendOrigin,
@@ -222,6 +225,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     events: services.events,
     users: services.users,
     stateDir: services.stateDir,
+    host: services.host,
     pids: services.children.map((c) => c.pid),
     lambdaEndpoint: services.lambdaEndpoint,
     idle: () => functions.idle(),

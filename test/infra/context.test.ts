@@ -4,6 +4,9 @@ import { CONTEXT_DEFAULTS, ContextError, type ContextKey, parseSettings } from "
 import { loadConfig } from "../../shared/config";
 import { TABLE_NAME } from "../../shared/table";
 
+const RESTORED_STREAM =
+  "arn:aws:dynamodb:eu-west-1:123456789012:table/cruddur-messages-restored/stream/2026-12-01T09:30:00.123";
+
 const parse = (context: Partial<Record<ContextKey, unknown>>) =>
   parseSettings((key) => (context as Record<string, unknown>)[key]);
 
@@ -16,6 +19,7 @@ describe("context options", () => {
   it("defaults to a new table, VPC and user pool, on-demand billing", () => {
     expect(parse({})).toEqual({
       tableName: TABLE_NAME,
+      existingTable: undefined,
       billing: { mode: "on-demand" },
       network: { mode: "new-vpc" },
       userPool: { mode: "create", allowPasswordAuth: false },
@@ -46,6 +50,7 @@ describe("context options", () => {
     });
     expect(fromCli).toEqual({
       tableName: "team-messages",
+      existingTable: undefined,
       billing: { mode: "provisioned", readCapacity: 10, writeCapacity: 4 },
       network: { mode: "existing-vpc", vpcId: "vpc-0123456789abcdef0" },
       userPool: {
@@ -96,8 +101,24 @@ describe("context options", () => {
     rejects({ corsOrigins: "*,https://app.example.com" }, "corsOrigins");
   });
 
+  it("uses an existing table (a restored one) given its stream ARN, its name from the ARN or tableName", () => {
+    const existingTable = { streamArn: RESTORED_STREAM, region: "eu-west-1", account: "123456789012" };
+    expect(parse({ tableStreamArn: RESTORED_STREAM })).toMatchObject({
+      tableName: "cruddur-messages-restored",
+      existingTable,
+    });
+    expect(parse({ tableName: "cruddur-messages-restored", tableStreamArn: RESTORED_STREAM })).toMatchObject({
+      tableName: "cruddur-messages-restored",
+      existingTable,
+    });
+  });
+
   it.each<[Partial<Record<ContextKey, unknown>>, ContextKey]>([
     [{ tableName: "ab" }, "tableName"],
+    [{ tableStreamArn: "arn:aws:dynamodb:eu-west-1:123456789012:table/t" }, "tableStreamArn"],
+    [{ tableStreamArn: "cruddur-messages-restored" }, "tableStreamArn"],
+    [{ tableName: "other-table", tableStreamArn: RESTORED_STREAM }, "tableStreamArn"],
+    [{ tableStreamArn: RESTORED_STREAM, billingMode: "provisioned" }, "billingMode"],
     [{ tableName: "bad name" }, "tableName"],
     [{ billingMode: "PAY_PER_REQUEST" }, "billingMode"],
     [{ readCapacity: "5" }, "readCapacity"],

@@ -45,6 +45,14 @@ const variants: [string, Record<string, unknown>][] = [
   ["provisioned billing", { billingMode: "provisioned" }],
   ["an existing VPC", { vpcId: "vpc-0123456789abcdef0" }],
   ["an alarm e-mail", { alarmEmail: "ops@example.com" }],
+  [
+    "an existing (restored) table",
+    {
+      tableName: "cruddur-messages-restored",
+      tableStreamArn:
+        "arn:aws:dynamodb:eu-west-1:123456789012:table/cruddur-messages-restored/stream/2026-12-01T09:30:00.123",
+    },
+  ],
   ["plain password auth", { allowPasswordAuth: "true" }],
 ];
 

@@ -221,6 +221,64 @@ describe("table name, CORS, throttling and log retention", () => {
   });
 });
 
+describe("another table name (tableName)", () => {
+  it("creates that table, with point-in-time recovery, deletion protection and its stream", () => {
+    const { template, stack } = synth({ context: { tableName: "cruddur-messages-restored" } });
+    template.resourceCountIs("AWS::DynamoDB::Table", 1);
+    template.hasResource("AWS::DynamoDB::Table", {
+      Properties: Match.objectLike({
+        TableName: "cruddur-messages-restored",
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+        StreamSpecification: { StreamViewType: "NEW_IMAGE" },
+      }),
+      DeletionPolicy: "Retain",
+    });
+    const tableRef = { Ref: stack.getLogicalId(stack.table.node.defaultChild as CfnElement) };
+    for (const f of functionsOf(template)) expect(f.Environment.Variables[CONFIG_ENV.tableName]).toEqual(tableRef);
+  });
+});
+
+describe("an existing table, e.g. restored from a backup (tableStreamArn)", () => {
+  const tableName = "cruddur-messages-restored";
+  const tableArn = `arn:aws:dynamodb:${TEST_ENV.region}:${TEST_ENV.account}:table/${tableName}`;
+  const streamArn = `${tableArn}/stream/2026-12-01T09:30:00.123`;
+  let template: Template;
+  beforeAll(() => {
+    ({ template } = synth({ context: { tableName, tableStreamArn: streamArn } }));
+  });
+
+  it("creates no table and points every function at that one", () => {
+    template.resourceCountIs("AWS::DynamoDB::Table", 0);
+    const functions = functionsOf(template);
+    expect(functions).toHaveLength(FUNCTION_NAMES.length);
+    for (const f of functions) expect(f.Environment.Variables[CONFIG_ENV.tableName]).toBe(tableName);
+    const grants = functions.flatMap((f) => [...grantsOfRole(template, refId(f.Role))]);
+    const onTables = grants.filter((g) => g.startsWith("dynamodb:") && !g.startsWith("dynamodb:ListStreams"));
+    expect(onTables.length).toBeGreaterThan(0);
+    for (const g of onTables) expect(g).toContain(tableArn);
+  });
+
+  it("reads that table's stream from TRIM_HORIZON", () => {
+    template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      EventSourceArn: streamArn,
+      StartingPosition: "TRIM_HORIZON",
+    });
+  });
+
+  it("lets the functions reach that table through the gateway endpoint", () => {
+    template.hasResourceProperties("AWS::EC2::VPCEndpoint", {
+      VpcEndpointType: "Gateway",
+      PolicyDocument: { Statement: [Match.objectLike({ Resource: [tableArn, `${tableArn}/index/${GSI.indexName}`] })] },
+    });
+  });
+
+  it("refuses a table of another account or region than the stack's", () => {
+    const elsewhere = `arn:aws:dynamodb:us-east-1:${TEST_ENV.account}:table/${tableName}/stream/2026-12-01T09:30:00.123`;
+    expect(() => synth({ context: { tableName, tableStreamArn: elsewhere } })).toThrow(ContextError);
+  });
+});
+
 describe("without credentials (environment-agnostic)", () => {
   it("synthesizes with the region and account left to CloudFormation", () => {
     const { template } = synth({ env: {} });

@@ -49,7 +49,7 @@ export async function startTestCognito(): Promise<TestCognito> {
   const dir = await tempDir("cruddur-ops-cognito-");
   const port = await freePort();
   const child: ManagedProcess = await startCognitoLocal({ port, dir, fresh: true });
-  const endpoint = `http://localhost:${port}`;
+  const endpoint = `http://127.0.0.1:${port}`;
   const client = localCognitoClient({ endpoint, region: DEFAULT_REGION });
   try {
     await waitForCognito(client, child);

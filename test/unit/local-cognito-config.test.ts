@@ -25,4 +25,11 @@ describe("cognito-local's config.json", () => {
       TriggerFunctions: { PreSignUp: "pre-sign-up", PostConfirmation: "post-confirmation" },
     });
   });
+
+  it("sets the issuer to the address clients connect to (cognito-local would use its HOST, e.g. 0.0.0.0)", () => {
+    expect(cognitoLocalConfig(undefined, "http://127.0.0.1:9229")).toEqual({
+      UserPoolDefaults: { UsernameAttributes: [] },
+      TokenConfig: { IssuerDomain: "http://127.0.0.1:9229" },
+    });
+  });
 });
