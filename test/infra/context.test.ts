@@ -4,7 +4,8 @@ import { CONTEXT_DEFAULTS, ContextError, type ContextKey, parseSettings } from "
 import { loadConfig } from "../../shared/config";
 import { TABLE_NAME } from "../../shared/table";
 
-const RESTORED_STREAM = "arn:aws:dynamodb:eu-west-1:123456789012:table/cruddur-messages-restored/stream/2026-12-01T09:30:00.123";
+const RESTORED_STREAM =
+  "arn:aws:dynamodb:eu-west-1:123456789012:table/cruddur-messages-restored/stream/2026-12-01T09:30:00.123";
 
 const parse = (context: Partial<Record<ContextKey, unknown>>) =>
   parseSettings((key) => (context as Record<string, unknown>)[key]);
