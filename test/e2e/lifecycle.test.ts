@@ -14,6 +14,7 @@ import type { LocalStack } from "../../local/stack";
 import { localCognitoClient } from "../../local/state";
 import type { MessageGroupView } from "../../shared/model";
 import { SEED_CONVERSATION } from "../../shared/seed-data";
+import { countingLogger } from "../support/callers";
 import { signUp } from "../support/sign-up";
 import {
   callApi,
@@ -84,19 +85,9 @@ describe("local stack lifecycle", () => {
   it("with persist, keeps users, messages and the stream checkpoint across a restart", async () => {
     const stateDir = await tempStateDir();
     dirs.push(stateDir);
-    const batches: number[] = [];
-    const profiles: unknown[] = [];
-    const logger = {
-      debug() {},
-      warn() {},
-      error() {},
-      info(message: string, ...attributes: Record<string, unknown>[]) {
-        // The fan-out's batches only (the publish consumer logs its own).
-        if (message === "stream batch" && attributes[0]?.consumer === "fan-out")
-          batches.push(Number(attributes[0]?.records));
-        if (message === "seeded") profiles.push(attributes[0]?.profiles);
-      },
-    };
+    const logger = countingLogger();
+    const { batches } = logger;
+    const profiles = () => logger.infos("seeded").map((a) => a.profiles);
 
     const first = await startTestStack({ stateDir, persist: true, logger });
     let groupUuid: string;
@@ -131,7 +122,7 @@ describe("local stack lifecycle", () => {
       expect(second.users.map((u) => u.uuid)).toEqual(first.users.map((u) => u.uuid));
       // The seed wrote the directory once: the restart found every profile and wrote none.
       const n = first.users.length;
-      expect(profiles).toEqual([
+      expect(profiles()).toEqual([
         { created: n, exists: 0, handle_taken: 0, invalid: 0 },
         { created: 0, exists: n, handle_taken: 0, invalid: 0 },
       ]);
@@ -180,15 +171,8 @@ describe("local stack lifecycle", () => {
     const stateDir = await tempStateDir();
     const copyDir = await tempStateDir();
     dirs.push(stateDir, copyDir);
-    const batches: number[] = [];
-    const logger = {
-      debug() {},
-      warn() {},
-      error() {},
-      info(message: string, ...attributes: Record<string, unknown>[]) {
-        if (message === "stream batch") batches.push(Number(attributes[0]?.records));
-      },
-    };
+    const logger = countingLogger();
+    const { batches } = logger;
     /** What a client sees: each user's message groups, and every message of each group. */
     const snapshot = async (stack: LocalStack) => {
       const seen: Record<string, unknown> = {};

@@ -115,12 +115,18 @@ export interface CountingLogger extends LocalLogger {
   deliveredRecords(): number;
   /** Messages of the error lines logged so far (e.g. "stream records dead-lettered"). */
   errors: string[];
+  /** The size of each batch delivered to the fan-out so far, in order (empty it to start again). */
+  batches: number[];
+  /** The attributes of every info line logged so far with `message`, in order. */
+  infos(message: string): Record<string, unknown>[];
 }
 
 /** A {@link CountingLogger}. */
 export function countingLogger(): CountingLogger {
   let delivered = 0;
   const errors: string[] = [];
+  const batches: number[] = [];
+  const infos: { message: string; attributes: Record<string, unknown> }[] = [];
   return {
     debug() {},
     warn() {},
@@ -128,10 +134,16 @@ export function countingLogger(): CountingLogger {
       errors.push(message);
     },
     info(message, ...attributes) {
-      if (message === "stream batch" && attributes[0]?.consumer === "fan-out")
+      infos.push({ message, attributes: attributes[0] ?? {} });
+      // The fan-out's batches only: the publish consumer logs its own.
+      if (message === "stream batch" && attributes[0]?.consumer === "fan-out") {
         delivered += Number(attributes[0]?.records ?? 0);
+        batches.push(Number(attributes[0]?.records ?? 0));
+      }
     },
     deliveredRecords: () => delivered,
     errors,
+    batches,
+    infos: (message) => infos.filter((i) => i.message === message).map((i) => i.attributes),
   };
 }
