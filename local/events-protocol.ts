@@ -20,8 +20,8 @@ export const EVENTS_SUBPROTOCOL = "aws-appsync-event-ws";
 export const HEADER_SUBPROTOCOL_PREFIX = "header-";
 /** The path of the real-time (WebSocket) endpoint. */
 export const REALTIME_PATH = "/event/realtime";
-/** The path of the HTTP publish endpoint. */
-export const PUBLISH_PATH = "/event";
+/** The path of the HTTP publish endpoint: the publisher's own (`shared/events-publisher.ts`). */
+export { PUBLISH_PATH } from "../shared/events-publisher";
 
 /** Largest event, bytes of UTF-8 (240 KB, AWS AppSync Events quotas). */
 export const MAX_EVENT_BYTES = 240 * 1024;

@@ -28,7 +28,7 @@ import {
 import type { DynamoDBRecord } from "aws-lambda";
 import { invocationRecord } from "../shared/on-failure";
 import { FAN_OUT_FUNCTION } from "../shared/routes";
-import { FAN_OUT_DELIVERY, matchesFanOutFilter } from "../shared/stream";
+import { FAN_OUT_DELIVERY, matchesFanOutFilter, type StreamDelivery } from "../shared/stream";
 import { defaultBackoffMs, deliverBatch, type StreamInvoker } from "./batch-delivery";
 import { appendDeadLetters, type DeadLetter } from "./dead-letter";
 import { localFunctionArn } from "./lambda-context";
@@ -56,10 +56,9 @@ export interface StreamPollerOptions {
   /** How often the shard list is refreshed, ms (default 1000). */
   shardRefreshMs?: number;
   /** Delivery settings (default FAN_OUT_DELIVERY). */
-  delivery?: { [K in "batchSize" | "retryAttempts" | "maxRecordAgeSeconds"]: number } & {
+  delivery?: Pick<StreamDelivery, "batchSize" | "retryAttempts" | "maxRecordAgeSeconds"> &
     /** Where a shard with no checkpoint is opened (default FAN_OUT_DELIVERY's). */
-    startingPosition?: "TRIM_HORIZON" | "LATEST";
-  };
+    Partial<Pick<StreamDelivery, "startingPosition">>;
   /** Pause before retry `n`, ms (default {@link defaultBackoffMs}). */
   backoffMs?: (retry: number) => number;
 }

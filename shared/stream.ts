@@ -16,6 +16,22 @@ export const FAN_OUT_FILTER = {
 } as const;
 
 /**
+ * How one consumer's event-source mapping delivers the stream (the cloud mapping and the local
+ * poller read the same definition): records per batch, the batching window and the maximum
+ * record age in seconds, retries of a failed batch, bisection, partial batch responses, and where
+ * a new mapping starts reading.
+ */
+export interface StreamDelivery {
+  readonly batchSize: number;
+  readonly maxBatchingWindowSeconds: number;
+  readonly retryAttempts: number;
+  readonly maxRecordAgeSeconds: number;
+  readonly bisectBatchOnError: boolean;
+  readonly reportBatchItemFailures: boolean;
+  readonly startingPosition: "TRIM_HORIZON" | "LATEST";
+}
+
+/**
  * Delivery settings of the event-source mapping, shared with the local poller.
  * AWS doc "Using AWS Lambda with Amazon DynamoDB": the defaults (infinite retries and record
  * age, no bisect) would block a shard forever on one poison record, so every bound is set.
@@ -42,7 +58,7 @@ export const FAN_OUT_DELIVERY = {
    * instead (and raise its alarm; see docs/operations.md).
    */
   startingPosition: "TRIM_HORIZON",
-} as const;
+} as const satisfies StreamDelivery;
 
 /**
  * Delivery settings of the publish function's event-source mapping (real-time push, AppSync
@@ -70,10 +86,7 @@ export const PUBLISH_DELIVERY = {
    * `maxRecordAgeSeconds` drops what is too old to push.
    */
   startingPosition: "TRIM_HORIZON",
-} as const;
-
-/** What a stream consumer's delivery settings say (both consumers have these). */
-export type StreamDelivery = typeof FAN_OUT_DELIVERY | typeof PUBLISH_DELIVERY;
+} as const satisfies StreamDelivery;
 
 /**
  * The Lambda event filter pattern (AWS doc "Lambda event filtering", DynamoDB section) for

@@ -7,18 +7,7 @@ import { Duration } from "aws-cdk-lib";
 import type { ITable } from "aws-cdk-lib/aws-dynamodb";
 import { FilterCriteria, StartingPosition } from "aws-cdk-lib/aws-lambda";
 import { DynamoEventSource, type DynamoEventSourceProps } from "aws-cdk-lib/aws-lambda-event-sources";
-import { lambdaFilterPattern } from "../../shared/stream";
-
-/** A delivery definition of `shared/stream.ts` (seconds for the window and the record age). */
-export interface StreamDelivery {
-  readonly batchSize: number;
-  readonly maxBatchingWindowSeconds: number;
-  readonly retryAttempts: number;
-  readonly maxRecordAgeSeconds: number;
-  readonly bisectBatchOnError: boolean;
-  readonly reportBatchItemFailures: boolean;
-  readonly startingPosition: "TRIM_HORIZON" | "LATEST";
-}
+import { lambdaFilterPattern, type StreamDelivery } from "../../shared/stream";
 
 /**
  * The event source of one stream consumer with `delivery`'s settings and the MSG-INSERT filter;
