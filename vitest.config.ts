@@ -45,6 +45,8 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
+          // Every answer of a test stack's API against docs/openapi.json (test/support/contract.ts).
+          setupFiles: ["test/support/contract-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           fileParallelism: false,
@@ -55,6 +57,7 @@ export default defineConfig({
         test: {
           name: "reliability",
           include: ["test/reliability/**/*.test.ts"],
+          setupFiles: ["test/support/contract-setup.ts"],
           globalSetup: ["test/integration/global-setup.ts"],
           testTimeout: 180_000,
           hookTimeout: 120_000,

@@ -3,7 +3,8 @@
  * (HTTP API, `$default` stage, JWT authorizer, CORS configuration) in front of the route
  * functions, which run in this process.
  *
- * Per request: OPTIONS is a CORS preflight (204); a path or method of no route is 404
+ * Per request: OPTIONS is a CORS preflight (204); a GET of one of `documents` (the API documents,
+ * `shared/openapi.ts`) is 200 with it, no token needed; a path or method of no route is 404
  * `["route_not_found"]` (an HTTP API has no 405); a body over the limit is 413
  * `["payload_too_large"]`; on a route with `auth: true`, a missing or unacceptable access token
  * is 401 `["unauthorized"]` (a route with `auth: false` is served with no token and its event
@@ -55,6 +56,31 @@ export interface HttpApiOptions {
   logger: LocalLogger;
   /** Largest request body, bytes (default {@link DEFAULT_MAX_BODY_BYTES}). */
   maxBodyBytes?: number;
+  /**
+   * JSON documents the emulator serves itself, by path: a GET of one is answered 200 with it
+   * (no token; the local stack serves the API documents at `API_DOCUMENT_PATHS`).
+   */
+  documents?: Readonly<Record<string, unknown>>;
+  /**
+   * Called with every answer just before it is written, so it has run when the client reads
+   * the answer (the tests' contract check, `test/support/contract.ts`). An error it throws is
+   * logged; the answer is written all the same.
+   */
+  onAnswer?: (answer: AnsweredRequest) => void;
+}
+
+/** A request and the answer written to it (see {@link HttpApiOptions.onAnswer}). */
+export interface AnsweredRequest {
+  method: string;
+  /** Path as received (percent-encoded), without the query string. */
+  rawPath: string;
+  rawQueryString: string;
+  /** `METHOD /path/{template}` of the route served, `undefined` when no route matched. */
+  routeKey: string | undefined;
+  statusCode: number;
+  /** Every header written, names in lower case. */
+  headers: Readonly<Record<string, string | string[]>>;
+  body: Buffer;
 }
 
 export interface HttpApi {
@@ -180,6 +206,8 @@ async function answerRequest(
       body: Buffer.alloc(0),
     };
   }
+  const document = info.method === "GET" ? options.documents?.[info.rawPath] : undefined;
+  if (document !== undefined) return jsonAnswer(200, document);
   const { matched } = info;
   if (matched === undefined) return jsonAnswer(404, ["route_not_found"]);
   const bytes = await readBody(request, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
@@ -251,12 +279,26 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
         return jsonAnswer(500, ["internal_error"]);
       })
       .then((result) => {
-        response.writeHead(result.statusCode, {
+        const headers = {
           ...result.headers,
           ...corsHeaders(options.frontendOrigin),
           "apigw-requestid": info.requestId,
           "content-length": String(result.body.length),
-        });
+        };
+        try {
+          options.onAnswer?.({
+            method,
+            rawPath,
+            rawQueryString,
+            routeKey: info.matched?.routeKey,
+            statusCode: result.statusCode,
+            headers,
+            body: result.body,
+          });
+        } catch (error) {
+          options.logger.error("http api answer observer failed", { api_request_id: info.requestId, error });
+        }
+        response.writeHead(result.statusCode, headers);
         response.end(result.body);
         options.logger.info("request", {
           method,

@@ -11,10 +11,11 @@
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { CONFIG_ENV } from "../shared/config";
+import { API_DOCUMENT_PATHS, buildAsyncApiDocument, buildOpenApiDocument } from "../shared/openapi";
 import { FAN_OUT_FUNCTION, PUBLISH_FUNCTION, ROUTES } from "../shared/routes";
 import { PUBLISH_DELIVERY } from "../shared/stream";
 import { loadFunctions } from "./functions";
-import { startHttpApi } from "./http-api";
+import { type AnsweredRequest, startHttpApi } from "./http-api";
 import { cognitoLocalIssuer, createAccessTokenVerifier } from "./jwt";
 import { lambdaContext } from "./lambda-context";
 import type { SeededUser } from "./seed";
@@ -31,6 +32,8 @@ export interface LocalStackOptions extends Omit<LocalServicesOptions, "reservedP
   persist?: boolean;
   /** Origin allowed by CORS (default env FRONTEND_URL, else http://localhost:3000). */
   frontendOrigin?: string;
+  /** Sees every answer of the HTTP API before it is written (`HttpApiOptions.onAnswer`): the tests' contract check. */
+  onApiAnswer?: (answer: AnsweredRequest) => void;
 }
 
 /** A running local stack: what a client needs, and `stop`. */
@@ -92,6 +95,8 @@ export interface LocalFunctionsOptions {
    * (PUBLISH_DELIVERY, its own checkpoint and dead-letter file); without it nothing is pushed.
    */
   eventsHttpUrl?: string | undefined;
+  /** See {@link LocalStackOptions.onApiAnswer}. */
+  onApiAnswer?: ((answer: AnsweredRequest) => void) | undefined;
 }
 
 /**
@@ -164,6 +169,12 @@ export async function runLocalFunctions(
       frontendOrigin: options.frontendOrigin,
       region,
       logger,
+      // The API documents, generated from the code this stack runs (`npm run openapi` commits the same).
+      documents: {
+        [API_DOCUMENT_PATHS.openapi]: buildOpenApiDocument(),
+        [API_DOCUMENT_PATHS.asyncapi]: buildAsyncApiDocument(),
+      },
+      ...(options.onApiAnswer === undefined ? {} : { onAnswer: options.onApiAnswer }),
     });
     undo.push(() => api.close());
     return { apiUrl: api.url, idle: () => api.idle(), stop };
@@ -208,6 +219,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ...(options.functionsDir === undefined ? {} : { functionsDir: options.functionsDir }),
       // The publish function posts to the stack's AppSync Events emulator.
       eventsHttpUrl: new URL(services.events.httpUrl).origin,
+      onApiAnswer: options.onApiAnswer,
     });
   } catch (error) {
     await stop();

@@ -5,6 +5,7 @@
  */
 import "./sdk-warning";
 import { parseArgs } from "node:util";
+import { API_DOCUMENT_PATHS } from "../shared/openapi";
 import { type LocalStack, startLocalStack } from "./stack";
 import { removeStackFile, stackFilePath, toStackFile, writeStackFile } from "./state";
 
@@ -53,6 +54,7 @@ process.stdout.write(
     "",
     `Real-time (AppSync Events emulator): subscribe at ${info.events.realtimeUrl} with an access token;`,
     `  publish (IAM-signed with the local credentials, service appsync) at ${info.events.httpUrl}`,
+    `API documents: ${info.apiUrl}${API_DOCUMENT_PATHS.openapi} (OpenAPI 3.1), ${info.apiUrl}${API_DOCUMENT_PATHS.asyncapi} (AsyncAPI 3.0)`,
     "",
     "Try:",
     `  curl -s -H "Authorization: Bearer $(npm run -s token -- ${handle})" ${info.apiUrl}/api/message_groups`,

@@ -194,3 +194,19 @@ export function parseProfileChange(body: string | undefined): ProfileChangeReque
     ...(display_name === undefined || display_name === null ? {} : { display_name }),
   };
 }
+
+/**
+ * The request schemas above, for the API document (`shared/openapi.ts`, which turns them into
+ * JSON Schema with zod's `toJSONSchema`) and its tests. The Lambda bundles do not use this
+ * object, so esbuild leaves it out of them.
+ */
+export const REQUEST_SCHEMAS = {
+  message,
+  messageGroupUuid,
+  handle,
+  displayName,
+  createMessageBody,
+  profileChangeBody,
+  pageLimit,
+  pageQuery,
+} as const;

@@ -7,19 +7,27 @@ import { NEXT_CURSOR_HEADER } from "../../shared/api-contract";
 import type { MessageView } from "../../shared/model";
 import { userChannel } from "../../shared/realtime";
 import { MAX_PAGE_SIZE } from "../../shared/validation";
+import { recordAnswer } from "./contract";
 import { RawEventsClient, subscribeFrame } from "./events-client";
 import { tempDir } from "./temp-dir";
 
 /** A fresh state directory under the OS temp dir. */
 export const tempStateDir = (): Promise<string> => tempDir("cruddur-e2e-");
 
-/** Starts a quiet local stack on free ports (and a temp state dir unless one is given). */
-export async function startTestStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+/**
+ * Starts a quiet local stack on free ports (and a temp state dir unless one is given). Every
+ * answer of its API is checked against the OpenAPI document (`recordAnswer` of
+ * `test/support/contract.ts`, reported by `contract-setup.ts`) unless `contract` is false, as
+ * the load run sets so as not to measure the check.
+ */
+export async function startTestStack(options: LocalStackOptions & { contract?: boolean } = {}): Promise<LocalStack> {
+  const { contract = true, ...rest } = options;
   return startLocalStack({
     ...(await freeStackPorts()),
-    stateDir: options.stateDir ?? (await tempStateDir()),
+    stateDir: rest.stateDir ?? (await tempStateDir()),
     quiet: true,
-    ...options,
+    ...(contract ? { onApiAnswer: recordAnswer } : {}),
+    ...rest,
   });
 }
 

@@ -1,0 +1,502 @@
+/**
+ * The HTTP API's contract as data, for the API document (`shared/openapi.ts`, written by
+ * `npm run openapi` to docs/openapi.json) and the contract check of the end-to-end and
+ * reliability suites (`test/support/contract.ts`):
+ * - zod schemas of the answers' bodies: the views of `shared/model.ts`, held to those types at
+ *   compile time (a field added to a view and not here fails the typecheck);
+ * - what JSON Schema cannot learn from the request schemas of `shared/validation.ts` (their
+ *   refinements: code-point lengths, the optional `@` of a handle) and their meaning;
+ * - the response headers, every error code with its meaning, and for each route of
+ *   `shared/routes.ts` its operation: parameters, body, success answers, and the error codes
+ *   each status can carry, as thrown by the code named next to them.
+ *
+ * No Lambda bundle imports this module: the route functions build their answers with
+ * `shared/model.ts`, and this only describes them. To add a route: its entry in
+ * `shared/routes.ts`, its operation in {@link OPERATIONS} (the generator refuses a route
+ * without one, and an operation without a route), any new code in {@link ERROR_CODES}, then
+ * `npm run openapi` (CI fails while docs/openapi.json is stale).
+ */
+import * as z from "zod";
+import { CORS, NEXT_CURSOR_HEADER, PUBLIC_CACHE_SECONDS } from "./api-contract";
+import { MAX_CURSOR_LENGTH } from "./cursor";
+import { MAX_DISPLAY_NAME_CHARS } from "./identity-rules";
+import { UUID_PATTERN } from "./ids";
+import type { CreatedMessageView, MessageGroupView, MessageView, UserProfile } from "./model";
+import { messageNewEventSchema } from "./realtime";
+import { TIMESTAMP_PATTERN } from "./time";
+import { HANDLE_PATTERN } from "./user-pool";
+import { DEFAULT_PAGE_SIZE, MAX_MESSAGE_CHARS, MAX_PAGE_SIZE, REQUEST_SCHEMAS } from "./validation";
+
+/** The version of the HTTP API contract (`info.version` of the document): raise it with a change of the contract. */
+export const API_VERSION = "1.0.0";
+
+// ---------------------------------------------------------------------------------------------
+// Answers
+
+const uuid = (description: string) => z.string().regex(UUID_PATTERN).describe(description);
+const timestamp = (description: string) => z.string().regex(TIMESTAMP_PATTERN).describe(description);
+
+/** A user as the API shows one (GET /api/users/@{handle}/short, PATCH /api/users/me). */
+export const userProfileSchema = z
+  .object({
+    uuid: uuid("The user's uuid (the Cognito `sub`); the user's real-time channel is `/users/<uuid>`."),
+    handle: z.string().describe("The handle as its owner wrote it (no `@`); unique without regard to case."),
+    display_name: z.string().describe("The display name."),
+  })
+  .describe("A user's public profile.");
+
+/** A message as pattern A lists it, and as the real-time `message.new` event carries it. */
+export const messageViewSchema = z
+  .object({
+    uuid: uuid("The message_uuid."),
+    user_uuid: uuid("The sender's uuid."),
+    display_name: z.string().describe("The sender's display name, as the sender is named now."),
+    handle: z.string().describe("The sender's handle, as the sender is named now."),
+    message: z.string().describe("The text."),
+    created_at: timestamp("When it was posted: ISO 8601 UTC with milliseconds (`2026-11-21T14:05:09.123Z`)."),
+  })
+  .describe("A message of a group.");
+
+/** A message group as pattern B lists it. */
+export const messageGroupViewSchema = z
+  .object({
+    uuid: uuid("The message_group_uuid."),
+    user_uuid: uuid("The OTHER member's uuid."),
+    display_name: z.string().describe("The OTHER member's display name."),
+    handle: z.string().describe("The OTHER member's handle."),
+    message: z.string().describe("The text of the group's newest message."),
+    created_at: timestamp("When the group's newest message was posted (ISO 8601 UTC with milliseconds)."),
+  })
+  .describe("A message group (conversation) of the caller, as its summary shows it.");
+
+/** What POST /api/messages answers (patterns C and D). */
+export const createdMessageViewSchema = messageViewSchema
+  .extend({ message_group_uuid: uuid("The group the message was posted to (new or existing).") })
+  .describe("The message just posted.");
+
+export const messageListSchema = z
+  .array(messageViewSchema)
+  .describe("One page of a group's messages: the newest page first, each page oldest first.");
+export const messageGroupListSchema = z
+  .array(messageGroupViewSchema)
+  .describe("One page of the caller's message groups, the most recent activity first.");
+
+/** The body API Gateway itself answers with, in the cloud (docs/deploy.md "Response headers"). */
+export const gatewayMessageSchema = z
+  .object({ message: z.string() })
+  .describe(
+    "An answer API Gateway gives itself in the cloud (its JWT authorizer's 401, its throttling's 429, " +
+      "404 of no route, 413, 500 of a function that crashed): a fixed text, not an array of codes. " +
+      "The local stack answers these with arrays of codes.",
+  );
+
+/** True when the two types are the same (each assignable to the other). */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** Compiles only when every schema above describes exactly its view of `shared/model.ts`. */
+const viewsMatchModel: [
+  Same<z.infer<typeof userProfileSchema>, UserProfile>,
+  Same<z.infer<typeof messageViewSchema>, MessageView>,
+  Same<z.infer<typeof messageGroupViewSchema>, MessageGroupView>,
+  Same<z.infer<typeof createdMessageViewSchema>, CreatedMessageView>,
+] = [true, true, true, true];
+void viewsMatchModel;
+
+/**
+ * The named schemas of the document (`components.schemas`), by name: every request and answer
+ * body is one of them. `io` is the side zod converts: `input` for requests (what a client may
+ * send: extra fields are ignored), `output` for answers (exactly the fields the API sends: an
+ * object lists every field and allows no other).
+ */
+export const COMPONENT_SCHEMAS: Readonly<Record<string, { schema: z.ZodType; io: "input" | "output" }>> = {
+  UserProfile: { schema: userProfileSchema, io: "output" },
+  MessageView: { schema: messageViewSchema, io: "output" },
+  MessageList: { schema: messageListSchema, io: "output" },
+  MessageGroupView: { schema: messageGroupViewSchema, io: "output" },
+  MessageGroupList: { schema: messageGroupListSchema, io: "output" },
+  CreatedMessageView: { schema: createdMessageViewSchema, io: "output" },
+  GatewayMessage: { schema: gatewayMessageSchema, io: "output" },
+  CreateMessageRequest: { schema: REQUEST_SCHEMAS.createMessageBody, io: "input" },
+  ProfileChangeRequest: { schema: REQUEST_SCHEMAS.profileChangeBody, io: "input" },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Requests: what the JSON Schema of a request schema of `shared/validation.ts` lacks
+
+/** A JSON Schema object as zod emits it. */
+export type JsonSchema = Record<string, unknown>;
+
+/**
+ * For each request schema of `shared/validation.ts` whose rules are refinements (which zod
+ * cannot turn into JSON Schema), the JSON Schema that says the same, from the same constants.
+ * JSON Schema counts a string's length in code points, as the API does. The document generator
+ * applies it to the schema's JSON Schema wherever the schema appears.
+ */
+export const REQUEST_SCHEMA_RULES: ReadonlyMap<z.ZodType, (json: JsonSchema) => JsonSchema> = new Map<
+  z.ZodType,
+  (json: JsonSchema) => JsonSchema
+>([
+  [
+    REQUEST_SCHEMAS.message,
+    (json) => ({
+      ...json,
+      minLength: 1,
+      maxLength: MAX_MESSAGE_CHARS,
+      description: `The text: not blank after trimming white space, at most ${MAX_MESSAGE_CHARS} characters (Unicode code points).`,
+    }),
+  ],
+  [
+    REQUEST_SCHEMAS.messageGroupUuid,
+    (json) => ({ ...json, description: "A message_group_uuid: a lowercase canonical uuid." }),
+  ],
+  [
+    REQUEST_SCHEMAS.handle,
+    (json) => ({
+      ...json,
+      pattern: `^@?${HANDLE_PATTERN.source.slice(1)}`,
+      description:
+        "A handle, with or without the leading `@`: 1 to 32 of `A-Z a-z 0-9 _ . -`, any case (handles are unique without regard to case).",
+    }),
+  ],
+  [
+    REQUEST_SCHEMAS.displayName,
+    (json) => ({
+      ...json,
+      description:
+        `A display name: 1 to ${MAX_DISPLAY_NAME_CHARS} characters (code points) after trimming spaces, NFC-normalised; ` +
+        "no control, format, private-use or unassigned characters, no space but U+0020, no `<` or `>`, " +
+        'at most three combining marks in a row (README "Identity").',
+    }),
+  ],
+  [
+    REQUEST_SCHEMAS.pageLimit,
+    () => ({
+      type: "integer",
+      minimum: 1,
+      maximum: MAX_PAGE_SIZE,
+      default: DEFAULT_PAGE_SIZE,
+      description: `Rows per page, 1 to ${MAX_PAGE_SIZE} (ASCII digits only).`,
+    }),
+  ],
+  [
+    REQUEST_SCHEMAS.createMessageBody,
+    (json) => ({
+      ...json,
+      description:
+        "A message to post: exactly one target, either `message_group_uuid` (pattern C: an existing group of " +
+        "the caller) or `handle` (pattern D: the conversation with that user, created if needed). A target " +
+        "that is `null` is absent. Other fields are ignored.",
+    }),
+  ],
+  [
+    REQUEST_SCHEMAS.profileChangeBody,
+    (json) => ({
+      ...json,
+      description:
+        "A change of the caller's profile: at least one of `handle` and `display_name` (`null` is absent). " +
+        "Other fields are ignored.",
+    }),
+  ],
+]);
+
+// ---------------------------------------------------------------------------------------------
+// Headers
+
+/** A response header of the document (`components.headers`). */
+export interface HeaderSpec {
+  description: string;
+  schema: z.ZodType;
+}
+
+/** Every response header the document describes, by (lowercase) name. */
+export const RESPONSE_HEADERS = {
+  [NEXT_CURSOR_HEADER]: {
+    description:
+      "The opaque cursor of the next (older) page; absent on the last page. Pass it back as `?cursor=`. Exposed by CORS.",
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/)
+      .max(MAX_CURSOR_LENGTH),
+  },
+  "cache-control": {
+    description:
+      `\`public, max-age=${PUBLIC_CACHE_SECONDS}\` on a 2xx of the public route, \`no-store\` on every other answer ` +
+      "of a route function and of the local stack (API Gateway's own answers in the cloud carry none).",
+    schema: z.enum(["no-store", `public, max-age=${PUBLIC_CACHE_SECONDS}`]),
+  },
+  "x-content-type-options": {
+    description: "Always `nosniff` on the answers of the route functions and of the local stack.",
+    schema: z.literal("nosniff"),
+  },
+  "retry-after": {
+    description: "Seconds to wait before trying again (RFC 9110, 10.2.3).",
+    schema: z.string().regex(/^[0-9]+$/),
+  },
+  "access-control-allow-origin": {
+    description: "The web frontend's origin (the API's CORS configuration).",
+    schema: z.string(),
+  },
+  "access-control-allow-methods": {
+    description: "The methods of the routes, and OPTIONS.",
+    schema: z.string(),
+  },
+  "access-control-allow-headers": {
+    description: `The request headers a browser may send: ${CORS.allowHeaders.join(", ")}.`,
+    schema: z.string(),
+  },
+  "access-control-max-age": {
+    description: `How long a browser may cache the preflight answer, seconds (${CORS.maxAgeSeconds}).`,
+    schema: z.string().regex(/^[0-9]+$/),
+  },
+} as const satisfies Record<string, HeaderSpec>;
+export type ResponseHeaderName = keyof typeof RESPONSE_HEADERS;
+
+/** Headers of every answer of a route function (`responseHeaders` of `shared/api-contract.ts`). */
+export const EVERY_ANSWER_HEADERS: readonly ResponseHeaderName[] = ["cache-control", "x-content-type-options"];
+
+// ---------------------------------------------------------------------------------------------
+// Error codes
+
+/**
+ * Every error code the HTTP API answers with, and what it means. The body of every non-2xx
+ * answer is a JSON array of the codes that apply (DESIGN.md "HTTP API").
+ */
+export const ERROR_CODES = {
+  body_malformed_json: "The body is not JSON (or is absent).",
+  body_not_object: "The body is JSON but not an object.",
+  limit_invalid: `\`?limit=\` is not an integer from 1 to ${MAX_PAGE_SIZE} written in ASCII digits.`,
+  cursor_invalid:
+    "`?cursor=` is empty, malformed, too long, or was not made by this query (same route, same group or user).",
+  message_group_uuid_invalid: "A message_group_uuid (in the path or the body) is not a lowercase canonical uuid.",
+  unauthorized:
+    "No valid Cognito access token (missing, malformed, expired, tampered, an ID token), or the caller has no active profile.",
+  message_group_not_found:
+    "The group does not exist, or the caller is not one of its members (the two are indistinguishable on purpose).",
+  handle_not_found: "No active user has this handle.",
+  user_not_found: "No active user has this handle (the public profile route).",
+  message_blank: "The message is missing, or blank after trimming white space.",
+  message_invalid: "The message is not a string.",
+  message_exceed_max_chars: `The message is over ${MAX_MESSAGE_CHARS} characters (Unicode code points).`,
+  message_group_uuid_or_handle_required: "Neither `message_group_uuid` nor `handle` is given.",
+  message_group_uuid_and_handle_exclusive: "Both `message_group_uuid` and `handle` are given.",
+  handle_invalid: "The handle breaks the handle rules (1 to 32 of `A-Z a-z 0-9 _ . -`).",
+  cannot_message_self: "The handle is the caller's own.",
+  display_name_invalid: "The display name breaks the display-name rules.",
+  handle_or_display_name_required: "Neither `handle` nor `display_name` is given.",
+  handle_taken:
+    "Another user holds the handle (in any case), or it is reserved to the user who left it, or a sign-up claimed it.",
+  route_not_found: "No route has this method and path (an HTTP API has no 405).",
+  payload_too_large: "The body is over the API's limit (1 MiB on the local stack).",
+  throttled: "DynamoDB (or, renaming, Cognito) throttled the request after the SDK's retries.",
+  internal_error: "Anything else; the details go to the log, never to the client.",
+} as const satisfies Record<string, string>;
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Error answers any route can give, besides its own (`OperationSpec.errors`), merged into each. */
+export interface CommonError {
+  status: number;
+  codes: readonly ErrorCode[];
+  /** `auth`: only routes with `auth: true` (`shared/routes.ts`) answer it. */
+  routes: "all" | "auth";
+  /** True when API Gateway itself may give it in the cloud: then its body may be {@link gatewayMessageSchema}. */
+  gateway: boolean;
+  headers?: readonly ResponseHeaderName[];
+}
+
+export const COMMON_ERRORS: readonly CommonError[] = [
+  // The JWT authorizer (or locally `local/http-api.ts`), `callerClaims` of `shared/http.ts`, and
+  // `UserDirectory.caller` of `shared/users.ts` for a caller without an active profile.
+  { status: 401, codes: ["unauthorized"], routes: "auth", gateway: true },
+  // `local/http-api.ts` (`DEFAULT_MAX_BODY_BYTES`); API Gateway's payload limit in the cloud.
+  { status: 413, codes: ["payload_too_large"], routes: "all", gateway: true },
+  // `httpHandler` of `shared/http.ts` for SDK throttling; API Gateway's stage and route throttling.
+  { status: 429, codes: ["throttled"], routes: "all", gateway: true, headers: ["retry-after"] },
+  // `httpHandler` of `shared/http.ts`, `local/http-api.ts` for a handler that threw.
+  { status: 500, codes: ["internal_error"], routes: "all", gateway: true },
+];
+
+/** The answer to a method and path of no route (`local/http-api.ts`; API Gateway's 404 in the cloud). */
+export const NO_ROUTE_ERROR = { status: 404, codes: ["route_not_found"] } as const satisfies {
+  status: number;
+  codes: readonly ErrorCode[];
+};
+
+// ---------------------------------------------------------------------------------------------
+// Operations
+
+/** A path, query or header parameter. */
+export interface ParameterSpec {
+  schema: z.ZodType;
+  description: string;
+}
+
+/** A success answer. */
+export interface SuccessSpec {
+  description: string;
+  /** Its body: a schema of {@link COMPONENT_SCHEMAS}; none for a bodyless answer (204). */
+  body?: z.ZodType;
+  /** Headers besides {@link EVERY_ANSWER_HEADERS}, all optional. */
+  headers?: readonly ResponseHeaderName[];
+}
+
+/** What the document says of one route of `shared/routes.ts`. */
+export interface OperationSpec {
+  operationId: string;
+  summary: string;
+  description: string;
+  tags: readonly string[];
+  /** Each `{name}` of the route's path: its schema (input side) and meaning. */
+  pathParameters?: Readonly<Record<string, ParameterSpec>>;
+  /** The query: an object schema (one parameter per property, required as the schema says) and each parameter's meaning. */
+  query?: { schema: z.ZodObject; descriptions: Readonly<Record<string, string>> };
+  /** Request headers the route reads, besides `Authorization`. */
+  requestHeaders?: Readonly<Record<string, ParameterSpec & { required: boolean }>>;
+  /** The JSON body: a schema of {@link COMPONENT_SCHEMAS}. */
+  body?: { schema: z.ZodType; description: string };
+  /** The success answers, by status. */
+  responses: Readonly<Record<number, SuccessSpec>>;
+  /** The codes each error status of the route can carry ({@link COMMON_ERRORS} are added). */
+  errors: Readonly<Record<number, readonly ErrorCode[]>>;
+  /** Headers of an error status besides {@link EVERY_ANSWER_HEADERS} (and those of {@link COMMON_ERRORS}). */
+  errorHeaders?: Readonly<Record<number, readonly ResponseHeaderName[]>>;
+}
+
+const PAGE_QUERY: OperationSpec["query"] = {
+  schema: REQUEST_SCHEMAS.pageQuery,
+  descriptions: {
+    limit: `Rows per page, 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE}).`,
+    cursor: `The \`${NEXT_CURSOR_HEADER}\` header of the previous page: the next older page. Opaque; only for the query that made it.`,
+  },
+};
+
+const PAGE_ANSWER_HEADERS: readonly ResponseHeaderName[] = [NEXT_CURSOR_HEADER];
+
+/** The operations, by route key (`METHOD /path` of `shared/routes.ts`). */
+export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
+  "GET /api/message_groups": {
+    operationId: "listMessageGroups",
+    summary: "List the caller's message groups (pattern B)",
+    description:
+      "The caller's conversations, the most recent activity first; `user_uuid`, `handle` and `display_name` are the " +
+      `OTHER member's. Paged: older pages through the \`${NEXT_CURSOR_HEADER}\` header.`,
+    tags: ["messages"],
+    query: PAGE_QUERY,
+    responses: {
+      200: { description: "One page of groups.", body: messageGroupListSchema, headers: PAGE_ANSWER_HEADERS },
+    },
+    errors: {
+      // parsePageRequest (shared/validation.ts), decodeCursor (shared/cursor.ts).
+      400: ["limit_invalid", "cursor_invalid"],
+    },
+  },
+  "GET /api/messages/{message_group_uuid}": {
+    operationId: "listMessages",
+    summary: "List the messages of a group (pattern A)",
+    description:
+      "The newest page of the group's messages, oldest first; older pages through the " +
+      `\`${NEXT_CURSOR_HEADER}\` header. The senders are shown as they are named now.`,
+    tags: ["messages"],
+    pathParameters: {
+      message_group_uuid: { schema: REQUEST_SCHEMAS.messageGroupUuid, description: "The group." },
+    },
+    query: PAGE_QUERY,
+    responses: { 200: { description: "One page of messages.", body: messageListSchema, headers: PAGE_ANSWER_HEADERS } },
+    errors: {
+      // parseMessageGroupUuidParam, parsePageRequest (shared/validation.ts), decodeCursor (shared/cursor.ts).
+      400: ["message_group_uuid_invalid", "limit_invalid", "cursor_invalid"],
+      // listMessages (shared/messages.ts).
+      404: ["message_group_not_found"],
+    },
+  },
+  "POST /api/messages": {
+    operationId: "createMessage",
+    summary: "Post a message (patterns C and D)",
+    description:
+      "`{message, message_group_uuid}` posts to an existing group of the caller (pattern C); `{message, handle}` " +
+      "to the conversation with that user, created the first time (pattern D). Nothing is written on any error.",
+    tags: ["messages"],
+    body: { schema: REQUEST_SCHEMAS.createMessageBody, description: "The message and its target." },
+    responses: { 200: { description: "The message, posted.", body: createdMessageViewSchema } },
+    errors: {
+      // parseCreateMessage (shared/validation.ts).
+      400: ["body_malformed_json", "body_not_object"],
+      // postToGroup, postToHandle (shared/messages.ts).
+      404: ["message_group_not_found", "handle_not_found"],
+      // parseCreateMessage (the target's codes first), postToHandle (cannot_message_self).
+      422: [
+        "message_group_uuid_and_handle_exclusive",
+        "message_group_uuid_or_handle_required",
+        "message_blank",
+        "message_invalid",
+        "message_exceed_max_chars",
+        "message_group_uuid_invalid",
+        "handle_invalid",
+        "cannot_message_self",
+      ],
+    },
+  },
+  "GET /api/users/{handle}/short": {
+    operationId: "getUserShort",
+    summary: "A user's public profile",
+    description:
+      "The public profile of the active user with this handle, in any case. Public: no token (the Cruddur frontend " +
+      "calls it without one). The frontend sends `@handle`; a bare handle is accepted too. A found profile may be " +
+      `cached for ${PUBLIC_CACHE_SECONDS} s.`,
+    tags: ["users"],
+    pathParameters: {
+      handle: { schema: REQUEST_SCHEMAS.handle, description: "The handle, usually with its `@` (`@bayko`)." },
+    },
+    responses: { 200: { description: "The profile.", body: userProfileSchema } },
+    errors: {
+      // functions/get-user-short.ts: an unknown handle, and one that cannot be a handle.
+      404: ["user_not_found"],
+    },
+  },
+  "PATCH /api/users/me": {
+    operationId: "updateProfile",
+    summary: "Rename the caller",
+    description:
+      "Changes the caller's handle and/or display name. A new handle is claimed and the old one reserved to the " +
+      "caller for 30 days (by default); the caller's conversations then show the new names. Idempotent: asking for " +
+      "the current values changes nothing.",
+    tags: ["users"],
+    body: { schema: REQUEST_SCHEMAS.profileChangeBody, description: "The new handle and/or display name." },
+    responses: { 200: { description: "The caller's new profile.", body: userProfileSchema } },
+    errors: {
+      // parseProfileChange (shared/validation.ts).
+      400: ["body_malformed_json", "body_not_object"],
+      // renameUser (shared/directory.ts).
+      409: ["handle_taken"],
+      // parseProfileChange, checkIdentity (shared/directory.ts).
+      422: ["handle_invalid", "display_name_invalid", "handle_or_display_name_required"],
+    },
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Real-time events (AWS AppSync Events; `shared/realtime.ts`)
+
+/** An event a user's channel carries. */
+export interface EventSpec {
+  /** Its `type` field. */
+  type: string;
+  /** Its schema's name in the AsyncAPI document (`components.schemas`) and the message's key. */
+  id: string;
+  /** The event's schema (`shared/realtime.ts`). */
+  schema: z.ZodType;
+  summary: string;
+  description: string;
+}
+
+/** Every event of the real-time channels, for the AsyncAPI document. */
+export const REALTIME_EVENTS: readonly EventSpec[] = [
+  {
+    type: "message.new",
+    id: "MessageNewEvent",
+    schema: messageNewEventSchema,
+    summary: "A message was posted to one of the user's groups.",
+    description:
+      "Sent to both members' channels for every new message (theirs too), with the message as " +
+      "GET /api/messages/{message_group_uuid} lists it. `id` is the message_uuid: a retry may deliver an event " +
+      "twice, never changed, so drop duplicates by `id`.",
+  },
+];
