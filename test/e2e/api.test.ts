@@ -2,13 +2,15 @@
  * The whole local stack over HTTP, as the web frontend uses it: sign in through cognito-local,
  * then every route of the API, the stream fan-out, authorization and CORS.
  */
-import { rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../../local/settings";
 import { signIn, type Tokens } from "../../local/sign-in";
 import type { LocalStack } from "../../local/stack";
 import { NEXT_CURSOR_HEADER, PUBLIC_CACHE_SECONDS } from "../../shared/api-contract";
 import { messageGroupUuidFor, UUID_PATTERN } from "../../shared/ids";
 import type { CreatedMessageView, MessageGroupView, MessageView } from "../../shared/model";
+import { API_DOCUMENT_FILES, API_DOCUMENT_PATHS } from "../../shared/openapi";
 import { SEED_CONVERSATION, SEED_MESSAGE_STEP_MS } from "../../shared/seed-data";
 import { DEFAULT_PAGE_SIZE } from "../../shared/validation";
 import { callApi, pollUntil, startTestStack } from "../support/stack";
@@ -213,6 +215,17 @@ describe("local stack: the HTTP API end to end", () => {
     ] as const) {
       const response = await callApi(stack, method, path, { token: token("andrewbrown") });
       expect([response.status, response.body]).toEqual([404, ["route_not_found"]]);
+    }
+  });
+
+  it("serves the API documents the code generates (the committed docs/*.json), with no token", async () => {
+    for (const [path, file] of [
+      [API_DOCUMENT_PATHS.openapi, API_DOCUMENT_FILES.openapi],
+      [API_DOCUMENT_PATHS.asyncapi, API_DOCUMENT_FILES.asyncapi],
+    ] as const) {
+      const response = await callApi(stack, "GET", path);
+      expect(response.status, path).toBe(200);
+      expect(response.body, path).toEqual(JSON.parse(await readFile(`${REPO_ROOT}${file}`, "utf8")));
     }
   });
 

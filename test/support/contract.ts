@@ -159,12 +159,14 @@ export class ContractCheck {
 
 let check: ContractCheck | undefined;
 const violations: string[] = [];
+let checked = 0;
 
 /**
  * Checks one answer of a test stack's API against the generated document and records what is
  * wrong ({@link takeContractViolations}). Never throws: the emulator must answer regardless.
  */
 export function recordAnswer(answer: AnsweredRequest): void {
+  checked += 1;
   try {
     check ??= new ContractCheck();
     violations.push(...check.problems(answer));
@@ -177,3 +179,6 @@ export function recordAnswer(answer: AnsweredRequest): void {
 export function takeContractViolations(): string[] {
   return violations.splice(0);
 }
+
+/** How many answers {@link recordAnswer} has checked in this test file. */
+export const checkedAnswers = (): number => checked;
