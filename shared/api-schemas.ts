@@ -22,7 +22,7 @@ import { MAX_CURSOR_LENGTH } from "./cursor";
 import { MAX_DISPLAY_NAME_CHARS } from "./identity-rules";
 import { UUID_PATTERN } from "./ids";
 import type { CreatedMessageView, MessageGroupView, MessageView, UserProfile } from "./model";
-import { messageNewEventSchema } from "./realtime";
+import { type MessageNewEvent, messageNewEventSchema } from "./realtime";
 import { TIMESTAMP_PATTERN } from "./time";
 import { HANDLE_PATTERN } from "./user-pool";
 import { DEFAULT_PAGE_SIZE, MAX_MESSAGE_CHARS, MAX_PAGE_SIZE, REQUEST_SCHEMAS } from "./validation";
@@ -487,12 +487,28 @@ export interface EventSpec {
   description: string;
 }
 
+/**
+ * The `message.new` event of `shared/realtime.ts`, its fields described and held to the shapes of
+ * the HTTP API (the message is pattern A's view).
+ */
+export const messageNewEventViewSchema = messageNewEventSchema
+  .extend({
+    id: z.string().min(1).describe("The message_uuid: the same for every delivery of one message."),
+    message_group_uuid: uuid("The group the message was posted to."),
+    message: messageViewSchema,
+  })
+  .describe("A message was posted to one of the user's groups.");
+
+/** Compiles only when the event schemas above describe exactly the events `shared/realtime.ts` builds. */
+const eventsMatchRealtime: [Same<z.infer<typeof messageNewEventViewSchema>, MessageNewEvent>] = [true];
+void eventsMatchRealtime;
+
 /** Every event of the real-time channels, for the AsyncAPI document. */
 export const REALTIME_EVENTS: readonly EventSpec[] = [
   {
     type: "message.new",
     id: "MessageNewEvent",
-    schema: messageNewEventSchema,
+    schema: messageNewEventViewSchema,
     summary: "A message was posted to one of the user's groups.",
     description:
       "Sent to both members' channels for every new message (theirs too), with the message as " +
