@@ -121,7 +121,8 @@ export class ContractCheck {
     const problems: string[] = [];
 
     for (const [name, header] of Object.entries(response.headers ?? {})) {
-      const value = headerValue(answer.headers[name]);
+      // Header names are case-insensitive; the emulator writes them in lower case.
+      const value = headerValue(answer.headers[name.toLowerCase()]);
       if (value === undefined) {
         if (header.required === true) problems.push(`${label}: header ${name} is required and absent`);
         continue;
