@@ -21,7 +21,7 @@ import {
   RESERVING_PATTERNS,
   TRIGGER_TIMEOUT,
 } from "../../infra/messaging-stack";
-import { CORS, NEXT_CURSOR_HEADER } from "../../shared/api-contract";
+import { CORS } from "../../shared/api-contract";
 import { CONFIG_ENV, loadConfig, requireUserPoolId, SERVICE_NAME } from "../../shared/config";
 import { PUBLISH_METRICS } from "../../shared/publish-events";
 import { EVENTS_NAMESPACE } from "../../shared/realtime";
@@ -329,12 +329,12 @@ describe("HTTP API", () => {
     },
   );
 
-  it("answers CORS for the configured origins, exposing the cursor header", () => {
+  it("answers CORS for the configured origins, exposing the cursor and send-limit headers", () => {
     const cors = Object.values(template.findResources("AWS::ApiGatewayV2::Api"))[0]?.Properties.CorsConfiguration;
     expect(cors).toMatchObject({
       AllowOrigins: CONTEXT_DEFAULTS.corsOrigins,
       AllowHeaders: [...CORS.allowHeaders],
-      ExposeHeaders: [NEXT_CURSOR_HEADER],
+      ExposeHeaders: [...CORS.exposeHeaders],
       AllowCredentials: false,
     });
     expect(new Set(cors.AllowMethods)).toEqual(new Set(["OPTIONS", ...ROUTES.map((r) => r.method)]));
