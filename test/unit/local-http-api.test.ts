@@ -222,7 +222,7 @@ describe("emulated HTTP API with fake handlers", () => {
     });
     expect(response.status).toBe(204);
     expect(response.headers.get("access-control-allow-methods")).toBe("GET,POST,PATCH,DELETE,OPTIONS");
-    expect(response.headers.get("access-control-allow-headers")).toBe("Authorization,Content-Type");
+    expect(response.headers.get("access-control-allow-headers")).toBe("Authorization,Content-Type,Idempotency-Key");
     expect(response.headers.get("access-control-max-age")).toMatch(/^\d+$/);
   });
 });
