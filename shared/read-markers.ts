@@ -21,7 +21,7 @@ import { notFound } from "./errors";
 import type { MessageItem } from "./items/message";
 import type { MessageGroupSummaryItem } from "./items/message-group-summary";
 import { type ReadMarkerItem, readMarkerItem } from "./items/read-marker";
-import { msgPk, msgSk, readMarkerKey } from "./table";
+import { msgPk, readMarkerKey } from "./table";
 import { type Clock, systemClock, toTimestamp } from "./time";
 
 export interface ReadMarkerDeps {
@@ -181,9 +181,10 @@ const pairKey = (messageGroupUuid: string, userUuid: string): string => `${messa
 
 /**
  * The read state of each GRP row of one page of pattern B for its owner `callerUuid`: one
- * BatchGetItem for both members' markers of the page, then a count only for the groups whose
- * shown message is after the caller's marker (a group read up to its last message costs nothing
- * more).
+ * BatchGetItem for both members' markers of the page, then one count per group. The count is
+ * taken from the MSG rows even when the GRP row shows a message the caller has read: the row may
+ * lag behind the stream (the fan-out is asynchronous), the MSG rows never do, so a count is
+ * never stale.
  * @returns one {@link ReadState} per row, in the rows' order.
  */
 export async function readStatesOf(
@@ -205,13 +206,8 @@ export async function readStatesOf(
       limit(async (): Promise<ReadState> => {
         const mine = markers.get(pairKey(row.message_group_uuid, callerUuid));
         const theirs = markers.get(pairKey(row.message_group_uuid, row.user_uuid));
-        const shownSk = msgSk(row.last_message_at, row.last_message_uuid);
-        const unread =
-          mine !== undefined && mine.last_read_sk >= shownSk
-            ? 0
-            : await countUnread(deps, row.message_group_uuid, callerUuid, mine?.last_read_sk);
         return {
-          unread_count: unread,
+          unread_count: await countUnread(deps, row.message_group_uuid, callerUuid, mine?.last_read_sk),
           last_read_at: mine?.last_read_at ?? null,
           other_last_read_at: theirs?.last_read_at ?? null,
         };

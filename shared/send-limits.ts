@@ -91,8 +91,11 @@ interface SendLimitsItem {
   new_groups_tat?: number;
 }
 
-/** Most optimistic-lock attempts of one post (concurrent posts of one sender race on the item). */
-const MAX_ATTEMPTS = 8;
+/**
+ * Most optimistic-lock attempts of one post: concurrent posts of one sender race on the item, one
+ * winning per round, so a burst of n concurrent posts needs up to n rounds.
+ */
+const MAX_ATTEMPTS = 25;
 
 /**
  * Spends one message (and, when `newGroup`, one new conversation) of `senderUuid`'s limits.
@@ -149,6 +152,8 @@ export async function spendSendLimit(
     } catch (error) {
       const lost = error instanceof Error && error.name === "ConditionalCheckFailedException";
       if (!lost || attempt >= MAX_ATTEMPTS) throw error;
+      // Full jitter, so the losers of one round do not meet again in the next.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 5 * attempt)));
     }
   }
 }
