@@ -12,6 +12,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { blockUser, listBlocks, unblockUser } from "../shared/blocks";
 import {
   claimSignUpHandle,
   DEFAULT_HANDLE_RESERVATION_MS,
@@ -22,11 +23,10 @@ import {
   renameUser,
   toUserProfile,
 } from "../shared/directory";
-import { blockUser, listBlocks, unblockUser } from "../shared/blocks";
-import { listMessageGroups, listMessages, markGroupRead, type MessagingDeps } from "../shared/messages";
-import { sendMessage } from "../shared/send";
+import { listMessageGroups, listMessages, type MessagingDeps, markGroupRead } from "../shared/messages";
 import type { UserProfile } from "../shared/model";
 import { propagateRename } from "../shared/renames";
+import { sendMessage } from "../shared/send";
 import { postConfirmation, preSignUp } from "../shared/sign-up";
 import { grpPk, msgPk } from "../shared/table";
 import { type CallerClaims, createUserDirectory, type UserDirectory } from "../shared/users";

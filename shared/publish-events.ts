@@ -29,7 +29,7 @@ import { type ReadMarkerItem, readMarkerItemSchema } from "./items/read-marker";
 import { getMessageGroup } from "./messages";
 import { MAX_EVENTS_PER_PUBLISH, messageGroupReadEvent, messageNewEvent, userChannel } from "./realtime";
 import { matchesFilter, PUBLISH_FILTER } from "./stream";
-import { MESSAGE_GROUP_PREFIX, READ_MARKER_SK_PREFIX } from "./table";
+import { READ_MARKER_PREFIX } from "./table";
 
 /** CloudWatch metrics of the publish function (embedded metric format, Powertools Metrics). */
 export const PUBLISH_METRICS = {
@@ -119,13 +119,13 @@ interface ReadMove {
 }
 
 /**
- * Reads a read marker's stream record (INSERT or MODIFY of pk `MG#<group>`, sk `READ#<user>`).
+ * Reads a read marker's stream record (INSERT or MODIFY of pk `READ#<group>`, sk `<user>`).
  * @returns `undefined` for any other record.
  * @throws InvalidRecordError when its NEW_IMAGE is missing or malformed.
  */
 export function parseReadMarkerRecord(record: DynamoDBRecord): ReadMove | undefined {
-  const sk = record.dynamodb?.Keys?.sk?.S;
-  if (!matchesFilter(PUBLISH_FILTER, record) || sk === undefined || !sk.startsWith(READ_MARKER_SK_PREFIX)) {
+  const pk = record.dynamodb?.Keys?.pk?.S;
+  if (!matchesFilter(PUBLISH_FILTER, record) || pk === undefined || !pk.startsWith(READ_MARKER_PREFIX)) {
     return undefined;
   }
   const image = record.dynamodb?.NewImage;
@@ -133,7 +133,7 @@ export function parseReadMarkerRecord(record: DynamoDBRecord): ReadMove | undefi
   const parsed = readMarkerItemSchema.safeParse(unmarshall(image as Record<string, AttributeValue>));
   if (!parsed.success) throw new InvalidRecordError(`malformed read marker: ${parsed.error.issues[0]?.path.join(".")}`);
   const marker = parsed.data;
-  return { messageGroupUuid: marker.pk.slice(MESSAGE_GROUP_PREFIX.length), marker };
+  return { messageGroupUuid: marker.pk.slice(READ_MARKER_PREFIX.length), marker };
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -219,7 +219,7 @@ export function createBatchPublish(
       else parsed.set(record, parseMessageRecord(record));
     } catch (error) {
       const invalid = error instanceof InvalidRecordError ? error : new InvalidRecordError(String(error));
-      if (record.dynamodb?.Keys?.sk?.S?.startsWith(READ_MARKER_SK_PREFIX) === true) reads.set(record, invalid);
+      if (record.dynamodb?.Keys?.pk?.S?.startsWith(READ_MARKER_PREFIX) === true) reads.set(record, invalid);
       else parsed.set(record, invalid);
     }
   }

@@ -21,7 +21,7 @@ import { notFound } from "./errors";
 import type { MessageItem } from "./items/message";
 import type { MessageGroupSummaryItem } from "./items/message-group-summary";
 import { type ReadMarkerItem, readMarkerItem } from "./items/read-marker";
-import { msgPk, readMarkerKey } from "./table";
+import { msgPk, READ_MARKER_PREFIX, readMarkerKey } from "./table";
 import { type Clock, systemClock, toTimestamp } from "./time";
 
 export interface ReadMarkerDeps {
@@ -167,7 +167,7 @@ export async function getReadMarkers(
       if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt * Math.random())));
       const out = await deps.ddb.send(new BatchGetCommand({ RequestItems: { [deps.tableName]: { Keys: pending } } }));
       for (const item of (out.Responses?.[deps.tableName] ?? []) as ReadMarkerItem[]) {
-        const groupUuid = item.pk.slice(item.pk.indexOf("#") + 1);
+        const groupUuid = item.pk.slice(READ_MARKER_PREFIX.length);
         found.set(pairKey(groupUuid, item.user_uuid), item);
       }
       pending = (out.UnprocessedKeys?.[deps.tableName]?.Keys ?? []) as Record<string, unknown>[];

@@ -7,7 +7,7 @@
  * markers ({@link PUBLISH_FILTER}). The CDK event-source mappings render a filter as Lambda filter
  * patterns ({@link lambdaFilterPatterns}); the local stream pollers apply it with {@link matchesFilter}.
  */
-import { MESSAGE_GROUP_PREFIX, MSG_PREFIX, READ_MARKER_SK_PREFIX } from "./table";
+import { MSG_PREFIX, READ_MARKER_PREFIX } from "./table";
 
 /** One rule of a filter: the record's event name is one of `eventNames` and its keys start so. */
 export interface StreamFilterRule {
@@ -29,7 +29,7 @@ export const FAN_OUT_FILTER: StreamFilter = [{ eventNames: ["INSERT"], pkPrefix:
  */
 export const PUBLISH_FILTER: StreamFilter = [
   ...FAN_OUT_FILTER,
-  { eventNames: ["INSERT", "MODIFY"], pkPrefix: MESSAGE_GROUP_PREFIX, skPrefix: READ_MARKER_SK_PREFIX },
+  { eventNames: ["INSERT", "MODIFY"], pkPrefix: READ_MARKER_PREFIX },
 ];
 
 /**

@@ -11,7 +11,7 @@
  * | message group item    | `MG#<message_group_uuid>`    | `MG`                                       |
  * | profile item (a user) | `USER#<user uuid>`           | `PROFILE`                                  |
  * | handle item           | `HANDLE#<lower-case handle>` | `HANDLE`                                   |
- * | read marker           | `MG#<message_group_uuid>`    | `READ#<member user uuid>`                  |
+ * | read marker           | `READ#<message_group_uuid>`  | `<member user uuid>`                       |
  * | block                 | `USER#<blocker uuid>`        | `BLOCK#<blocked user uuid>`                |
  * | send limits           | `USER#<sender uuid>`         | `LIMITS`                                   |
  * | idempotency record    | `IDEMPOTENCY#create-message` | `<hash of caller + Idempotency-Key>` (Powertools) |
@@ -55,8 +55,12 @@ export const HANDLE_PREFIX = "HANDLE#";
 /** Sort key of a handle item (one per canonical handle). */
 export const HANDLE_SK = "HANDLE";
 
-/** Sort key prefix of a member's read marker, under its group's pk (`MG#<message_group_uuid>`). */
-export const READ_MARKER_SK_PREFIX = "READ#";
+/**
+ * pk prefix of the read markers of a group (`READ#<message_group_uuid>`, one item per member, sk
+ * the member's uuid). Not under `MG#`: that partition is the group item's alone, as the operator
+ * commands and the repair read it.
+ */
+export const READ_MARKER_PREFIX = "READ#";
 /** Sort key prefix of a block, under the blocker's pk (`USER#<uuid>`). */
 export const BLOCK_SK_PREFIX = "BLOCK#";
 /** Sort key of a sender's send-limit state, under the sender's pk (`USER#<uuid>`). */
@@ -91,10 +95,10 @@ export const messageGroupKey = (messageGroupUuid: string): { pk: string; sk: str
   sk: MESSAGE_GROUP_SK,
 });
 
-/** Key of `userUuid`'s read marker in a group: pk `MG#<message_group_uuid>`, sk `READ#<user uuid>`. */
+/** Key of `userUuid`'s read marker in a group: pk `READ#<message_group_uuid>`, sk `<user uuid>`. */
 export const readMarkerKey = (messageGroupUuid: string, userUuid: string): { pk: string; sk: string } => ({
-  pk: `${MESSAGE_GROUP_PREFIX}${messageGroupUuid}`,
-  sk: `${READ_MARKER_SK_PREFIX}${userUuid}`,
+  pk: `${READ_MARKER_PREFIX}${messageGroupUuid}`,
+  sk: userUuid,
 });
 
 /** pk of a user's own items (profile, blocks, send limits): `USER#<uuid>`. */

@@ -4,8 +4,8 @@
  * It only moves forward (`shared/read-markers.ts`), and every move is an INSERT or MODIFY on the
  * stream that the publish function turns into a `message_group.read` event for the other member.
  *
- * Key (`shared/table.ts` {@link readMarkerKey}): pk `MG#<message_group_uuid>`, sk
- * `READ#<member user uuid>`. Like the group item, it has no `message_group_uuid` attribute, so the
+ * Key (`shared/table.ts` {@link readMarkerKey}): pk `READ#<message_group_uuid>`, sk
+ * `<member user uuid>`. Like the group item, it has no `message_group_uuid` attribute, so the
  * GSI stays sparse; `other_user_uuid` names who receives the event, so the publish function
  * builds it from the record alone.
  */

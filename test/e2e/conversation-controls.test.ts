@@ -284,7 +284,7 @@ describe("idempotent send", () => {
         expect(a.headers.get("retry-after")).toBe("1");
       }
     }
-    const group = (ok[0]?.body as CreatedMessageView).message_group_uuid;
+    const group = ((ok[0] as ApiResponse).body as CreatedMessageView).message_group_uuid;
     expect(await listAllMessages(stack, alice.accessToken, group)).toHaveLength(1);
     // A retry after the first finished answers the first answer.
     const retry = await post(alice, body, { "Idempotency-Key": "click-1" });

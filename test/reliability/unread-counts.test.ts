@@ -22,7 +22,7 @@ import type { MessageItem } from "../../shared/items/message";
 import { listMessageGroups, markGroupRead } from "../../shared/messages";
 import { UNREAD_COUNT_CAP } from "../../shared/read-markers";
 import { sendMessage } from "../../shared/send";
-import { msgPk, READ_MARKER_SK_PREFIX } from "../../shared/table";
+import { msgPk, READ_MARKER_PREFIX } from "../../shared/table";
 import { UNLIMITED_SENDS } from "../support/stack";
 import { interceptSend, useTestTable } from "../support/table";
 import { directoryOf, makeUser } from "../support/users";
@@ -98,8 +98,8 @@ describe("unread counts under fan-out faults, with read markers moving concurren
         const post = async (by: 0 | 1, markerFails: boolean) => {
           const ddb = markerFails
             ? interceptSend(table.ddb, async (command, send) => {
-                const key = (command.input as { Key?: { sk?: string } }).Key;
-                if (command.constructor.name === "UpdateCommand" && key?.sk?.startsWith(READ_MARKER_SK_PREFIX)) {
+                const key = (command.input as { Key?: { pk?: string } }).Key;
+                if (command.constructor.name === "UpdateCommand" && key?.pk?.startsWith(READ_MARKER_PREFIX)) {
                   throw new Crash("marker write lost");
                 }
                 return send(command);

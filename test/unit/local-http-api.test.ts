@@ -115,7 +115,9 @@ describe("emulated HTTP API with fake handlers", () => {
     const response = await call(`/api/messages/${GROUP}?limit=3`, { headers: auth });
     expect(response.status).toBe(200);
     expect(response.headers.get("access-control-allow-origin")).toBe(ORIGIN);
-    expect(response.headers.get("access-control-expose-headers")).toBe("x-next-cursor,RateLimit,RateLimit-Policy,Retry-After");
+    expect(response.headers.get("access-control-expose-headers")).toBe(
+      "x-next-cursor,RateLimit,RateLimit-Policy,Retry-After",
+    );
     expect(response.headers.get("x-next-cursor")).toBe("next");
     const event = events.at(-1) as HttpEvent;
     expect(event.routeKey).toBe("GET /api/messages/{message_group_uuid}");
