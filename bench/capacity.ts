@@ -12,6 +12,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { blockUser, listBlocks, unblockUser } from "../shared/blocks";
 import {
   claimSignUpHandle,
   DEFAULT_HANDLE_RESERVATION_MS,
@@ -22,9 +23,10 @@ import {
   renameUser,
   toUserProfile,
 } from "../shared/directory";
-import { listMessageGroups, listMessages, type MessagingDeps, postToGroup, postToHandle } from "../shared/messages";
+import { listMessageGroups, listMessages, type MessagingDeps, markGroupRead } from "../shared/messages";
 import type { UserProfile } from "../shared/model";
 import { propagateRename } from "../shared/renames";
+import { sendMessage } from "../shared/send";
 import { postConfirmation, preSignUp } from "../shared/sign-up";
 import { grpPk, msgPk } from "../shared/table";
 import { type CallerClaims, createUserDirectory, type UserDirectory } from "../shared/users";
@@ -66,6 +68,9 @@ export function dollarsPerMillion(readUnits: number, writeUnits: number): number
   return readUnits * ON_DEMAND_PRICES.readPerMillionUnits + writeUnits * ON_DEMAND_PRICES.writePerMillionUnits;
 }
 
+/** Send limits no bench request meets (the bench posts many messages as one user). */
+const BENCH_SEND_LIMITS = { messagesPerMinute: 1_000_000, messageBurst: 1_000_000, newGroupsPerHour: 1_000_000 };
+
 /** Page size of the list requests measured (the routes' default). */
 const PAGE_SIZE = 20;
 
@@ -83,6 +88,22 @@ async function pageBytes(fixture: Fixture, pk: string): Promise<number> {
   );
   ddb.destroy();
   return (out.Items ?? []).reduce((sum, item) => sum + itemBytes(item), 0);
+}
+
+/** Rows of the `PAGE_SIZE`-row page of partition `pk` (at most `PAGE_SIZE`). */
+async function pageRows(fixture: Fixture, pk: string): Promise<number> {
+  const ddb = fixture.newDocumentClient();
+  const out = await ddb.send(
+    new QueryCommand({
+      TableName: fixture.tableName,
+      KeyConditionExpression: "pk = :pk",
+      ExpressionAttributeValues: { ":pk": pk },
+      Limit: PAGE_SIZE,
+      Select: "COUNT",
+    }),
+  );
+  ddb.destroy();
+  return out.Count ?? 0;
 }
 
 function describeCalls(calls: Record<string, number>, runs: number): string {
@@ -133,6 +154,7 @@ export async function measureRouteCapacity(fixture: Fixture, runs: number): Prom
   const renamer = fixture.renamer;
   const page = { limit: PAGE_SIZE, cursor: undefined };
   const groupsPage = await pageBytes(fixture, grpPk(a.uuid));
+  const groupsRows = await pageRows(fixture, grpPk(a.uuid));
   const messagesPage = await pageBytes(fixture, msgPk(fixture.groupUuid));
   const pageWhy = (bytes: number) => `eventually consistent Query of the ${PAGE_SIZE}-row page (${bytes} B)`;
   const none = async () => undefined;
@@ -149,7 +171,11 @@ export async function measureRouteCapacity(fixture: Fixture, runs: number): Prom
       prepare: none,
       warm: warmCaller,
       run: async (users) => listMessageGroups(deps, (await users.caller(claimsOf(a))).uuid, page),
-      minimum: { readUnits: eventuallyConsistentReadUnits(groupsPage), writeUnits: 0, why: pageWhy(groupsPage) },
+      minimum: {
+        readUnits: eventuallyConsistentReadUnits(groupsPage) + groupsRows * 1.5,
+        writeUnits: 0,
+        why: `${pageWhy(groupsPage)}; per group (${groupsRows}): both read markers, eventually consistent (0.5 + 0.5), and the unread count's Query (0.5 with nothing unread)`,
+      },
     },
     {
       route: "GET /api/messages/{id} (A)",
@@ -167,8 +193,16 @@ export async function measureRouteCapacity(fixture: Fixture, runs: number): Prom
       prepare: none,
       warm: warmCaller,
       run: async (users) =>
-        postToGroup(deps, await users.caller(claimsOf(a)), fixture.groupUuid, "How much does it cost?"),
-      minimum: { readUnits: 1, writeUnits: 1, why: "membership GetItem (1); the MSG row ≤ 1 KB, no index (1)" },
+        sendMessage({ ...deps, users, sendLimits: BENCH_SEND_LIMITS }, await users.caller(claimsOf(a)), {
+          kind: "to_group",
+          message_group_uuid: fixture.groupUuid,
+          message: "How much does it cost?",
+        }),
+      minimum: {
+        readUnits: 4,
+        writeUnits: 3,
+        why: "membership GetItem (1); both block keys, strongly consistent (1 + 1); the send limits (1); the MSG row ≤ 1 KB, no index (1); the send limits (1); the sender's read marker (1)",
+      },
     },
     {
       route: "POST /api/messages to a new handle (D)",
@@ -177,12 +211,16 @@ export async function measureRouteCapacity(fixture: Fixture, runs: number): Prom
       warm: (users, input) => users.caller(claimsOf((input as { x: UserProfile }).x)),
       run: async (users, input) => {
         const { x, y } = input as { x: UserProfile; y: UserProfile };
-        return postToHandle({ ...deps, users }, await users.caller(claimsOf(x)), y.handle, "Hello!");
+        return sendMessage({ ...deps, users, sendLimits: BENCH_SEND_LIMITS }, await users.caller(claimsOf(x)), {
+          kind: "to_handle",
+          handle: y.handle,
+          message: "Hello!",
+        });
       },
       minimum: {
-        readUnits: 4,
-        writeUnits: 6,
-        why: "handle item (1); both members' profiles, strongly consistent, since their names go into the rows (2); group item (1); group item + MSG row (1 each) + 2 GRP rows (1 + 1 index each); the transaction doubles the writes",
+        readUnits: 7,
+        writeUnits: 8,
+        why: "handle item (1); both members' profiles, strongly consistent, since their names go into the rows (2); group item (1); blocks (2) and send limits (1); group item + MSG row (1 each) + 2 GRP rows (1 + 1 index each), doubled by the transaction; send limits and read marker (1 + 1)",
       },
     },
     {
@@ -192,8 +230,53 @@ export async function measureRouteCapacity(fixture: Fixture, runs: number): Prom
         await warmCaller(users);
         await users.byHandle(b.handle);
       },
-      run: async (users) => postToHandle({ ...deps, users }, await users.caller(claimsOf(a)), b.handle, "Again"),
-      minimum: { readUnits: 1, writeUnits: 1, why: "GetItem finds the group (1); the MSG row (1)" },
+      run: async (users) =>
+        sendMessage({ ...deps, users, sendLimits: BENCH_SEND_LIMITS }, await users.caller(claimsOf(a)), {
+          kind: "to_handle",
+          handle: b.handle,
+          message: "Again",
+        }),
+      minimum: {
+        readUnits: 4,
+        writeUnits: 3,
+        why: "GetItem finds the group (1); blocks (2) and send limits (1); the MSG row, send limits and read marker (1 each)",
+      },
+    },
+    {
+      route: "POST /api/message_groups/{id}/read (newest)",
+      prepare: none,
+      warm: warmCaller,
+      run: async (users) => markGroupRead(deps, (await users.caller(claimsOf(b))).uuid, fixture.groupUuid, undefined),
+      minimum: {
+        readUnits: 3.5,
+        writeUnits: 1,
+        why: "membership GetItem (1); the marker (1); the newest MSG row, consistent (1); the count after it (0.5); the marker update (1)",
+      },
+    },
+    {
+      route: "POST + DELETE /api/users/@{handle}/block",
+      prepare: none,
+      warm: async (users) => {
+        await warmCaller(users);
+        await users.byHandle(b.handle);
+      },
+      run: async (users) => {
+        const caller = await users.caller(claimsOf(a));
+        await blockUser({ ...deps, users }, caller, b.handle);
+        await unblockUser({ ...deps, users }, caller, b.handle);
+      },
+      minimum: {
+        readUnits: 4,
+        writeUnits: 2,
+        why: "the target read fresh, twice (handle item + profile, 1 each, strongly consistent); the block put and its delete (1 + 1)",
+      },
+    },
+    {
+      route: "GET /api/users/me/blocks (none)",
+      prepare: none,
+      warm: warmCaller,
+      run: async (users) => listBlocks({ ...deps, users }, (await users.caller(claimsOf(a))).uuid, page),
+      minimum: { readUnits: 0.5, writeUnits: 0, why: "one eventually consistent Query (0.5)" },
     },
     {
       route: "GET /api/users/@{handle}/short (public)",

@@ -18,7 +18,14 @@
 import { randomUUID } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { AdminUpdateUserAttributesCommand } from "@aws-sdk/client-cognito-identity-provider";
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  BatchGetCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
 import { lambdaContext } from "../local/lambda-context";
 import { createCognitoClient, createDocumentClient } from "../shared/clients";
 import { CONFIG_ENV, loadConfig } from "../shared/config";
@@ -26,7 +33,17 @@ import type { HttpEvent, HttpHandler } from "../shared/http";
 import { canonicalHandle } from "../shared/identity-rules";
 import type { MessageGroupItem } from "../shared/items/message-group";
 import type { ProfileItem } from "../shared/items/profile";
-import { grpPk, grpSk, handleKey, messageGroupKey, msgPk, profileKey } from "../shared/table";
+import {
+  blockKey,
+  grpPk,
+  grpSk,
+  handleKey,
+  messageGroupKey,
+  msgPk,
+  profileKey,
+  readMarkerKey,
+  sendLimitsKey,
+} from "../shared/table";
 import { toTimestamp } from "../shared/time";
 import { USER_ATTRIBUTES } from "../shared/user-pool";
 import type { BundleFigures } from "./bundles";
@@ -103,34 +120,94 @@ export async function measureWarmOverhead(
         Limit: 21,
       }),
     );
-  const putMessage = () =>
-    ddb.send(
-      new PutCommand({
-        TableName: table,
-        Item: newMessageItem(fixture.groupUuid, a),
-        ConditionExpression: "attribute_not_exists(pk)",
+  // What pattern B adds per listed group: both read markers (one BatchGetItem for the page) and
+  // the unread count's Query after the caller's marker, as `readStatesOf` does.
+  const listGroupsBare = async () => {
+    const out = await queryNewest(grpPk(a.uuid));
+    const rows = (out.Items ?? []).slice(0, 20) as { message_group_uuid: string; user_uuid: string }[];
+    if (rows.length === 0) return;
+    await ddb.send(
+      new BatchGetCommand({
+        RequestItems: {
+          [table]: {
+            Keys: rows.flatMap((r) => [
+              readMarkerKey(r.message_group_uuid, a.uuid),
+              readMarkerKey(r.message_group_uuid, r.user_uuid),
+            ]),
+          },
+        },
       }),
     );
+    await Promise.all(
+      rows.map((r) =>
+        ddb.send(
+          new QueryCommand({
+            TableName: table,
+            KeyConditionExpression: "pk = :pk",
+            FilterExpression: "user_uuid <> :me",
+            ExpressionAttributeValues: { ":pk": msgPk(r.message_group_uuid), ":me": a.uuid },
+            Select: "COUNT",
+            Limit: 100,
+          }),
+        ),
+      ),
+    );
+  };
+  // What a post adds around pattern C's GetItem + PutItem: the blocks of both directions, the send
+  // limits (read, then one conditional write) and the sender's read marker.
+  const sendBare = async () => {
+    await readGroup();
+    await ddb.send(
+      new BatchGetCommand({
+        RequestItems: { [table]: { Keys: [blockKey(a.uuid, b.uuid), blockKey(b.uuid, a.uuid)], ConsistentRead: true } },
+      }),
+    );
+    await ddb.send(new GetCommand({ TableName: table, Key: sendLimitsKey(a.uuid), ConsistentRead: true }));
+    await ddb.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: sendLimitsKey(`${a.uuid}-bare`),
+        UpdateExpression: "SET messages_tat = :m",
+        ExpressionAttributeValues: { ":m": Date.now() },
+      }),
+    );
+    const item = newMessageItem(fixture.groupUuid, a);
+    await ddb.send(new PutCommand({ TableName: table, Item: item, ConditionExpression: "attribute_not_exists(pk)" }));
+    await ddb.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: readMarkerKey(fixture.groupUuid, `${a.uuid}-bare`),
+        UpdateExpression: "SET last_read_sk = :sk",
+        ConditionExpression: "attribute_not_exists(last_read_sk) OR last_read_sk < :sk",
+        ExpressionAttributeValues: { ":sk": item.sk },
+      }),
+    );
+  };
   // A user cache that outlives the run: the caller and the looked-up user are cached after the
-  // warm-up, as in a warm container within USER_CACHE_TTL_MS.
-  const cached = { [CONFIG_ENV.userCacheTtlMs]: String(3_600_000) };
-  const noCache = { [CONFIG_ENV.userCacheTtlMs]: "0" };
+  // warm-up, as in a warm container within USER_CACHE_TTL_MS. No send limit is met.
+  const unlimited = {
+    [CONFIG_ENV.sendLimitPerMinute]: "1000000",
+    [CONFIG_ENV.sendLimitBurst]: "1000000",
+    [CONFIG_ENV.newGroupLimitPerHour]: "1000000",
+  };
+  const cached = { [CONFIG_ENV.userCacheTtlMs]: String(3_600_000), ...unlimited };
+  const noCache = { [CONFIG_ENV.userCacheTtlMs]: "0", ...unlimited };
   const subjects: Subject[] = [
     {
       name: "list-message-groups (caller cached)",
       fn: "list-message-groups",
       env: cached,
-      baseline: "Query",
-      bare: () => queryNewest(grpPk(a.uuid)),
+      baseline: "Query + BatchGetItem (markers) + a COUNT Query per group",
+      bare: listGroupsBare,
     },
     {
       name: "list-message-groups (no user cache)",
       fn: "list-message-groups",
       env: noCache,
-      baseline: "GetItem (caller) + Query",
+      baseline: "GetItem (caller) + Query + BatchGetItem (markers) + a COUNT Query per group",
       bare: async () => {
         await readProfile(a.uuid);
-        await queryNewest(grpPk(a.uuid));
+        await listGroupsBare();
       },
     },
     {
@@ -158,21 +235,17 @@ export async function measureWarmOverhead(
       name: "create-message (C, caller cached)",
       fn: "create-message",
       env: cached,
-      baseline: "GetItem + PutItem",
-      bare: async () => {
-        await readGroup();
-        await putMessage();
-      },
+      baseline: "GetItem + BatchGetItem (blocks) + GetItem + UpdateItem (limits) + PutItem + UpdateItem (marker)",
+      bare: sendBare,
     },
     {
       name: "create-message (C, no user cache)",
       fn: "create-message",
       env: noCache,
-      baseline: "GetItem (caller) + GetItem + PutItem",
+      baseline: "GetItem (caller) + the calls of the cached case",
       bare: async () => {
         await readProfile(a.uuid);
-        await readGroup();
-        await putMessage();
+        await sendBare();
       },
     },
     {

@@ -1,25 +1,45 @@
 /**
  * POST /api/messages: `{message, message_group_uuid}` posts to an existing group (pattern C),
- * `{message, handle}` to the conversation with that user, created if needed (pattern D).
+ * `{message, handle}` to the conversation with that user, created if needed (pattern D). With an
+ * `Idempotency-Key` header, a retry answers the first answer (`shared/idempotent-send.ts`).
  */
 import { loadConfig } from "../shared/config";
 import { bodyText, callerClaims, httpHandler, json } from "../shared/http";
+import { createIdempotentSend, type IdempotentSendInput } from "../shared/idempotent-send";
+import type { UserProfile } from "../shared/items/profile";
 import { logger } from "../shared/logger";
-import { postToGroup, postToHandle } from "../shared/messages";
+import { sendMessage } from "../shared/send";
 import { createRouteDeps } from "../shared/users";
-import { parseCreateMessage } from "../shared/validation";
+import { parseCreateMessage, parseIdempotencyKey } from "../shared/validation";
 
-const deps = createRouteDeps(loadConfig());
-const { users } = deps;
+const config = loadConfig();
+const routeDeps = createRouteDeps(config);
+const { users } = routeDeps;
+const deps = {
+  ...routeDeps,
+  sendLimits: config.sendLimits,
+  onMarkerError: (error: unknown) => logger.warn("sender read marker not moved", { error: error as Error }),
+};
 
-export const handler = httpHandler(logger, async (event) => {
+const idempotentSend = createIdempotentSend(
+  routeDeps.client,
+  config.tableName,
+  async ({ sender, request }: IdempotentSendInput & { sender: UserProfile }) => {
+    const sent = await sendMessage(deps, sender, request);
+    return json(200, sent.message, sent.headers);
+  },
+);
+
+export const handler = httpHandler(logger, async (event, context) => {
   const claims = callerClaims(event);
+  const key = parseIdempotencyKey(event.headers?.["idempotency-key"]);
   const request = parseCreateMessage(bodyText(event));
   const sender = await users.caller(claims);
-  const created =
-    request.kind === "to_group"
-      ? await postToGroup(deps, sender, request.message_group_uuid, request.message)
-      : await postToHandle(deps, sender, request.handle, request.message);
-  logger.appendKeys({ message_group_uuid: created.message_group_uuid });
-  return json(200, created);
+  if (key !== undefined) {
+    logger.appendKeys({ idempotency_key: key });
+    return idempotentSend({ caller: sender.uuid, key, request, sender }, context);
+  }
+  const sent = await sendMessage(deps, sender, request);
+  logger.appendKeys({ message_group_uuid: sent.message.message_group_uuid });
+  return json(200, sent.message, sent.headers);
 });

@@ -8,6 +8,7 @@
  */
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Node } from "constructs";
+import { DEFAULT_SEND_LIMITS, type SendLimitSettings } from "../shared/config";
 import { TABLE_NAME } from "../shared/table";
 
 /** Names of the context options, as typed after `-c`. */
@@ -23,6 +24,9 @@ export const CONTEXT_KEYS = [
   "userPoolClientId",
   "allowPasswordAuth",
   "handleReservationDays",
+  "sendLimitPerMinute",
+  "sendLimitBurst",
+  "newGroupLimitPerHour",
   "corsOrigins",
   "throttleRateLimit",
   "throttleBurstLimit",
@@ -39,6 +43,9 @@ export const CONTEXT_DEFAULTS = {
   placeInVpc: true,
   allowPasswordAuth: false,
   handleReservationDays: 30,
+  sendLimitPerMinute: DEFAULT_SEND_LIMITS.messagesPerMinute,
+  sendLimitBurst: DEFAULT_SEND_LIMITS.messageBurst,
+  newGroupLimitPerHour: DEFAULT_SEND_LIMITS.newGroupsPerHour,
   corsOrigins: ["http://localhost:3000"],
   throttleRateLimit: 100,
   throttleBurstLimit: 200,
@@ -86,6 +93,8 @@ export interface StackSettings {
    * HANDLE_RESERVATION_DAYS (`shared/config.ts`). 0 frees it at once.
    */
   handleReservationDays: number;
+  /** Send limits of POST /api/messages per sender (env of create-message, `shared/send-limits.ts`). */
+  sendLimits: SendLimitSettings;
   /** Allowed CORS origins (`scheme://host[:port]`), or `["*"]`. */
   corsOrigins: string[];
   throttle: { rateLimit: number; burstLimit: number };
@@ -296,6 +305,14 @@ export function parseSettings(get: Lookup): StackSettings {
     max: 3650,
   });
 
+  // Positive integers; the bounds only catch typos (a million a minute is no limit at all).
+  const limit = { integer: true, min: 1, max: 1_000_000 };
+  const sendLimits: SendLimitSettings = {
+    messagesPerMinute: number(get, "sendLimitPerMinute", CONTEXT_DEFAULTS.sendLimitPerMinute, limit),
+    messageBurst: number(get, "sendLimitBurst", CONTEXT_DEFAULTS.sendLimitBurst, limit),
+    newGroupsPerHour: number(get, "newGroupLimitPerHour", CONTEXT_DEFAULTS.newGroupLimitPerHour, limit),
+  };
+
   const alarmEmail = text(get, "alarmEmail");
   if (alarmEmail !== undefined && !EMAIL_PATTERN.test(alarmEmail)) fail("alarmEmail", alarmEmail, "an e-mail address");
 
@@ -306,6 +323,7 @@ export function parseSettings(get: Lookup): StackSettings {
     network: parseNetwork(get),
     userPool: parseUserPool(get),
     handleReservationDays,
+    sendLimits,
     corsOrigins: parseOrigins(get),
     throttle: { rateLimit, burstLimit },
     logRetention: retention as RetentionDays,

@@ -16,7 +16,7 @@ import {
   Table,
 } from "aws-cdk-lib/aws-dynamodb";
 import type { Construct } from "constructs";
-import { CONFIG_ENV } from "../shared/config";
+import { CONFIG_ENV, configEnv } from "../shared/config";
 import {
   FAN_OUT_FUNCTION,
   type FunctionPermissions,
@@ -69,6 +69,9 @@ export const TRIGGER_TIMEOUT = Duration.seconds(5);
  * HANDLE_RESERVATION_DAYS, how long a handle its owner left stays reserved to them.
  */
 export const RESERVING_PATTERNS: ReadonlySet<string> = new Set(["profile"]);
+
+/** Route patterns whose function posts messages: they get the send limits (context `sendLimit*`, `newGroupLimitPerHour`). */
+export const SENDING_PATTERNS: ReadonlySet<string> = new Set(["C+D"]);
 
 /**
  * Functions that run outside the VPC although they read the table: they call an AWS endpoint the
@@ -150,7 +153,9 @@ export class MessagingStack extends Stack {
           description: `${route.method} ${route.path} (pattern ${route.pattern})`,
           ...(RESERVING_PATTERNS.has(route.pattern)
             ? { environment: { [CONFIG_ENV.handleReservationDays]: String(settings.handleReservationDays) } }
-            : {}),
+            : SENDING_PATTERNS.has(route.pattern)
+              ? { environment: configEnv({ sendLimits: settings.sendLimits }) }
+              : {}),
         }),
       );
     }

@@ -15,7 +15,7 @@ import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-iden
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { createDocumentClient } from "../shared/clients";
-import { CONFIG_ENV, loadConfig } from "../shared/config";
+import { CONFIG_ENV, loadConfig, type SendLimitSettings } from "../shared/config";
 import { SEED_USERS } from "../shared/seed-data";
 import { TABLE_NAME } from "../shared/table";
 import { forgetProcesses, type ManagedProcess, reapStaleProcesses, recordProcesses } from "./child-process";
@@ -69,6 +69,8 @@ export interface LocalServicesOptions {
   host?: LocalHost;
   /** Directory of the Lambda entry files (default `functions/`). */
   functionsDir?: string;
+  /** Send limits of POST /api/messages (default: the functions' own, `DEFAULT_SEND_LIMITS` of shared/config.ts). */
+  sendLimits?: SendLimitSettings;
   /**
    * More ports that must be free, by name (e.g. the stack's API port): checked with the services'
    * own before anything starts, so that nothing starts when one is taken.
@@ -236,7 +238,13 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
     // follows once cognito-local is set up.
     const functionEnv: Record<string, string | undefined> = {
       ...localFunctionEnv(
-        { tableName, region, dynamodbEndpoint, cognitoEndpoint },
+        {
+          tableName,
+          region,
+          dynamodbEndpoint,
+          cognitoEndpoint,
+          ...(options.sendLimits === undefined ? {} : { sendLimits: options.sendLimits }),
+        },
         { logLevel: options.quiet === true ? "SILENT" : undefined },
       ),
       [CONFIG_ENV.userPoolId]: undefined,

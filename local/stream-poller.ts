@@ -28,7 +28,7 @@ import {
 import type { DynamoDBRecord } from "aws-lambda";
 import { invocationRecord } from "../shared/on-failure";
 import { FAN_OUT_FUNCTION } from "../shared/routes";
-import { FAN_OUT_DELIVERY, matchesFanOutFilter, type StreamDelivery } from "../shared/stream";
+import { FAN_OUT_DELIVERY, matchesFilter, type StreamDelivery } from "../shared/stream";
 import { defaultBackoffMs, deliverBatch, type StreamInvoker } from "./batch-delivery";
 import { appendDeadLetters, type DeadLetter } from "./dead-letter";
 import { localFunctionArn } from "./lambda-context";
@@ -57,8 +57,8 @@ export interface StreamPollerOptions {
   shardRefreshMs?: number;
   /** Delivery settings (default FAN_OUT_DELIVERY). */
   delivery?: Pick<StreamDelivery, "batchSize" | "retryAttempts" | "maxRecordAgeSeconds"> &
-    /** Where a shard with no checkpoint is opened (default FAN_OUT_DELIVERY's). */
-    Partial<Pick<StreamDelivery, "startingPosition">>;
+    /** Where a shard with no checkpoint is opened, and which records are delivered (default FAN_OUT_DELIVERY's). */
+    Partial<Pick<StreamDelivery, "startingPosition" | "filter">>;
   /** Pause before retry `n`, ms (default {@link defaultBackoffMs}). */
   backoffMs?: (retry: number) => number;
 }
@@ -213,7 +213,9 @@ export class StreamPoller {
   /** Filters, batches and delivers one page of records, then checkpoints after its last record. */
   private async process(shardId: string, state: ShardState, page: _Record[]): Promise<void> {
     const source = { streamArn: this.streamArn, region: this.options.region };
-    const matching = page.map((r) => toLambdaRecord(r, source)).filter(matchesFanOutFilter);
+    const matching = page
+      .map((r) => toLambdaRecord(r, source))
+      .filter((r) => matchesFilter(this.delivery.filter ?? FAN_OUT_DELIVERY.filter, r));
     const oldestAllowed = Date.now() / 1000 - this.delivery.maxRecordAgeSeconds;
     const tooOld = matching.filter((r) => (r.dynamodb?.ApproximateCreationDateTime ?? Infinity) < oldestAllowed);
     await this.deadLetter(shardId, tooOld, "record_too_old", 0);

@@ -10,14 +10,18 @@
 /** Response header carrying the opaque cursor of the next (older) page of a list route. */
 export const NEXT_CURSOR_HEADER = "x-next-cursor";
 
+/** Request header of an idempotent POST /api/messages (IETF httpapi draft "The Idempotency-Key HTTP Header Field"). */
+export const IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
+
 /**
  * CORS of the HTTP API for the frontend's origins (the CDK stack's `corsPreflight` and the local
  * emulator both read this). Methods are those of the route table, plus OPTIONS. The cursor
- * header is exposed, or a browser could not read it.
+ * header and the send limits' fields are exposed, or a browser could not read them; a browser may
+ * send `Idempotency-Key`.
  */
 export const CORS = {
-  allowHeaders: ["Authorization", "Content-Type"],
-  exposeHeaders: [NEXT_CURSOR_HEADER],
+  allowHeaders: ["Authorization", "Content-Type", IDEMPOTENCY_KEY_HEADER],
+  exposeHeaders: [NEXT_CURSOR_HEADER, "RateLimit", "RateLimit-Policy", "Retry-After"],
   /** How long a browser may cache a preflight answer, seconds. */
   maxAgeSeconds: 600,
 } as const;

@@ -11,12 +11,19 @@ import type { Config } from "./config";
  * A DocumentClient for the table. `removeUndefinedValues` so optional fields can be left
  * undefined in item literals. Locally, `DYNAMODB_ENDPOINT` points it at DynamoDB Local.
  */
-export function createDocumentClient(config: Config): DynamoDBDocumentClient {
-  const client = new DynamoDBClient({
+export function createDocumentClient(
+  config: Config,
+  client: DynamoDBClient = createDynamoDbClient(config),
+): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+/** The plain DynamoDB client under {@link createDocumentClient} (for libraries that send raw commands). */
+export function createDynamoDbClient(config: Config): DynamoDBClient {
+  return new DynamoDBClient({
     region: config.region,
     ...(config.dynamodbEndpoint === undefined ? {} : { endpoint: config.dynamodbEndpoint }),
   });
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
 /** A Cognito user pools client; locally, `COGNITO_ENDPOINT` points it at cognito-local. */

@@ -12,6 +12,9 @@
  * | COGNITO_ENDPOINT    | no       | local only: cognito-local URL                                 |
  * | USER_CACHE_TTL_MS   | no       | user lookup cache TTL in ms (default 60000, 0 disables)       |
  * | HANDLE_RESERVATION_DAYS | no   | days a handle its owner left stays reserved to them (default 30) |
+ * | SEND_LIMIT_PER_MINUTE | no     | messages a sender may post per minute, sustained (default 30; POST /api/messages) |
+ * | SEND_LIMIT_BURST    | no       | messages a sender may post at once before the per-minute rate applies (default 10) |
+ * | NEW_GROUP_LIMIT_PER_HOUR | no  | new conversations a sender may start per hour (default 10) |
  * | EVENTS_HTTP_URL     | publish  | AppSync Events HTTP endpoint, `https://<http domain>` (publish-events only; locally the emulator's) |
  */
 /** Service name of every log line (Powertools `service`), unless `POWERTOOLS_SERVICE_NAME` says otherwise. */
@@ -27,6 +30,9 @@ export const CONFIG_ENV = {
   userCacheTtlMs: "USER_CACHE_TTL_MS",
   handleReservationDays: "HANDLE_RESERVATION_DAYS",
   eventsHttpUrl: "EVENTS_HTTP_URL",
+  sendLimitPerMinute: "SEND_LIMIT_PER_MINUTE",
+  sendLimitBurst: "SEND_LIMIT_BURST",
+  newGroupLimitPerHour: "NEW_GROUP_LIMIT_PER_HOUR",
   serviceName: "POWERTOOLS_SERVICE_NAME",
   logLevel: "POWERTOOLS_LOG_LEVEL",
 } as const;
@@ -45,7 +51,22 @@ export interface Config {
    * function POSTs to `<eventsHttpUrl>/event`). Only the publish function needs it.
    */
   eventsHttpUrl: string | undefined;
+  /** Send limits per sender (POST /api/messages), `shared/send-limits.ts`. */
+  sendLimits: SendLimitSettings;
 }
+
+/** The send limits of one sender (`shared/send-limits.ts`); all positive integers. */
+export interface SendLimitSettings {
+  /** Messages per minute, sustained. */
+  messagesPerMinute: number;
+  /** Messages that may be posted at once (the bucket's size), at least 1. */
+  messageBurst: number;
+  /** New conversations (pattern D creating a group) per hour; as many may be started at once. */
+  newGroupsPerHour: number;
+}
+
+/** The send limits of the issue "Conversation controls": 30 a minute with a burst of 10, 10 new conversations an hour. */
+export const DEFAULT_SEND_LIMITS: SendLimitSettings = { messagesPerMinute: 30, messageBurst: 10, newGroupsPerHour: 10 };
 
 /** Thrown at cold start when the environment is incomplete or malformed. */
 export class ConfigError extends Error {
@@ -71,8 +92,8 @@ function optional(env: NodeJS.ProcessEnv, name: string): string | undefined {
 /**
  * Reads the configuration.
  * @param env environment to read (default `process.env`).
- * @throws ConfigError when TABLE_NAME or AWS_REGION is missing, or USER_CACHE_TTL_MS or
- *   HANDLE_RESERVATION_DAYS is not a non-negative integer.
+ * @throws ConfigError when TABLE_NAME or AWS_REGION is missing, USER_CACHE_TTL_MS or
+ *   HANDLE_RESERVATION_DAYS is not a non-negative integer, or a send limit is not a positive integer.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const nonNegative = (name: string, fallback: string, unit: string): number => {
@@ -85,6 +106,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
   const userCacheTtlMs = nonNegative(CONFIG_ENV.userCacheTtlMs, "60000", "ms");
   const reservationDays = nonNegative(CONFIG_ENV.handleReservationDays, "30", "days");
+  const positive = (name: string, fallback: number, unit: string): number => {
+    const value = nonNegative(name, String(fallback), unit);
+    if (value === 0) throw new ConfigError(`${name} must be a positive integer (${unit}), got "0"`);
+    return value;
+  };
+  const sendLimits: SendLimitSettings = {
+    messagesPerMinute: positive(CONFIG_ENV.sendLimitPerMinute, DEFAULT_SEND_LIMITS.messagesPerMinute, "messages"),
+    messageBurst: positive(CONFIG_ENV.sendLimitBurst, DEFAULT_SEND_LIMITS.messageBurst, "messages"),
+    newGroupsPerHour: positive(CONFIG_ENV.newGroupLimitPerHour, DEFAULT_SEND_LIMITS.newGroupsPerHour, "conversations"),
+  };
   return {
     tableName: required(env, CONFIG_ENV.tableName),
     region: required(env, CONFIG_ENV.region),
@@ -94,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     userCacheTtlMs,
     handleReservationMs: reservationDays * DAY_MS,
     eventsHttpUrl: optional(env, CONFIG_ENV.eventsHttpUrl),
+    sendLimits,
   };
 }
 
@@ -119,6 +151,17 @@ export function configEnv(config: Partial<Config>): Record<string, string> {
   put(CONFIG_ENV.cognitoEndpoint, config.cognitoEndpoint);
   put(CONFIG_ENV.userPoolId, config.userPoolId);
   put(CONFIG_ENV.eventsHttpUrl, config.eventsHttpUrl);
+  if (config.sendLimits !== undefined) {
+    for (const [name, value] of [
+      [CONFIG_ENV.sendLimitPerMinute, config.sendLimits.messagesPerMinute],
+      [CONFIG_ENV.sendLimitBurst, config.sendLimits.messageBurst],
+      [CONFIG_ENV.newGroupLimitPerHour, config.sendLimits.newGroupsPerHour],
+    ] as const) {
+      if (!Number.isInteger(value) || value < 1)
+        throw new ConfigError(`${name} must be a positive integer, got ${value}`);
+      put(name, String(value));
+    }
+  }
   const ttl = config.userCacheTtlMs;
   if (ttl !== undefined) {
     if (!Number.isInteger(ttl) || ttl < 0) {

@@ -4,17 +4,19 @@
  * JSON array of codes. Anything else that escapes a handler is answered 500 `["internal_error"]`
  * (or 429 `["throttled"]` for DynamoDB/Cognito throttling), never with its message.
  */
-export type ErrorStatus = 400 | 401 | 404 | 409 | 422 | 429 | 500;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 422 | 429 | 500;
 
 export class AppError extends Error {
   override name = "AppError";
   /**
    * @param status HTTP status of the answer.
    * @param codes every error code that applies, e.g. `["message_blank"]`.
+   * @param headers response headers the answer carries (e.g. `retry-after` on a 429).
    */
   constructor(
     readonly status: ErrorStatus,
     readonly codes: readonly string[],
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(codes.join(","));
   }

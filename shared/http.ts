@@ -64,7 +64,7 @@ export interface HttpHandlerOptions {
  */
 export function httpHandler(
   logger: Logger,
-  route: (event: HttpEvent) => Promise<HttpResult>,
+  route: (event: HttpEvent, context: Context) => Promise<HttpResult>,
   options: HttpHandlerOptions = {},
 ): HttpHandler {
   return async (event, context) => {
@@ -73,10 +73,10 @@ export function httpHandler(
     logger.appendKeys({ api_request_id: event.requestContext.requestId, route: event.routeKey });
     let result: HttpResult;
     try {
-      result = await route(event);
+      result = await route(event, context);
     } catch (error) {
       if (error instanceof AppError) {
-        result = json(error.status, error.codes);
+        result = json(error.status, error.codes, { ...error.headers });
       } else if (isThrottling(error)) {
         logger.warn("throttled", { error: error as Error });
         result = json(429, ["throttled"], { "retry-after": "1" });

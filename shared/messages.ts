@@ -29,6 +29,7 @@ import {
   toMessageGroupView,
   toMessageView,
 } from "./model";
+import { type MarkReadView, markRead, type ReadState, readStatesOf } from "./read-markers";
 import { grpPk, isTimestampedSk, messageGroupKey, msgPk } from "./table";
 import { type Clock, systemClock, toTimestamp } from "./time";
 import type { UserDirectory } from "./users";
@@ -42,6 +43,21 @@ export interface MessagingDeps {
   /** New message_uuid; injectable for tests. */
   newUuid?: () => string;
 }
+
+/** Who a post is between, known before anything is written (patterns C and D). */
+export interface PostTarget {
+  messageGroupUuid: string;
+  /** The other member. */
+  otherUuid: string;
+  /** True when the post creates the group (pattern D, first message of the pair). */
+  newGroup: boolean;
+}
+
+/**
+ * Called once a post's target is known and before anything is written: throws to refuse the post
+ * (blocks, send limits: `shared/send.ts`). Patterns C and D call it exactly once per post.
+ */
+export type AdmitPost = (target: PostTarget) => Promise<void>;
 
 const groupNotFound = () => notFound("message_group_not_found");
 
@@ -130,14 +146,35 @@ export async function listMessageGroups(
   deps: MessagingDeps,
   callerUuid: string,
   page: PageRequest,
-): Promise<Page<MessageGroupView>> {
+): Promise<Page<MessageGroupView & ReadState>> {
   const { rows, cursor } = await queryNewestFirst<MessageGroupSummaryItem>(
     deps,
     grpPk(callerUuid),
     `message_groups:${callerUuid}`,
     page,
   );
-  return { items: rows.map(toMessageGroupView), cursor };
+  const states = await readStatesOf(deps, callerUuid, rows);
+  return {
+    items: rows.map((row, i) => ({ ...toMessageGroupView(row), ...(states[i] as ReadState) })),
+    cursor,
+  };
+}
+
+/**
+ * POST /api/message_groups/{message_group_uuid}/read: moves the caller's read marker forward to
+ * `messageUuid` (default the newest message) (`shared/read-markers.ts` {@link markRead}).
+ * @throws AppError 404 `["message_group_not_found"]` for a missing group or a non-member (as
+ *   pattern A), 404 `["message_not_found"]` for a message not in the group.
+ */
+export async function markGroupRead(
+  deps: MessagingDeps,
+  callerUuid: string,
+  messageGroupUuid: string,
+  messageUuid: string | undefined,
+): Promise<MarkReadView> {
+  const group = await requireMembership(deps, messageGroupUuid, callerUuid);
+  const other = group.members.find((m) => m.uuid !== callerUuid)?.uuid ?? callerUuid;
+  return markRead(deps, { messageGroupUuid, callerUuid, otherUuid: other, messageUuid });
 }
 
 function newMessage(deps: MessagingDeps, messageGroupUuid: string, sender: UserProfile, text: string): MessageItem {
@@ -161,15 +198,19 @@ async function putMessage(deps: MessagingDeps, messageGroupUuid: string, item: M
 /**
  * Pattern C: posts `text` (already validated) to an existing group of which `sender` is a member.
  * Two posts in the same millisecond are both kept (the sort key carries the message_uuid).
- * @throws AppError 404 `["message_group_not_found"]` for a missing group or a non-member.
+ * `deps.admit` is called once the other member is known, before the write.
+ * @throws AppError 404 `["message_group_not_found"]` for a missing group or a non-member; whatever
+ *   `deps.admit` throws.
  */
 export async function postToGroup(
-  deps: MessagingDeps,
+  deps: MessagingDeps & { admit?: AdmitPost },
   sender: UserProfile,
   messageGroupUuid: string,
   text: string,
 ): Promise<CreatedMessageView> {
-  await requireMembership(deps, messageGroupUuid, sender.uuid);
+  const group = await requireMembership(deps, messageGroupUuid, sender.uuid);
+  const otherUuid = group.members.find((m) => m.uuid !== sender.uuid)?.uuid ?? sender.uuid;
+  await deps.admit?.({ messageGroupUuid, otherUuid, newGroup: false });
   return putMessage(deps, messageGroupUuid, newMessage(deps, messageGroupUuid, sender, text));
 }
 
@@ -183,11 +224,13 @@ const MAX_CREATE_ATTEMPTS = 3;
  * requests for one pair end with exactly one group: the loser of the conditional create posts
  * into the winner's group. The new group's members are read fresh from the directory (strongly
  * consistent, no cache), since their names are written into the group item and the summaries.
+ * `deps.admit` is called once, before the first write (with `newGroup` true when this request
+ * creates the group).
  * @throws AppError 404 `["handle_not_found"]` for an unknown handle; 422 `["cannot_message_self"]`;
- *   401 when the sender is no longer active.
+ *   401 when the sender is no longer active; whatever `deps.admit` throws.
  */
 export async function postToHandle(
-  deps: MessagingDeps & { users: UserDirectory },
+  deps: MessagingDeps & { users: UserDirectory; admit?: AdmitPost },
   sender: UserProfile,
   handle: string,
   text: string,
@@ -197,8 +240,15 @@ export async function postToHandle(
   if (other.uuid === sender.uuid) throw unprocessable("cannot_message_self");
   const messageGroupUuid = messageGroupUuidFor(sender.uuid, other.uuid);
 
+  let admitted = false;
+  const admit = async (newGroup: boolean) => {
+    if (admitted) return;
+    admitted = true;
+    await deps.admit?.({ messageGroupUuid, otherUuid: other.uuid, newGroup });
+  };
   for (let attempt = 1; ; attempt++) {
     if ((await getMessageGroup(deps, messageGroupUuid)) !== undefined) {
+      await admit(false);
       return putMessage(deps, messageGroupUuid, newMessage(deps, messageGroupUuid, sender, text));
     }
     const [me, them] = await Promise.all([
@@ -207,6 +257,7 @@ export async function postToHandle(
     ]);
     if (me === undefined) throw unauthorized();
     if (them === undefined) throw notFound("handle_not_found");
+    await admit(true);
     const first = newMessage(deps, messageGroupUuid, me, text);
     const group = messageGroupItem({
       messageGroupUuid,

@@ -1,6 +1,8 @@
 /**
  * Real-time push (AWS AppSync Events): for a batch of stream records, every MSG row INSERT becomes
- * one `message.new` event on the channel of each member of its group (`shared/realtime.ts`).
+ * one `message.new` event on the channel of each member of its group, and every write of a read
+ * marker one `message_group.read` event on the other member's channel (`shared/realtime.ts`; the
+ * marker names that member, so no read is needed).
  *
  * - The event is built only from the row ({@link messageNewEvent}), so a replayed or retried
  *   record publishes the same event, byte for byte; duplicates are allowed (clients drop them by
@@ -14,14 +16,20 @@
  * - A record fails (partial batch response) only when one of its events was not accepted, when it
  *   cannot be parsed, or when its group cannot be read; every other record of the batch succeeds.
  */
+
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
 import pLimit from "p-limit";
 import type { EventsPublisher } from "./events-publisher";
 import { InvalidRecordError, MessageGroupMissingError, type NewMessage, parseMessageRecord } from "./fan-out";
 import type { MessageGroupItem } from "./items/message-group";
+import { type ReadMarkerItem, readMarkerItemSchema } from "./items/read-marker";
 import { getMessageGroup } from "./messages";
-import { MAX_EVENTS_PER_PUBLISH, messageNewEvent, userChannel } from "./realtime";
+import { MAX_EVENTS_PER_PUBLISH, messageGroupReadEvent, messageNewEvent, userChannel } from "./realtime";
+import { matchesFilter, PUBLISH_FILTER } from "./stream";
+import { READ_MARKER_PREFIX } from "./table";
 
 /** CloudWatch metrics of the publish function (embedded metric format, Powertools Metrics). */
 export const PUBLISH_METRICS = {
@@ -104,6 +112,30 @@ export class EventsNotDeliveredError extends Error {
   override name = "EventsNotDeliveredError";
 }
 
+/** A read marker's write, from its stream record. */
+interface ReadMove {
+  messageGroupUuid: string;
+  marker: ReadMarkerItem;
+}
+
+/**
+ * Reads a read marker's stream record (INSERT or MODIFY of pk `READ#<group>`, sk `<user>`).
+ * @returns `undefined` for any other record.
+ * @throws InvalidRecordError when its NEW_IMAGE is missing or malformed.
+ */
+export function parseReadMarkerRecord(record: DynamoDBRecord): ReadMove | undefined {
+  const pk = record.dynamodb?.Keys?.pk?.S;
+  if (!matchesFilter(PUBLISH_FILTER, record) || pk === undefined || !pk.startsWith(READ_MARKER_PREFIX)) {
+    return undefined;
+  }
+  const image = record.dynamodb?.NewImage;
+  if (image === undefined) throw new InvalidRecordError("read marker write without NewImage");
+  const parsed = readMarkerItemSchema.safeParse(unmarshall(image as Record<string, AttributeValue>));
+  if (!parsed.success) throw new InvalidRecordError(`malformed read marker: ${parsed.error.issues[0]?.path.join(".")}`);
+  const marker = parsed.data;
+  return { messageGroupUuid: marker.pk.slice(READ_MARKER_PREFIX.length), marker };
+}
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Full-jitter backoff before retry `retry` (1-based), ms. */
@@ -172,18 +204,23 @@ async function publishChannel(deps: PublishEventsDeps, channel: string, events: 
  * channel's requests); each record then awaits it and fails when one of its own events was not
  * accepted ({@link EventsNotDeliveredError}), when it is not a valid MSG row insert
  * (InvalidRecordError), or when its group is missing or could not be read. Records that are not
- * MSG row inserts succeed without doing anything (the mapping's filter keeps them away anyway).
+ * MSG row inserts or read marker writes succeed without doing anything (the mapping's filter keeps them away anyway).
  */
 export function createBatchPublish(
   deps: PublishEventsDeps,
   records: readonly DynamoDBRecord[],
 ): { handler: (record: DynamoDBRecord) => Promise<void>; report: () => PublishReport } {
   const parsed = new Map<DynamoDBRecord, NewMessage | undefined | InvalidRecordError>();
+  const reads = new Map<DynamoDBRecord, ReadMove | InvalidRecordError>();
   for (const record of records) {
     try {
-      parsed.set(record, parseMessageRecord(record));
+      const read = parseReadMarkerRecord(record);
+      if (read !== undefined) reads.set(record, read);
+      else parsed.set(record, parseMessageRecord(record));
     } catch (error) {
-      parsed.set(record, error instanceof InvalidRecordError ? error : new InvalidRecordError(String(error)));
+      const invalid = error instanceof InvalidRecordError ? error : new InvalidRecordError(String(error));
+      if (record.dynamodb?.Keys?.pk?.S?.startsWith(READ_MARKER_PREFIX) === true) reads.set(record, invalid);
+      else parsed.set(record, invalid);
     }
   }
   const messages = [...parsed.values()].filter((m): m is NewMessage => m !== undefined && !(m instanceof Error));
@@ -193,6 +230,7 @@ export function createBatchPublish(
   /** Events by `<channel>\n<json>` (a duplicate record publishes nothing more), per message. */
   const planned = new Map<string, PlannedEvent>();
   const eventsOf = new Map<NewMessage, PlannedEvent[]>();
+  const readEventOf = new Map<ReadMove, PlannedEvent>();
   let requests = 0;
   let run: Promise<void> | undefined;
 
@@ -235,6 +273,24 @@ export function createBatchPublish(
       });
       eventsOf.set(message, events);
     }
+    // Read receipts: the other member's channel, named by the marker itself.
+    for (const read of reads.values()) {
+      if (read instanceof Error) continue;
+      const channel = userChannel(read.marker.other_user_uuid);
+      const json = JSON.stringify(messageGroupReadEvent(read.messageGroupUuid, read.marker));
+      const key = `${channel}\n${json}`;
+      let event = planned.get(key);
+      if (event === undefined) {
+        event = {
+          channel,
+          json,
+          messageUuid: read.marker.last_read_message_uuid,
+          messageGroupUuid: read.messageGroupUuid,
+        };
+        planned.set(key, event);
+      }
+      readEventOf.set(read, event);
+    }
     const byChannel = new Map<string, PlannedEvent[]>();
     for (const event of planned.values()) {
       const list = byChannel.get(event.channel) ?? [];
@@ -250,6 +306,18 @@ export function createBatchPublish(
   const failedRecords = new Set<DynamoDBRecord>();
   const handler = async (record: DynamoDBRecord): Promise<void> => {
     try {
+      const read = reads.get(record);
+      if (read !== undefined) {
+        if (read instanceof Error) throw read;
+        run ??= work();
+        await run;
+        if (readEventOf.get(read)?.outcome?.ok !== true) {
+          throw new EventsNotDeliveredError(
+            `read receipt of ${read.marker.user_uuid} in ${read.messageGroupUuid} not delivered`,
+          );
+        }
+        return;
+      }
       const message = parsed.has(record) ? parsed.get(record) : parseMessageRecord(record);
       if (message instanceof Error) throw message;
       if (message === undefined) return;

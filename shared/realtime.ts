@@ -1,6 +1,6 @@
 /**
  * The real-time contract (AWS AppSync Events): the channel namespace, the one channel rule and
- * the event a new message becomes. One definition for the cloud (the Event API's handler or
+ * the events: a new message (`message.new`) and a read marker's move (`message_group.read`). One definition for the cloud (the Event API's handler or
  * authorizer, the publish function) and the local emulator, like `shared/routes.ts` is for the
  * HTTP API.
  *
@@ -10,6 +10,7 @@
  */
 import * as z from "zod";
 import type { MessageItem } from "./items/message";
+import type { ReadMarkerItem } from "./items/read-marker";
 import { type MessageView, toMessageView } from "./model";
 
 /** The Event API's one channel namespace. */
@@ -63,5 +64,37 @@ export function messageNewEvent(messageGroupUuid: string, item: MessageItem): Me
     id: item.message_uuid,
     message_group_uuid: messageGroupUuid,
     message: toMessageView(item),
+  };
+}
+
+/**
+ * What the other member receives on their channel when a member's read marker moves (the read
+ * receipt). A replay may deliver an older marker after a newer one: clients keep the newest
+ * `last_read_at` they have seen.
+ */
+export const messageGroupReadEventSchema = /* @__PURE__ */ (() =>
+  z.object({
+    type: z.literal("message_group.read"),
+    /** `<message_group_uuid>:<user_uuid>:<message_uuid read up to>`: the same for every replay of one move. */
+    id: z.string().min(1),
+    message_group_uuid: z.string().min(1),
+    /** The member who read. */
+    user_uuid: z.string().min(1),
+    /** created_at of the message read up to. */
+    last_read_at: z.string(),
+  }))();
+export type MessageGroupReadEvent = z.infer<typeof messageGroupReadEventSchema>;
+
+/** The event for a read marker as written (built from the item only, so replays build the same bytes). */
+export function messageGroupReadEvent(
+  messageGroupUuid: string,
+  marker: Pick<ReadMarkerItem, "user_uuid" | "last_read_at" | "last_read_message_uuid">,
+): MessageGroupReadEvent {
+  return {
+    type: "message_group.read",
+    id: `${messageGroupUuid}:${marker.user_uuid}:${marker.last_read_message_uuid}`,
+    message_group_uuid: messageGroupUuid,
+    user_uuid: marker.user_uuid,
+    last_read_at: marker.last_read_at,
   };
 }

@@ -8,12 +8,12 @@
  * captures `@<handle>` as `{handle}` and the handler strips the `@`.
  */
 export interface RouteDefinition {
-  method: "GET" | "POST" | "PATCH";
+  method: "GET" | "POST" | "PATCH" | "DELETE";
   path: string;
   /** Entry file name under `functions/` (kebab-case, no extension). */
   fn: string;
   /** Access pattern served (DESIGN.md), `users` for the public profile, `profile` for the caller's own. */
-  pattern: "A" | "B" | "C+D" | "users" | "profile";
+  pattern: "A" | "B" | "C+D" | "users" | "profile" | "read" | "blocks";
   /**
    * True when the route needs a Cognito access token (the JWT authorizer in the cloud, the
    * emulator's verifier locally). Only the public profile route is false: the Cruddur frontend
@@ -37,7 +37,8 @@ export type DynamoDbAction =
   | "dynamodb:PutItem"
   | "dynamodb:UpdateItem"
   | "dynamodb:DeleteItem"
-  | "dynamodb:ConditionCheckItem";
+  | "dynamodb:ConditionCheckItem"
+  | "dynamodb:BatchGetItem";
 export type CognitoAction = "cognito-idp:AdminUpdateUserAttributes";
 
 export const ROUTES: readonly RouteDefinition[] = [
@@ -47,8 +48,18 @@ export const ROUTES: readonly RouteDefinition[] = [
     fn: "list-message-groups",
     pattern: "B",
     auth: true,
-    // GetItem: the caller's profile (an inactive caller is refused).
-    permissions: { dynamodb: ["dynamodb:GetItem", "dynamodb:Query"], cognito: [] },
+    // GetItem: the caller's profile (an inactive caller is refused); BatchGetItem: the read
+    // markers of the page; Query: the GRP rows and the unread counts.
+    permissions: { dynamodb: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"], cognito: [] },
+  },
+  {
+    method: "POST",
+    path: "/api/message_groups/{message_group_uuid}/read",
+    fn: "mark-read",
+    pattern: "read",
+    auth: true,
+    // GetItem: the group item and the marker; Query: the message read up to and the count; UpdateItem: the marker.
+    permissions: { dynamodb: ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"], cognito: [] },
   },
   {
     method: "GET",
@@ -64,7 +75,18 @@ export const ROUTES: readonly RouteDefinition[] = [
     fn: "create-message",
     pattern: "C+D",
     auth: true,
-    permissions: { dynamodb: ["dynamodb:GetItem", "dynamodb:PutItem"], cognito: [] },
+    // BatchGetItem: the blocks of both directions; UpdateItem: the send limits, the sender's read
+    // marker and the idempotency record (DeleteItem too, when a request with a key fails).
+    permissions: {
+      dynamodb: [
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchGetItem",
+      ],
+      cognito: [],
+    },
   },
   {
     method: "GET",
@@ -93,6 +115,30 @@ export const ROUTES: readonly RouteDefinition[] = [
       // Keeps the Cognito attributes in step with the directory (the only route that calls Cognito).
       cognito: ["cognito-idp:AdminUpdateUserAttributes"],
     },
+  },
+  {
+    method: "POST",
+    path: "/api/users/{handle}/block",
+    fn: "block-user",
+    pattern: "blocks",
+    auth: true,
+    permissions: { dynamodb: ["dynamodb:GetItem", "dynamodb:PutItem"], cognito: [] },
+  },
+  {
+    method: "DELETE",
+    path: "/api/users/{handle}/block",
+    fn: "unblock-user",
+    pattern: "blocks",
+    auth: true,
+    permissions: { dynamodb: ["dynamodb:GetItem", "dynamodb:DeleteItem"], cognito: [] },
+  },
+  {
+    method: "GET",
+    path: "/api/users/me/blocks",
+    fn: "list-blocks",
+    pattern: "blocks",
+    auth: true,
+    permissions: { dynamodb: ["dynamodb:GetItem", "dynamodb:Query"], cognito: [] },
   },
 ] as const;
 

@@ -2,18 +2,35 @@
  * The one definition of which stream records reach the table's two stream consumers and how they
  * are delivered: the fan-out (pattern E, {@link FAN_OUT_DELIVERY}) and the real-time publish
  * function ({@link PUBLISH_DELIVERY}), each on its own event-source mapping, so that neither can
- * delay, fail or duplicate the other's work (a DynamoDB stream allows two consumers). Both take
- * the same records ({@link FAN_OUT_FILTER}: MSG row INSERTs). The CDK event-source mappings
- * render the filter as a Lambda filter pattern ({@link lambdaFilterPattern}); the local stream
- * pollers apply it with {@link matchesFanOutFilter}.
+ * delay, fail or duplicate the other's work (a DynamoDB stream allows two consumers). The fan-out
+ * takes MSG row INSERTs ({@link FAN_OUT_FILTER}); the publish function those and the moves of read
+ * markers ({@link PUBLISH_FILTER}). The CDK event-source mappings render a filter as Lambda filter
+ * patterns ({@link lambdaFilterPatterns}); the local stream pollers apply it with {@link matchesFilter}.
  */
-import { MSG_PREFIX } from "./table";
+import { MSG_PREFIX, READ_MARKER_PREFIX } from "./table";
 
-/** Only INSERTs of MSG rows are delivered: a message is written once and never updated. */
-export const FAN_OUT_FILTER = {
-  eventNames: ["INSERT"],
-  pkPrefix: MSG_PREFIX,
-} as const;
+/** One rule of a filter: the record's event name is one of `eventNames` and its keys start so. */
+export interface StreamFilterRule {
+  readonly eventNames: readonly ("INSERT" | "MODIFY" | "REMOVE")[];
+  readonly pkPrefix: string;
+  /** When given, the sort key must start with it too. */
+  readonly skPrefix?: string;
+}
+
+/** A filter: a record is delivered when it matches any rule (Lambda allows up to 5 filters per mapping). */
+export type StreamFilter = readonly StreamFilterRule[];
+
+/** The fan-out's records: INSERTs of MSG rows (a message is written once and never updated). */
+export const FAN_OUT_FILTER: StreamFilter = [{ eventNames: ["INSERT"], pkPrefix: MSG_PREFIX }];
+
+/**
+ * The publish function's records: MSG row INSERTs (`message.new`) and every write of a read
+ * marker (`message_group.read`; a marker is created, then only moved forward).
+ */
+export const PUBLISH_FILTER: StreamFilter = [
+  ...FAN_OUT_FILTER,
+  { eventNames: ["INSERT", "MODIFY"], pkPrefix: READ_MARKER_PREFIX },
+];
 
 /**
  * How one consumer's event-source mapping delivers the stream (the cloud mapping and the local
@@ -29,6 +46,8 @@ export interface StreamDelivery {
   readonly bisectBatchOnError: boolean;
   readonly reportBatchItemFailures: boolean;
   readonly startingPosition: "TRIM_HORIZON" | "LATEST";
+  /** The records this consumer is given (the mapping's filter criteria). */
+  readonly filter: StreamFilter;
 }
 
 /**
@@ -58,6 +77,7 @@ export const FAN_OUT_DELIVERY = {
    * instead (and raise its alarm; see docs/operations.md).
    */
   startingPosition: "TRIM_HORIZON",
+  filter: FAN_OUT_FILTER,
 } as const satisfies StreamDelivery;
 
 /**
@@ -86,17 +106,28 @@ export const PUBLISH_DELIVERY = {
    * `maxRecordAgeSeconds` drops what is too old to push.
    */
   startingPosition: "TRIM_HORIZON",
+  filter: PUBLISH_FILTER,
 } as const satisfies StreamDelivery;
 
 /**
- * The Lambda event filter pattern (AWS doc "Lambda event filtering", DynamoDB section) for
- * {@link FAN_OUT_FILTER}: `{"eventName":["INSERT"],"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"MSG#"}]}}}}`.
+ * The Lambda event filter patterns (AWS doc "Lambda event filtering", DynamoDB section) of a
+ * filter, one per rule: e.g. `{"eventName":["INSERT"],"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"MSG#"}]}}}}`.
  */
+export function lambdaFilterPatterns(filter: StreamFilter): Record<string, unknown>[] {
+  return filter.map((rule) => ({
+    eventName: [...rule.eventNames],
+    dynamodb: {
+      Keys: {
+        pk: { S: [{ prefix: rule.pkPrefix }] },
+        ...(rule.skPrefix === undefined ? {} : { sk: { S: [{ prefix: rule.skPrefix }] } }),
+      },
+    },
+  }));
+}
+
+/** The fan-out's one filter pattern ({@link FAN_OUT_FILTER}). */
 export function lambdaFilterPattern(): Record<string, unknown> {
-  return {
-    eventName: [...FAN_OUT_FILTER.eventNames],
-    dynamodb: { Keys: { pk: { S: [{ prefix: FAN_OUT_FILTER.pkPrefix }] } } },
-  };
+  return lambdaFilterPatterns(FAN_OUT_FILTER)[0] as Record<string, unknown>;
 }
 
 /** The parts of a stream record the filter looks at (Lambda event or Streams API shape). */
@@ -105,10 +136,19 @@ export interface FilterableRecord {
   dynamodb?: { Keys?: Record<string, { S?: string | undefined } | undefined> | undefined } | undefined;
 }
 
-/** True when Lambda would deliver this record under {@link lambdaFilterPattern}. */
-export function matchesFanOutFilter(record: FilterableRecord): boolean {
-  const eventNames: readonly string[] = FAN_OUT_FILTER.eventNames;
-  if (record.eventName === undefined || !eventNames.includes(record.eventName)) return false;
+/** True when Lambda would deliver this record under {@link lambdaFilterPatterns} of `filter`. */
+export function matchesFilter(filter: StreamFilter, record: FilterableRecord): boolean {
   const pk = record.dynamodb?.Keys?.pk?.S;
-  return typeof pk === "string" && pk.startsWith(FAN_OUT_FILTER.pkPrefix);
+  const sk = record.dynamodb?.Keys?.sk?.S;
+  return filter.some((rule) => {
+    const names: readonly string[] = rule.eventNames;
+    if (record.eventName === undefined || !names.includes(record.eventName)) return false;
+    if (typeof pk !== "string" || !pk.startsWith(rule.pkPrefix)) return false;
+    return rule.skPrefix === undefined || (typeof sk === "string" && sk.startsWith(rule.skPrefix));
+  });
+}
+
+/** True when the fan-out is given this record ({@link FAN_OUT_FILTER}). */
+export function matchesFanOutFilter(record: FilterableRecord): boolean {
+  return matchesFilter(FAN_OUT_FILTER, record);
 }

@@ -11,6 +11,10 @@
  * | message group item    | `MG#<message_group_uuid>`    | `MG`                                       |
  * | profile item (a user) | `USER#<user uuid>`           | `PROFILE`                                  |
  * | handle item           | `HANDLE#<lower-case handle>` | `HANDLE`                                   |
+ * | read marker           | `READ#<message_group_uuid>`  | `<member user uuid>`                       |
+ * | block                 | `USER#<blocker uuid>`        | `BLOCK#<blocked user uuid>`                |
+ * | send limits           | `USER#<sender uuid>`         | `LIMITS`                                   |
+ * | idempotency record    | `IDEMPOTENCY#create-message` | `<hash of caller + Idempotency-Key>` (Powertools) |
  *
  * Each item's attributes are described once, in `shared/items/<kind>.ts` (a zod schema, the type
  * inferred from it and the item's builder), built on the key builders below.
@@ -52,8 +56,25 @@ export const HANDLE_PREFIX = "HANDLE#";
 export const HANDLE_SK = "HANDLE";
 
 /**
- * The table's TTL attribute (epoch seconds). Only directory items that are meant to go away
- * carry it: the claim of a sign-up never confirmed, and a handle its owner left (reserved to
+ * pk prefix of the read markers of a group (`READ#<message_group_uuid>`, one item per member, sk
+ * the member's uuid). Not under `MG#`: that partition is the group item's alone, as the operator
+ * commands and the repair read it.
+ */
+export const READ_MARKER_PREFIX = "READ#";
+/** Sort key prefix of a block, under the blocker's pk (`USER#<uuid>`). */
+export const BLOCK_SK_PREFIX = "BLOCK#";
+/** Sort key of a sender's send-limit state, under the sender's pk (`USER#<uuid>`). */
+export const SEND_LIMITS_SK = "LIMITS";
+/**
+ * pk of the idempotency records of POST /api/messages (Powertools Idempotency's DynamoDB layer
+ * with `keyAttr: pk`, `sortKeyAttr: sk` and this static pk; the sk is its hash of the key).
+ */
+export const IDEMPOTENCY_PK = "IDEMPOTENCY#create-message";
+
+/**
+ * The table's TTL attribute (epoch seconds). Only items that are meant to go away carry it: the
+ * idempotency records of POST /api/messages (24 h), a sender's send-limit state once it is idle,
+ * and in the directory the claim of a sign-up never confirmed, and a handle its owner left (reserved to
  * them until then). DynamoDB deletes expired items lazily (within days), so the code treats an
  * item whose `expires_at` is past as absent and never relies on the deletion.
  */
@@ -72,6 +93,27 @@ export const grpSk = (lastMessageAt: string, messageGroupUuid: string): string =
 export const messageGroupKey = (messageGroupUuid: string): { pk: string; sk: string } => ({
   pk: `${MESSAGE_GROUP_PREFIX}${messageGroupUuid}`,
   sk: MESSAGE_GROUP_SK,
+});
+
+/** Key of `userUuid`'s read marker in a group: pk `READ#<message_group_uuid>`, sk `<user uuid>`. */
+export const readMarkerKey = (messageGroupUuid: string, userUuid: string): { pk: string; sk: string } => ({
+  pk: `${READ_MARKER_PREFIX}${messageGroupUuid}`,
+  sk: userUuid,
+});
+
+/** pk of a user's own items (profile, blocks, send limits): `USER#<uuid>`. */
+export const userPk = (userUuid: string): string => `${USER_PREFIX}${userUuid}`;
+
+/** Key of the block of `blockedUuid` by `blockerUuid`: pk `USER#<blocker>`, sk `BLOCK#<blocked>`. */
+export const blockKey = (blockerUuid: string, blockedUuid: string): { pk: string; sk: string } => ({
+  pk: `${USER_PREFIX}${blockerUuid}`,
+  sk: `${BLOCK_SK_PREFIX}${blockedUuid}`,
+});
+
+/** Key of a sender's send-limit state: pk `USER#<uuid>`, sk `LIMITS`. */
+export const sendLimitsKey = (userUuid: string): { pk: string; sk: string } => ({
+  pk: `${USER_PREFIX}${userUuid}`,
+  sk: SEND_LIMITS_SK,
 });
 
 /** Key of a user's profile item: pk `USER#<uuid>`, sk `PROFILE`. */

@@ -9,9 +9,10 @@
  * handle's user. A lookup whose answer is written into rows (a new group's members) reads with
  * `fresh`.
  */
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { LRUCache } from "lru-cache";
-import { createDocumentClient } from "./clients";
+import { createDocumentClient, createDynamoDbClient } from "./clients";
 import type { Config } from "./config";
 import { type DirectoryDeps, getProfile, ownerOfHandle, toUserProfile } from "./directory";
 import { unauthorized } from "./errors";
@@ -107,16 +108,20 @@ export function createUserDirectory(deps: DirectoryDeps, options: UserDirectoryO
 
 /**
  * What a messaging route function builds at module scope from its config: the table's
- * DocumentClient, its name, and a user directory over it with the configured cache TTL.
+ * DocumentClient (and the client under it), its name, and a user directory over it with the configured cache TTL.
  */
 export function createRouteDeps(config: Config): {
   ddb: DynamoDBDocumentClient;
+  /** The plain client under `ddb` (for libraries that send raw DynamoDB commands). */
+  client: DynamoDBClient;
   tableName: string;
   users: UserDirectory;
 } {
-  const ddb = createDocumentClient(config);
+  const client = createDynamoDbClient(config);
+  const ddb = createDocumentClient(config, client);
   return {
     ddb,
+    client,
     tableName: config.tableName,
     users: createUserDirectory({ ddb, tableName: config.tableName }, { ttlMs: config.userCacheTtlMs }),
   };

@@ -20,9 +20,30 @@ export const MAX_PAGE_SIZE = 100;
 /** Length in characters (code points), so an emoji counts once, not as two UTF-16 units. */
 export const charLength = (text: string): number => [...text].length;
 
+/**
+ * Characters that show nothing: Unicode White_Space (what `String.prototype.trim` removes) and the
+ * format characters (general category Cf: zero-width space/joiners, bidi controls and isolates,
+ * the BOM, soft hyphen, invisible operators, tag characters), plus the Hangul fillers and the
+ * braille blank, which render as blank glyphs. A message made only of these is blank.
+ */
+const INVISIBLE = /[\p{White_Space}\p{Cf}\u115F\u1160\u3164\uFFA0\u2800]/gu;
+
+/** True when `text` shows nothing once white space and invisible format characters are removed. */
+export const isBlankText = (text: string): boolean => text.replace(INVISIBLE, "").length === 0;
+
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one (UTF-16 units, no `u` flag). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * True when `text` cannot be stored and shown as text: a NUL, or a lone UTF-16 surrogate (not
+ * valid Unicode: it cannot be encoded as UTF-8, which DynamoDB and JSON consumers expect).
+ */
+export const isInvalidText = (text: string): boolean => text.includes("\u0000") || LONE_SURROGATE.test(text);
+
 const message = z
   .string({ error: (issue) => (issue.input === undefined ? "message_blank" : "message_invalid") })
-  .refine((s) => s.trim().length > 0, "message_blank")
+  .refine((s) => !isInvalidText(s), { error: "message_invalid", abort: true })
+  .refine((s) => !isBlankText(s), "message_blank")
   .refine((s) => charLength(s) <= MAX_MESSAGE_CHARS, "message_exceed_max_chars");
 
 const messageGroupUuid = z
@@ -195,6 +216,47 @@ export function parseProfileChange(body: string | undefined): ProfileChangeReque
   };
 }
 
+/** A valid POST /api/message_groups/{message_group_uuid}/read body. */
+export interface MarkReadRequest {
+  /** The message to mark read up to; `undefined`: the group's newest message. */
+  message_uuid: string | undefined;
+}
+
+const markReadBody = z.object({
+  message_uuid: z.string({ error: "message_uuid_invalid" }).regex(UUID_PATTERN, "message_uuid_invalid").nullish(),
+});
+
+/**
+ * Parses the optional body of POST /api/message_groups/{message_group_uuid}/read:
+ * `{"message_uuid": "<uuid>"}`, or no body (or `{}`) for the newest message.
+ * @throws AppError 400 `["body_malformed_json"]` / `["body_not_object"]`; 422 `["message_uuid_invalid"]`.
+ */
+export function parseMarkRead(body: string | undefined): MarkReadRequest {
+  if (body === undefined || body.trim() === "") return { message_uuid: undefined };
+  const parsed = markReadBody.safeParse(parseJsonObject(body));
+  if (!parsed.success) throw unprocessable(...codesOf(parsed.error));
+  return { message_uuid: parsed.data.message_uuid ?? undefined };
+}
+
+/** Longest `Idempotency-Key`, characters (IETF httpapi draft "The Idempotency-Key HTTP Header Field"; our bound). */
+export const MAX_IDEMPOTENCY_KEY_CHARS = 255;
+
+/** 1 to 255 visible ASCII characters (0x21-0x7E): no space, no control, nothing outside ASCII. */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7E]{1,255}$/;
+
+/**
+ * Reads the `Idempotency-Key` request header of POST /api/messages.
+ * @param value the header as received (`undefined` when absent).
+ * @returns the key, or `undefined` when the header is absent (the request is then not idempotent).
+ * @throws AppError 400 `["idempotency_key_invalid"]` when it is present but empty, longer than
+ *   {@link MAX_IDEMPOTENCY_KEY_CHARS} characters, or not visible ASCII.
+ */
+export function parseIdempotencyKey(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!IDEMPOTENCY_KEY_PATTERN.test(value)) throw badRequest("idempotency_key_invalid");
+  return value;
+}
+
 /**
  * The request schemas above, for the API document (`shared/openapi.ts`, which turns them into
  * JSON Schema with zod's `toJSONSchema`) and its tests. The Lambda bundles do not use this
@@ -209,4 +271,5 @@ export const REQUEST_SCHEMAS = {
   profileChangeBody,
   pageLimit,
   pageQuery,
+  markReadBody,
 } as const;

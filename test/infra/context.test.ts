@@ -24,6 +24,7 @@ describe("context options", () => {
       network: { mode: "new-vpc" },
       userPool: { mode: "create", allowPasswordAuth: false },
       handleReservationDays: 30,
+      sendLimits: { messagesPerMinute: 30, messageBurst: 10, newGroupsPerHour: 10 },
       corsOrigins: CONTEXT_DEFAULTS.corsOrigins,
       throttle: { rateLimit: CONTEXT_DEFAULTS.throttleRateLimit, burstLimit: CONTEXT_DEFAULTS.throttleBurstLimit },
       logRetention: RetentionDays.ONE_MONTH,
@@ -42,6 +43,9 @@ describe("context options", () => {
       userPoolId: "eu-west-1_AbC123",
       userPoolClientId: "1example23456789",
       handleReservationDays: "7",
+      sendLimitPerMinute: "60",
+      sendLimitBurst: "5",
+      newGroupLimitPerHour: "3",
       corsOrigins: "https://app.example.com, http://localhost:3000",
       throttleRateLimit: "25.5",
       throttleBurstLimit: "50",
@@ -60,6 +64,7 @@ describe("context options", () => {
         region: "eu-west-1",
       },
       handleReservationDays: 7,
+      sendLimits: { messagesPerMinute: 60, messageBurst: 5, newGroupsPerHour: 3 },
       corsOrigins: ["https://app.example.com", "http://localhost:3000"],
       throttle: { rateLimit: 25.5, burstLimit: 50 },
       logRetention: RetentionDays.THREE_MONTHS,
@@ -147,6 +152,9 @@ describe("context options", () => {
     [{ handleReservationDays: "1.5" }, "handleReservationDays"],
     [{ handleReservationDays: "a month" }, "handleReservationDays"],
     [{ handleReservationDays: "3651" }, "handleReservationDays"],
+    [{ sendLimitPerMinute: "0" }, "sendLimitPerMinute"],
+    [{ sendLimitBurst: "2.5" }, "sendLimitBurst"],
+    [{ newGroupLimitPerHour: "many" }, "newGroupLimitPerHour"],
   ])("rejects %j, naming %s", (context, key) => {
     rejects(context, key);
   });

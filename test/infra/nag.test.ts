@@ -87,12 +87,16 @@ describe("cdk-nag AwsSolutions", () => {
       // and the stream consumers (dynamodb:ListStreams has no resource-level permission).
       "AwsSolutions-IAM5[Resource::*]": [
         "FanOut/Function/Role",
+        "Fn-block-user/Role",
         "Fn-create-message/Role",
         "Fn-get-user-short/Role",
+        "Fn-list-blocks/Role",
         "Fn-list-message-groups/Role",
         "Fn-list-messages/Role",
+        "Fn-mark-read/Role",
         "Fn-post-confirmation/Role",
         "Fn-pre-sign-up/Role",
+        "Fn-unblock-user/Role",
         "Fn-update-profile/Role",
         "Realtime/Publish/Role",
       ],

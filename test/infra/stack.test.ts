@@ -21,7 +21,7 @@ import {
   RESERVING_PATTERNS,
   TRIGGER_TIMEOUT,
 } from "../../infra/messaging-stack";
-import { CORS, NEXT_CURSOR_HEADER } from "../../shared/api-contract";
+import { CORS } from "../../shared/api-contract";
 import { CONFIG_ENV, loadConfig, requireUserPoolId, SERVICE_NAME } from "../../shared/config";
 import { PUBLISH_METRICS } from "../../shared/publish-events";
 import { EVENTS_NAMESPACE } from "../../shared/realtime";
@@ -33,7 +33,7 @@ import {
   STREAM_FUNCTIONS,
   TRIGGER_FUNCTIONS,
 } from "../../shared/routes";
-import { FAN_OUT_DELIVERY, lambdaFilterPattern, PUBLISH_DELIVERY } from "../../shared/stream";
+import { FAN_OUT_DELIVERY, lambdaFilterPattern, lambdaFilterPatterns, PUBLISH_DELIVERY } from "../../shared/stream";
 import { createTableInput, GSI, TABLE_NAME, TTL_ATTRIBUTE } from "../../shared/table";
 import {
   CLIENT_AUTH_FLOWS,
@@ -329,12 +329,12 @@ describe("HTTP API", () => {
     },
   );
 
-  it("answers CORS for the configured origins, exposing the cursor header", () => {
+  it("answers CORS for the configured origins, exposing the cursor and send-limit headers", () => {
     const cors = Object.values(template.findResources("AWS::ApiGatewayV2::Api"))[0]?.Properties.CorsConfiguration;
     expect(cors).toMatchObject({
       AllowOrigins: CONTEXT_DEFAULTS.corsOrigins,
       AllowHeaders: [...CORS.allowHeaders],
-      ExposeHeaders: [NEXT_CURSOR_HEADER],
+      ExposeHeaders: [...CORS.exposeHeaders],
       AllowCredentials: false,
     });
     expect(new Set(cors.AllowMethods)).toEqual(new Set(["OPTIONS", ...ROUTES.map((r) => r.method)]));
@@ -732,7 +732,11 @@ describe("real-time", () => {
       StartingPosition: PUBLISH_DELIVERY.startingPosition,
     });
     expect(mapping.DestinationConfig).toBeUndefined();
-    expect(JSON.parse(mapping.FilterCriteria.Filters[0].Pattern)).toEqual(lambdaFilterPattern());
+    // MSG row INSERTs (message.new) and read-marker writes (message_group.read).
+    expect(mapping.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern))).toEqual(
+      lambdaFilterPatterns(PUBLISH_DELIVERY.filter),
+    );
+    expect(mapping.FilterCriteria.Filters).toHaveLength(2);
     // A push an hour late is useless: Lambda's lowest maximum record age is 60 s.
     expect(PUBLISH_DELIVERY.maxRecordAgeSeconds).toBeGreaterThanOrEqual(60);
     expect(PUBLISH_DELIVERY.maxRecordAgeSeconds).toBeLessThanOrEqual(300);

@@ -166,6 +166,10 @@ describe("GET /api/message_groups", () => {
           display_name: "Alice H",
           message: "hello 29",
           created_at: expect.any(String),
+          // A seeded history: Alice wrote every other one of the 30, and nobody has read yet.
+          unread_count: 15,
+          last_read_at: null,
+          other_last_read_at: null,
         },
       ],
     });

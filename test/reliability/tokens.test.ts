@@ -49,7 +49,12 @@ afterAll(async () => {
  * One request per route of ROUTES that needs a token, each one that a valid token would get a
  * 200 for. The public profile route takes no token, so no token can be refused there.
  */
-function routeRequests(): { name: string; method: "GET" | "POST" | "PATCH"; path: string; body?: unknown }[] {
+function routeRequests(): {
+  name: string;
+  method: "GET" | "POST" | "PATCH" | "DELETE";
+  path: string;
+  body?: unknown;
+}[] {
   return ROUTES.filter((route) => route.auth).map((route) => {
     const path = route.path
       .replace("{message_group_uuid}", groupUuid)

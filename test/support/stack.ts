@@ -4,6 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { freeStackPorts } from "../../local/free-port";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../../local/stack";
 import { NEXT_CURSOR_HEADER } from "../../shared/api-contract";
+import type { SendLimitSettings } from "../../shared/config";
 import type { MessageView } from "../../shared/model";
 import { userChannel } from "../../shared/realtime";
 import { MAX_PAGE_SIZE } from "../../shared/validation";
@@ -15,10 +16,20 @@ import { tempDir } from "./temp-dir";
 export const tempStateDir = (): Promise<string> => tempDir("cruddur-e2e-");
 
 /**
- * Starts a quiet local stack on free ports (and a temp state dir unless one is given). Every
- * answer of its API is checked against the OpenAPI document (`recordAnswer` of
- * `test/support/contract.ts`, reported by `contract-setup.ts`) unless `contract` is false, as
- * the load run sets so as not to measure the check.
+ * Send limits high enough that no suite but the send limits' own meets them: the suites post
+ * hundreds of messages from a few users in seconds.
+ */
+export const UNLIMITED_SENDS: SendLimitSettings = {
+  messagesPerMinute: 1_000_000,
+  messageBurst: 1_000_000,
+  newGroupsPerHour: 1_000_000,
+};
+
+/**
+ * Starts a quiet local stack on free ports (and a temp state dir unless one is given), with
+ * {@link UNLIMITED_SENDS} unless `options.sendLimits` says otherwise. Every answer of its API is
+ * checked against the OpenAPI document (`recordAnswer` of `test/support/contract.ts`, reported by
+ * `contract-setup.ts`) unless `contract` is false, as the load run sets so as not to measure the check.
  */
 export async function startTestStack(options: LocalStackOptions & { contract?: boolean } = {}): Promise<LocalStack> {
   const { contract = true, ...rest } = options;
@@ -26,6 +37,7 @@ export async function startTestStack(options: LocalStackOptions & { contract?: b
     ...(await freeStackPorts()),
     stateDir: rest.stateDir ?? (await tempStateDir()),
     quiet: true,
+    sendLimits: UNLIMITED_SENDS,
     ...(contract ? { onApiAnswer: recordAnswer } : {}),
     ...rest,
   });
@@ -40,7 +52,7 @@ export interface ApiResponse {
 /** Calls the stack's API as the frontend does; `token` goes in `Authorization: Bearer`. */
 export async function callApi(
   stack: LocalStack,
-  method: "GET" | "POST" | "OPTIONS" | "PUT" | "PATCH",
+  method: "GET" | "POST" | "OPTIONS" | "PUT" | "PATCH" | "DELETE",
   path: string,
   options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<ApiResponse> {

@@ -13,6 +13,11 @@ const config: fc.Arbitrary<Config> = fc.record({
   userCacheTtlMs: fc.nat(),
   handleReservationMs: fc.nat({ max: 3650 }).map((days) => days * DAY_MS),
   eventsHttpUrl: fc.option(nonBlank, { nil: undefined }),
+  sendLimits: fc.record({
+    messagesPerMinute: fc.integer({ min: 1, max: 100_000 }),
+    messageBurst: fc.integer({ min: 1, max: 100_000 }),
+    newGroupsPerHour: fc.integer({ min: 1, max: 100_000 }),
+  }),
 });
 
 describe("configEnv", () => {
@@ -26,7 +31,14 @@ describe("configEnv", () => {
 
   it("writes what loadConfig reads, with the defaults spelled out", () => {
     const env = { TABLE_NAME: "t", AWS_REGION: "eu-west-1", DYNAMODB_ENDPOINT: "http://localhost:8000" };
-    expect(configEnv(loadConfig(env))).toEqual({ ...env, USER_CACHE_TTL_MS: "60000", HANDLE_RESERVATION_DAYS: "30" });
+    expect(configEnv(loadConfig(env))).toEqual({
+      ...env,
+      USER_CACHE_TTL_MS: "60000",
+      HANDLE_RESERVATION_DAYS: "30",
+      SEND_LIMIT_PER_MINUTE: "30",
+      SEND_LIMIT_BURST: "10",
+      NEW_GROUP_LIMIT_PER_HOUR: "10",
+    });
   });
 
   it("writes only the settings given, so loadConfig takes its defaults for the rest", () => {
@@ -34,6 +46,18 @@ describe("configEnv", () => {
     expect(env).toEqual({ [CONFIG_ENV.tableName]: "t", [CONFIG_ENV.handleReservationDays]: "7" });
     // AWS_REGION is left out (the Lambda runtime sets it): with it, the function's config loads.
     expect(loadConfig({ ...env, AWS_REGION: "eu-west-1" })).toMatchObject({ tableName: "t", userCacheTtlMs: 60_000 });
+  });
+
+  it("reads the send limits, 30 a minute with a burst of 10 and 10 new conversations an hour by default", () => {
+    const base = { TABLE_NAME: "t", AWS_REGION: "eu-west-1" };
+    expect(loadConfig(base).sendLimits).toEqual({ messagesPerMinute: 30, messageBurst: 10, newGroupsPerHour: 10 });
+    expect(
+      loadConfig({ ...base, SEND_LIMIT_PER_MINUTE: "60", SEND_LIMIT_BURST: "5", NEW_GROUP_LIMIT_PER_HOUR: "2" })
+        .sendLimits,
+    ).toEqual({ messagesPerMinute: 60, messageBurst: 5, newGroupsPerHour: 2 });
+    for (const bad of ["0", "-1", "1.5", "ten"]) {
+      expect(() => loadConfig({ ...base, SEND_LIMIT_BURST: bad })).toThrow(ConfigError);
+    }
   });
 
   it("refuses settings no variable can say", () => {

@@ -92,6 +92,10 @@ describe("emulated HTTP API with fake handlers", () => {
         ["create-message", echo],
         ["get-user-short", echo],
         ["update-profile", echoOrThrow],
+        ["mark-read", echo],
+        ["block-user", echo],
+        ["unblock-user", echo],
+        ["list-blocks", echo],
       ]),
       verifyAccessToken: verify,
       frontendOrigin: ORIGIN,
@@ -111,7 +115,9 @@ describe("emulated HTTP API with fake handlers", () => {
     const response = await call(`/api/messages/${GROUP}?limit=3`, { headers: auth });
     expect(response.status).toBe(200);
     expect(response.headers.get("access-control-allow-origin")).toBe(ORIGIN);
-    expect(response.headers.get("access-control-expose-headers")).toBe("x-next-cursor");
+    expect(response.headers.get("access-control-expose-headers")).toBe(
+      "x-next-cursor,RateLimit,RateLimit-Policy,Retry-After",
+    );
     expect(response.headers.get("x-next-cursor")).toBe("next");
     const event = events.at(-1) as HttpEvent;
     expect(event.routeKey).toBe("GET /api/messages/{message_group_uuid}");
@@ -217,8 +223,8 @@ describe("emulated HTTP API with fake handlers", () => {
       headers: { origin: ORIGIN, "access-control-request-method": "POST" },
     });
     expect(response.status).toBe(204);
-    expect(response.headers.get("access-control-allow-methods")).toBe("GET,POST,PATCH,OPTIONS");
-    expect(response.headers.get("access-control-allow-headers")).toBe("Authorization,Content-Type");
+    expect(response.headers.get("access-control-allow-methods")).toBe("GET,POST,PATCH,DELETE,OPTIONS");
+    expect(response.headers.get("access-control-allow-headers")).toBe("Authorization,Content-Type,Idempotency-Key");
     expect(response.headers.get("access-control-max-age")).toMatch(/^\d+$/);
   });
 });

@@ -28,6 +28,7 @@ describe("config", () => {
       userPoolId: "p",
       userCacheTtlMs: 0,
       handleReservationMs: 30 * 24 * 60 * 60 * 1000,
+      sendLimits: { messagesPerMinute: 30, messageBurst: 10, newGroupsPerHour: 10 },
     });
     expect(loadConfig({ ...base, HANDLE_RESERVATION_DAYS: "2" }).handleReservationMs).toBe(2 * 86_400_000);
   });

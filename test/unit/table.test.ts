@@ -1,7 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { messageGroupUuidFor, UUID_PATTERN } from "../../shared/ids";
-import { lambdaFilterPattern, matchesFanOutFilter } from "../../shared/stream";
+import {
+  FAN_OUT_FILTER,
+  lambdaFilterPattern,
+  lambdaFilterPatterns,
+  matchesFanOutFilter,
+  matchesFilter,
+  PUBLISH_FILTER,
+} from "../../shared/stream";
 import { createTableInput, grpSk, messageGroupUuidOfMsgPk, msgPk, msgSk, TABLE_NAME } from "../../shared/table";
 import { isTimestamp, toTimestamp } from "../../shared/time";
 
@@ -75,5 +82,23 @@ describe("fan-out filter", () => {
     expect(matchesFanOutFilter({ eventName: "INSERT", dynamodb: { Keys: { pk: { S: "GRP#u" } } } })).toBe(false);
     expect(matchesFanOutFilter({ eventName: "INSERT", dynamodb: { Keys: { pk: { S: "MG#g" } } } })).toBe(false);
     expect(matchesFanOutFilter({ eventName: "INSERT" })).toBe(false);
+  });
+
+  it("gives the publish function MSG row INSERTs and read-marker INSERTs and MODIFYs, nothing else", () => {
+    const record = (eventName: string, pk: string, sk: string) => ({
+      eventName,
+      dynamodb: { Keys: { pk: { S: pk }, sk: { S: sk } } },
+    });
+    expect(lambdaFilterPatterns(PUBLISH_FILTER)).toEqual([
+      { eventName: ["INSERT"], dynamodb: { Keys: { pk: { S: [{ prefix: "MSG#" }] } } } },
+      { eventName: ["INSERT", "MODIFY"], dynamodb: { Keys: { pk: { S: [{ prefix: "READ#" }] } } } },
+    ]);
+    expect(matchesFilter(PUBLISH_FILTER, record("INSERT", "MSG#g", "t#m"))).toBe(true);
+    expect(matchesFilter(PUBLISH_FILTER, record("INSERT", "READ#g", "u"))).toBe(true);
+    expect(matchesFilter(PUBLISH_FILTER, record("MODIFY", "READ#g", "u"))).toBe(true);
+    expect(matchesFilter(PUBLISH_FILTER, record("REMOVE", "READ#g", "u"))).toBe(false);
+    expect(matchesFilter(PUBLISH_FILTER, record("MODIFY", "MG#g", "MG"))).toBe(false);
+    expect(matchesFilter(PUBLISH_FILTER, record("MODIFY", "MSG#g", "t#m"))).toBe(false);
+    expect(matchesFilter(FAN_OUT_FILTER, record("INSERT", "READ#g", "u"))).toBe(false);
   });
 });

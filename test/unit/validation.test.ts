@@ -2,9 +2,13 @@ import { describe, expect, it } from "vitest";
 import { AppError } from "../../shared/errors";
 import {
   charLength,
+  isBlankText,
+  isInvalidText,
   MAX_MESSAGE_CHARS,
   parseCreateMessage,
   parseHandleParam,
+  parseIdempotencyKey,
+  parseMarkRead,
   parseMessageGroupUuidParam,
   parsePageRequest,
 } from "../../shared/validation";
@@ -123,5 +127,52 @@ describe("path parameters", () => {
     expect(parseHandleParam("@")).toBeUndefined();
     expect(parseHandleParam('@a"b')).toBeUndefined();
     expect(parseHandleParam(undefined)).toBeUndefined();
+  });
+});
+
+describe("blank and invalid message text", () => {
+  it("is blank with only white space and invisible format characters, a message with anything visible", () => {
+    for (const blank of [
+      "",
+      " ",
+      "\u200B",
+      "\u200C\u200D\u2060",
+      "\uFEFF",
+      "\u202A\u202E\u2066\u2069",
+      "\u00AD",
+      "\u3164",
+      "\u2800 \t\n",
+    ]) {
+      expect(isBlankText(blank), JSON.stringify(blank)).toBe(true);
+    }
+    for (const text of ["a", "\u200Ba", "👩\u200D💻", "١", "\u0301x"]) expect(isBlankText(text), text).toBe(false);
+  });
+
+  it("is invalid with a NUL or a lone surrogate, valid with surrogate pairs", () => {
+    for (const bad of ["\u0000", "a\u0000b", "\uD800", "x\uDBFFy", "\uDC00", "\uDFFFz"]) {
+      expect(isInvalidText(bad), JSON.stringify(bad)).toBe(true);
+    }
+    for (const good of ["😀", "a😀b", "\uD83D\uDE00"]) expect(isInvalidText(good)).toBe(false);
+  });
+});
+
+describe("Idempotency-Key and the read body", () => {
+  it("takes 1 to 255 visible ASCII characters, nothing else", () => {
+    expect(parseIdempotencyKey(undefined)).toBeUndefined();
+    expect(parseIdempotencyKey("a")).toBe("a");
+    expect(parseIdempotencyKey("~".repeat(255))).toBe("~".repeat(255));
+    for (const bad of ["", " ", "a b", "x".repeat(256), "tab\t", "é", "\u0000"]) {
+      expect(() => parseIdempotencyKey(bad), JSON.stringify(bad)).toThrow(AppError);
+    }
+  });
+
+  it("reads an optional message_uuid", () => {
+    expect(parseMarkRead(undefined)).toEqual({ message_uuid: undefined });
+    expect(parseMarkRead("")).toEqual({ message_uuid: undefined });
+    expect(parseMarkRead("{}")).toEqual({ message_uuid: undefined });
+    expect(parseMarkRead('{"message_uuid":null}')).toEqual({ message_uuid: undefined });
+    expect(parseMarkRead(JSON.stringify({ message_uuid: uuid }))).toEqual({ message_uuid: uuid });
+    expect(() => parseMarkRead('{"message_uuid":"x"}')).toThrow(AppError);
+    expect(() => parseMarkRead("[]")).toThrow(AppError);
   });
 });
