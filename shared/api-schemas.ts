@@ -17,15 +17,30 @@
  * `npm run openapi` (CI fails while docs/openapi.json is stale).
  */
 import * as z from "zod";
-import { CORS, NEXT_CURSOR_HEADER, PUBLIC_CACHE_SECONDS } from "./api-contract";
+import { CORS, IDEMPOTENCY_KEY_HEADER, NEXT_CURSOR_HEADER, PUBLIC_CACHE_SECONDS } from "./api-contract";
+import type { BlockView } from "./blocks";
 import { MAX_CURSOR_LENGTH } from "./cursor";
 import { MAX_DISPLAY_NAME_CHARS } from "./identity-rules";
 import { UUID_PATTERN } from "./ids";
 import type { CreatedMessageView, MessageGroupView, MessageView, UserProfile } from "./model";
-import { type MessageNewEvent, messageNewEventSchema } from "./realtime";
+import type { MarkReadView, ReadState } from "./read-markers";
+import { UNREAD_COUNT_CAP } from "./read-markers";
+import {
+  type MessageGroupReadEvent,
+  type MessageNewEvent,
+  messageGroupReadEventSchema,
+  messageNewEventSchema,
+} from "./realtime";
 import { TIMESTAMP_PATTERN } from "./time";
 import { HANDLE_PATTERN } from "./user-pool";
-import { DEFAULT_PAGE_SIZE, MAX_MESSAGE_CHARS, MAX_PAGE_SIZE, REQUEST_SCHEMAS } from "./validation";
+import {
+  DEFAULT_PAGE_SIZE,
+  IDEMPOTENCY_KEY_PATTERN,
+  MAX_IDEMPOTENCY_KEY_CHARS,
+  MAX_MESSAGE_CHARS,
+  MAX_PAGE_SIZE,
+  REQUEST_SCHEMAS,
+} from "./validation";
 
 /** The version of the HTTP API contract (`info.version` of the document): raise it with a change of the contract. */
 export const API_VERSION = "1.0.0";
@@ -57,7 +72,19 @@ export const messageViewSchema = z
   })
   .describe("A message of a group.");
 
-/** A message group as pattern B lists it. */
+const unreadCount = z
+  .int()
+  .min(0)
+  .max(UNREAD_COUNT_CAP)
+  .describe(
+    `The caller's unread messages: the other member's messages after the caller's read marker; exact from 0 to ${UNREAD_COUNT_CAP - 1}, ${UNREAD_COUNT_CAP} means "${UNREAD_COUNT_CAP} or more".`,
+  );
+const marker = (description: string) => z.string().regex(TIMESTAMP_PATTERN).nullable().describe(description);
+const lastReadAt = marker(
+  "The caller's read marker: `created_at` of the message read up to, or null when nothing is read yet.",
+);
+
+/** A message group as pattern B lists it, with the caller's read state. */
 export const messageGroupViewSchema = z
   .object({
     uuid: uuid("The message_group_uuid."),
@@ -66,6 +93,9 @@ export const messageGroupViewSchema = z
     handle: z.string().describe("The OTHER member's handle."),
     message: z.string().describe("The text of the group's newest message."),
     created_at: timestamp("When the group's newest message was posted (ISO 8601 UTC with milliseconds)."),
+    unread_count: unreadCount,
+    last_read_at: lastReadAt,
+    other_last_read_at: marker("The OTHER member's read marker (the read receipt), or null."),
   })
   .describe("A message group (conversation) of the caller, as its summary shows it.");
 
@@ -73,6 +103,24 @@ export const messageGroupViewSchema = z
 export const createdMessageViewSchema = messageViewSchema
   .extend({ message_group_uuid: uuid("The group the message was posted to (new or existing).") })
   .describe("The message just posted.");
+
+/** What POST /api/message_groups/{message_group_uuid}/read answers. */
+export const markReadViewSchema = z
+  .object({
+    message_group_uuid: uuid("The group."),
+    last_read_at: lastReadAt,
+    unread_count: unreadCount,
+  })
+  .describe("The caller's read state of the group after the call.");
+
+/** A user the caller blocks. */
+export const blockViewSchema = userProfileSchema
+  .extend({ blocked_at: timestamp("When the block was made (ISO 8601 UTC with milliseconds).") })
+  .describe("A user the caller blocks, as the directory names them now.");
+
+export const blockListSchema = z
+  .array(blockViewSchema)
+  .describe("One page of the users the caller blocks, the newest block first.");
 
 export const messageListSchema = z
   .array(messageViewSchema)
@@ -96,9 +144,11 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const viewsMatchModel: [
   Same<z.infer<typeof userProfileSchema>, UserProfile>,
   Same<z.infer<typeof messageViewSchema>, MessageView>,
-  Same<z.infer<typeof messageGroupViewSchema>, MessageGroupView>,
+  Same<z.infer<typeof messageGroupViewSchema>, MessageGroupView & ReadState>,
   Same<z.infer<typeof createdMessageViewSchema>, CreatedMessageView>,
-] = [true, true, true, true];
+  Same<z.infer<typeof markReadViewSchema>, MarkReadView>,
+  Same<z.infer<typeof blockViewSchema>, BlockView>,
+] = [true, true, true, true, true, true];
 void viewsMatchModel;
 
 /**
@@ -114,9 +164,13 @@ export const COMPONENT_SCHEMAS: Readonly<Record<string, { schema: z.ZodType; io:
   MessageGroupView: { schema: messageGroupViewSchema, io: "output" },
   MessageGroupList: { schema: messageGroupListSchema, io: "output" },
   CreatedMessageView: { schema: createdMessageViewSchema, io: "output" },
+  MarkReadView: { schema: markReadViewSchema, io: "output" },
+  BlockView: { schema: blockViewSchema, io: "output" },
+  BlockList: { schema: blockListSchema, io: "output" },
   GatewayMessage: { schema: gatewayMessageSchema, io: "output" },
   CreateMessageRequest: { schema: REQUEST_SCHEMAS.createMessageBody, io: "input" },
   ProfileChangeRequest: { schema: REQUEST_SCHEMAS.profileChangeBody, io: "input" },
+  MarkReadRequest: { schema: REQUEST_SCHEMAS.markReadBody, io: "input" },
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -141,7 +195,9 @@ export const REQUEST_SCHEMA_RULES: ReadonlyMap<z.ZodType, (json: JsonSchema) => 
       ...json,
       minLength: 1,
       maxLength: MAX_MESSAGE_CHARS,
-      description: `The text: not blank after trimming white space, at most ${MAX_MESSAGE_CHARS} characters (Unicode code points).`,
+      description:
+        `The text: at most ${MAX_MESSAGE_CHARS} characters (Unicode code points), not blank once white space and ` +
+        "invisible format characters are removed, no NUL and no lone UTF-16 surrogate.",
     }),
   ],
   [
@@ -188,6 +244,15 @@ export const REQUEST_SCHEMA_RULES: ReadonlyMap<z.ZodType, (json: JsonSchema) => 
     }),
   ],
   [
+    REQUEST_SCHEMAS.markReadBody,
+    (json) => ({
+      ...json,
+      description:
+        "Optional: `message_uuid` is the message to mark read up to (a message of the group); absent, `null`, " +
+        "an empty body or `{}`: the group's newest message. The marker only moves forward.",
+    }),
+  ],
+  [
     REQUEST_SCHEMAS.profileChangeBody,
     (json) => ({
       ...json,
@@ -231,6 +296,18 @@ export const RESPONSE_HEADERS = {
     description: "Seconds to wait before trying again (RFC 9110, 10.2.3).",
     schema: z.string().regex(/^[0-9]+$/),
   },
+  "ratelimit-policy": {
+    description:
+      'The send limits (IETF httpapi draft "RateLimit header fields for HTTP"): each policy\'s quota and the ' +
+      'window that refills it, seconds, e.g. `"messages";q=10;w=20, "new_groups";q=10;w=3600`. Exposed by CORS.',
+    schema: z.string().regex(/^"[a-z_]+";q=[0-9]+;w=[0-9]+(, "[a-z_]+";q=[0-9]+;w=[0-9]+)*$/),
+  },
+  ratelimit: {
+    description:
+      "What is left of each quota after this request, and seconds until it is whole again, e.g. " +
+      '`"messages";r=9;t=2, "new_groups";r=9;t=360`. Exposed by CORS.',
+    schema: z.string().regex(/^"[a-z_]+";r=[0-9]+;t=[0-9]+(, "[a-z_]+";r=[0-9]+;t=[0-9]+)*$/),
+  },
   "access-control-allow-origin": {
     description: "The web frontend's origin (the API's CORS configuration).",
     schema: z.string(),
@@ -272,9 +349,17 @@ export const ERROR_CODES = {
   message_group_not_found:
     "The group does not exist, or the caller is not one of its members (the two are indistinguishable on purpose).",
   handle_not_found: "No active user has this handle.",
+  message_not_found: "`message_uuid` is not a message of the group.",
+  message_uuid_invalid: "`message_uuid` is not a lowercase canonical uuid.",
+  idempotency_key_invalid: `The \`${IDEMPOTENCY_KEY_HEADER}\` header is empty, over ${MAX_IDEMPOTENCY_KEY_CHARS} characters, or not visible ASCII.`,
+  idempotency_key_reused: `The \`${IDEMPOTENCY_KEY_HEADER}\` was used by the caller for another body within 24 h.`,
+  idempotency_request_in_progress: `A request with the same \`${IDEMPOTENCY_KEY_HEADER}\` is still being answered: retry after \`Retry-After\`.`,
+  cannot_message_user: "One of the two users blocks the other: nothing is posted.",
+  cannot_block_self: "The handle is the caller's own.",
+  rate_limited: "The caller's send limits are spent: retry after `Retry-After` seconds (see the RateLimit fields).",
   user_not_found: "No active user has this handle (the public profile route).",
-  message_blank: "The message is missing, or blank after trimming white space.",
-  message_invalid: "The message is not a string.",
+  message_blank: "The message is missing, or blank once white space and invisible format characters are removed.",
+  message_invalid: "The message is not a string, or holds a NUL or a lone UTF-16 surrogate.",
   message_exceed_max_chars: `The message is over ${MAX_MESSAGE_CHARS} characters (Unicode code points).`,
   message_group_uuid_or_handle_required: "Neither `message_group_uuid` nor `handle` is given.",
   message_group_uuid_and_handle_exclusive: "Both `message_group_uuid` and `handle` are given.",
@@ -334,8 +419,10 @@ export interface SuccessSpec {
   description: string;
   /** Its body: a schema of {@link COMPONENT_SCHEMAS}; none for a bodyless answer (204). */
   body?: z.ZodType;
-  /** Headers besides {@link EVERY_ANSWER_HEADERS}, all optional. */
+  /** Headers besides {@link EVERY_ANSWER_HEADERS} that may be absent. */
   headers?: readonly ResponseHeaderName[];
+  /** Headers besides {@link EVERY_ANSWER_HEADERS} that every such answer carries. */
+  requiredHeaders?: readonly ResponseHeaderName[];
 }
 
 /** What the document says of one route of `shared/routes.ts`. */
@@ -350,8 +437,8 @@ export interface OperationSpec {
   query?: { schema: z.ZodObject; descriptions: Readonly<Record<string, string>> };
   /** Request headers the route reads, besides `Authorization`. */
   requestHeaders?: Readonly<Record<string, ParameterSpec & { required: boolean }>>;
-  /** The JSON body: a schema of {@link COMPONENT_SCHEMAS}. */
-  body?: { schema: z.ZodType; description: string };
+  /** The JSON body: a schema of {@link COMPONENT_SCHEMAS}; `required` unless said otherwise. */
+  body?: { schema: z.ZodType; description: string; required?: boolean };
   /** The success answers, by status. */
   responses: Readonly<Record<number, SuccessSpec>>;
   /** The codes each error status of the route can carry ({@link COMMON_ERRORS} are added). */
@@ -369,6 +456,14 @@ const PAGE_QUERY: OperationSpec["query"] = {
 };
 
 const PAGE_ANSWER_HEADERS: readonly ResponseHeaderName[] = [NEXT_CURSOR_HEADER];
+
+/** The send limits' fields (`shared/send-limits.ts`). */
+const RATE_LIMIT_HEADERS: readonly ResponseHeaderName[] = ["ratelimit-policy", "ratelimit"];
+
+const handleParameter: ParameterSpec = {
+  schema: REQUEST_SCHEMAS.handle,
+  description: "The handle, usually with its `@` (`@bayko`).",
+};
 
 /** The operations, by route key (`METHOD /path` of `shared/routes.ts`). */
 export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
@@ -414,14 +509,33 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
       "`{message, message_group_uuid}` posts to an existing group of the caller (pattern C); `{message, handle}` " +
       "to the conversation with that user, created the first time (pattern D). Nothing is written on any error.",
     tags: ["messages"],
+    requestHeaders: {
+      [IDEMPOTENCY_KEY_HEADER]: {
+        schema: z.string().regex(IDEMPOTENCY_KEY_PATTERN),
+        required: false,
+        description:
+          `Makes the send idempotent (IETF httpapi draft "The Idempotency-Key HTTP Header Field"): 1 to ${MAX_IDEMPOTENCY_KEY_CHARS} ` +
+          "visible ASCII characters, scoped to the caller. A retry with the same key within 24 h answers exactly the " +
+          "first answer (status, headers and body) and writes nothing.",
+      },
+    },
     body: { schema: REQUEST_SCHEMAS.createMessageBody, description: "The message and its target." },
-    responses: { 200: { description: "The message, posted.", body: createdMessageViewSchema } },
+    responses: {
+      200: { description: "The message, posted.", body: createdMessageViewSchema, requiredHeaders: RATE_LIMIT_HEADERS },
+    },
     errors: {
-      // parseCreateMessage (shared/validation.ts).
-      400: ["body_malformed_json", "body_not_object"],
+      // parseCreateMessage, parseIdempotencyKey (shared/validation.ts).
+      400: ["body_malformed_json", "body_not_object", "idempotency_key_invalid"],
+      // assertMayMessage (shared/blocks.ts).
+      403: ["cannot_message_user"],
       // postToGroup, postToHandle (shared/messages.ts).
       404: ["message_group_not_found", "handle_not_found"],
-      // parseCreateMessage (the target's codes first), postToHandle (cannot_message_self).
+      // createIdempotentSend (shared/idempotent-send.ts): the same key while the first runs.
+      409: ["idempotency_request_in_progress"],
+      // spendSendLimit (shared/send-limits.ts).
+      429: ["rate_limited"],
+      // parseCreateMessage (the target's codes first), postToHandle (cannot_message_self),
+      // createIdempotentSend (idempotency_key_reused).
       422: [
         "message_group_uuid_and_handle_exclusive",
         "message_group_uuid_or_handle_required",
@@ -431,8 +545,10 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
         "message_group_uuid_invalid",
         "handle_invalid",
         "cannot_message_self",
+        "idempotency_key_reused",
       ],
     },
+    errorHeaders: { 409: ["retry-after"], 429: RATE_LIMIT_HEADERS },
   },
   "GET /api/users/{handle}/short": {
     operationId: "getUserShort",
@@ -442,9 +558,7 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
       "calls it without one). The frontend sends `@handle`; a bare handle is accepted too. A found profile may be " +
       `cached for ${PUBLIC_CACHE_SECONDS} s.`,
     tags: ["users"],
-    pathParameters: {
-      handle: { schema: REQUEST_SCHEMAS.handle, description: "The handle, usually with its `@` (`@bayko`)." },
-    },
+    pathParameters: { handle: handleParameter },
     responses: { 200: { description: "The profile.", body: userProfileSchema } },
     errors: {
       // functions/get-user-short.ts: an unknown handle, and one that cannot be a handle.
@@ -468,6 +582,68 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
       409: ["handle_taken"],
       // parseProfileChange, checkIdentity (shared/directory.ts).
       422: ["handle_invalid", "display_name_invalid", "handle_or_display_name_required"],
+    },
+  },
+  "POST /api/message_groups/{message_group_uuid}/read": {
+    operationId: "markRead",
+    summary: "Mark a group read",
+    description:
+      "Moves the caller's read marker forward to a message of the group (default: its newest message); a message " +
+      "at or before the marker changes nothing. The other member receives a `message_group.read` event (the read " +
+      "receipt). Posting marks the sender's own side read too.",
+    tags: ["messages"],
+    pathParameters: {
+      message_group_uuid: { schema: REQUEST_SCHEMAS.messageGroupUuid, description: "The group." },
+    },
+    body: { schema: REQUEST_SCHEMAS.markReadBody, description: "The message read up to (optional).", required: false },
+    responses: { 200: { description: "The caller's read state after the call.", body: markReadViewSchema } },
+    errors: {
+      // parseMessageGroupUuidParam, parseMarkRead (shared/validation.ts).
+      400: ["message_group_uuid_invalid", "body_malformed_json", "body_not_object"],
+      // markGroupRead (shared/messages.ts), markRead (shared/read-markers.ts).
+      404: ["message_group_not_found", "message_not_found"],
+      // parseMarkRead.
+      422: ["message_uuid_invalid"],
+    },
+  },
+  "POST /api/users/{handle}/block": {
+    operationId: "blockUser",
+    summary: "Block a user",
+    description:
+      "While either of two users blocks the other, posts between them are refused (403 `cannot_message_user`); " +
+      "existing messages stay readable. Idempotent: blocking again keeps the first `blocked_at`.",
+    tags: ["users"],
+    pathParameters: { handle: handleParameter },
+    responses: { 200: { description: "The user blocked.", body: blockViewSchema } },
+    errors: {
+      // functions/block-user.ts (a path that cannot be a handle), blockUser (shared/blocks.ts).
+      404: ["handle_not_found"],
+      422: ["cannot_block_self"],
+    },
+  },
+  "DELETE /api/users/{handle}/block": {
+    operationId: "unblockUser",
+    summary: "Unblock a user",
+    description: "Idempotent: unblocking a user not blocked changes nothing.",
+    tags: ["users"],
+    pathParameters: { handle: handleParameter },
+    responses: { 204: { description: "Not blocked (any more)." } },
+    errors: {
+      // functions/unblock-user.ts, unblockUser (shared/blocks.ts).
+      404: ["handle_not_found"],
+      422: ["cannot_block_self"],
+    },
+  },
+  "GET /api/users/me/blocks": {
+    operationId: "listBlocks",
+    summary: "List the users the caller blocks",
+    description: `The newest block first. Paged: older pages through the \`${NEXT_CURSOR_HEADER}\` header.`,
+    tags: ["users"],
+    query: PAGE_QUERY,
+    responses: { 200: { description: "One page of blocks.", body: blockListSchema, headers: PAGE_ANSWER_HEADERS } },
+    errors: {
+      // parsePageRequest (shared/validation.ts), listBlocks (shared/blocks.ts).
+      400: ["limit_invalid", "cursor_invalid"],
     },
   },
 };
@@ -499,8 +675,28 @@ export const messageNewEventViewSchema = messageNewEventSchema
   })
   .describe("A message was posted to one of the user's groups.");
 
+/** The `message_group.read` event of `shared/realtime.ts` (the read receipt), its fields described. */
+export const messageGroupReadEventViewSchema = messageGroupReadEventSchema
+  .extend({
+    id: z
+      .string()
+      .min(1)
+      .describe(
+        "`<message_group_uuid>:<user_uuid>:<message_uuid read up to>`: the same for every delivery of one move.",
+      ),
+    message_group_uuid: uuid("The group."),
+    user_uuid: uuid("The member who read (the other member, for the receiver)."),
+    last_read_at: timestamp(
+      "`created_at` of the message read up to. A replay may deliver an older marker after a newer one: keep the newest.",
+    ),
+  })
+  .describe("The other member's read marker moved (a read receipt).");
+
 /** Compiles only when the event schemas above describe exactly the events `shared/realtime.ts` builds. */
-const eventsMatchRealtime: [Same<z.infer<typeof messageNewEventViewSchema>, MessageNewEvent>] = [true];
+const eventsMatchRealtime: [
+  Same<z.infer<typeof messageNewEventViewSchema>, MessageNewEvent>,
+  Same<z.infer<typeof messageGroupReadEventViewSchema>, MessageGroupReadEvent>,
+] = [true, true];
 void eventsMatchRealtime;
 
 /** Every event of the real-time channels, for the AsyncAPI document. */
@@ -514,5 +710,15 @@ export const REALTIME_EVENTS: readonly EventSpec[] = [
       "Sent to both members' channels for every new message (theirs too), with the message as " +
       "GET /api/messages/{message_group_uuid} lists it. `id` is the message_uuid: a retry may deliver an event " +
       "twice, never changed, so drop duplicates by `id`.",
+  },
+  {
+    type: "message_group.read",
+    id: "MessageGroupReadEvent",
+    schema: messageGroupReadEventViewSchema,
+    summary: "The other member of a group read up to a message (a read receipt).",
+    description:
+      "Sent to the other member's channel when a member's read marker moves forward (POST " +
+      "/api/message_groups/{message_group_uuid}/read, or posting). Drop duplicates by `id`; keep the newest " +
+      "`last_read_at` per group.",
   },
 ];

@@ -219,6 +219,7 @@ function responses(route: RouteDefinition, spec: OperationSpec): Record<string, 
       description: success.description,
       headers: {
         ...headerObjects(EVERY_ANSWER_HEADERS, () => true),
+        ...headerObjects(success.requiredHeaders ?? [], () => true),
         ...headerObjects(success.headers ?? [], () => false),
       },
       ...(success.body === undefined
@@ -252,7 +253,7 @@ function operation(route: RouteDefinition, spec: OperationSpec): Record<string, 
       ? {}
       : {
           requestBody: {
-            required: true,
+            required: spec.body.required ?? true,
             description: spec.body.description,
             content: jsonContent(schemaRef(componentName(spec.body.schema, routeKey(route)))),
           },

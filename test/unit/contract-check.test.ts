@@ -41,7 +41,20 @@ describe("ContractCheck", () => {
     expect(check.problems(answer(LIST, 200, [view]))).toEqual([]);
     expect(check.problems(answer(LIST, 200, [view], { ...HEADERS, "x-next-cursor": "abc_-1" }))).toEqual([]);
     expect(check.problems(answer(LIST, 400, ["limit_invalid", "cursor_invalid"]))).toEqual([]);
-    expect(check.problems(answer("POST /api/messages", 200, { ...view, message_group_uuid: uuid }))).toEqual([]);
+    const limits = {
+      "ratelimit-policy": '"messages";q=10;w=20, "new_groups";q=10;w=3600',
+      ratelimit: '"messages";r=9;t=2',
+    };
+    const posted = { ...view, message_group_uuid: uuid };
+    expect(check.problems(answer("POST /api/messages", 200, posted, { ...HEADERS, ...limits }))).toEqual([]);
+    expect(check.problems(answer("POST /api/messages", 200, posted))).toEqual([
+      expect.stringMatching(/header ratelimit-policy is required and absent/),
+      expect.stringMatching(/header ratelimit is required and absent/),
+    ]);
+    expect(check.problems(answer("DELETE /api/users/{handle}/block", 204, undefined, {}))).toEqual([
+      expect.stringMatching(/cache-control is required/),
+      expect.stringMatching(/x-content-type-options is required/),
+    ]);
     expect(
       check.problems(
         answer(
@@ -118,6 +131,7 @@ describe("ContractCheck", () => {
     expect(check.problems(answer("DELETE /api/users/me", 204, undefined))[0]).toMatch(
       /route DELETE \/api\/users\/me is not in the document/,
     );
+    expect(check.problems(answer("DELETE /api/nowhere/{x}", 204, undefined))[0]).toMatch(/is not in the document/);
   });
 });
 

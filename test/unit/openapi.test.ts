@@ -31,9 +31,9 @@ import {
   routeKey,
   UNROUTED_RESPONSES_KEY,
 } from "../../shared/openapi";
-import { EVENTS_NAMESPACE, messageNewEvent } from "../../shared/realtime";
+import { EVENTS_NAMESPACE, messageGroupReadEvent, messageNewEvent } from "../../shared/realtime";
 import { ROUTES, type RouteDefinition } from "../../shared/routes";
-import { parseCreateMessage, parseProfileChange } from "../../shared/validation";
+import { parseCreateMessage, parseMarkRead, parseProfileChange } from "../../shared/validation";
 
 const doc = buildOpenApiDocument();
 const asyncDoc = buildAsyncApiDocument();
@@ -174,9 +174,46 @@ describe("the OpenAPI document", () => {
       last_message_at: "2026-11-21T14:05:09.123Z",
       last_message_uuid: uuidA,
     };
-    expect(groups([toMessageGroupView(summary)])).toBe(true);
-    const { user_uuid: _dropped, ...withoutUser } = toMessageGroupView(summary);
+    const readState = { unread_count: 3, last_read_at: null, other_last_read_at: "2026-11-21T14:05:09.123Z" };
+    expect(groups([{ ...toMessageGroupView(summary), ...readState }])).toBe(true);
+    expect(groups([{ ...toMessageGroupView(summary), ...readState, unread_count: 101 }])).toBe(false);
+    const { user_uuid: _dropped, ...withoutUser } = { ...toMessageGroupView(summary), ...readState };
     expect(groups([withoutUser])).toBe(false);
+    const read = openApiValidator("#/components/schemas/MarkReadView");
+    expect(read({ message_group_uuid: uuidB, last_read_at: "2026-11-21T14:05:09.123Z", unread_count: 0 })).toBe(true);
+    const blocks = openApiValidator("#/components/schemas/BlockList");
+    expect(blocks([{ uuid: uuidA, handle: "bayko", display_name: "B", blocked_at: "2026-11-21T14:05:09.123Z" }])).toBe(
+      true,
+    );
+  });
+
+  it("accepts every read body the parser accepts, and marks the body optional", () => {
+    const markRead = openApiValidator("#/components/schemas/MarkReadRequest");
+    for (const body of [{}, { message_uuid: uuidA }, { message_uuid: null }]) {
+      expect(() => parseMarkRead(JSON.stringify(body))).not.toThrow();
+      expect(markRead(body), JSON.stringify(body)).toBe(true);
+    }
+    expect(at(doc, "paths", "/api/message_groups/{message_group_uuid}/read", "post", "requestBody", "required")).toBe(
+      false,
+    );
+    expect(at(doc, "paths", "/api/messages", "post", "requestBody", "required")).toBe(true);
+  });
+
+  it("documents the Idempotency-Key header and the send limits' fields of POST /api/messages", () => {
+    const post = at(doc, "paths", "/api/messages", "post");
+    expect(at(post, "parameters")).toEqual([
+      expect.objectContaining({ name: "Idempotency-Key", in: "header", required: false }),
+    ]);
+    expect(at(post, "responses", "200", "headers", "ratelimit", "required")).toBe(true);
+    expect(keysAt(post, "responses", "429", "headers")).toEqual([
+      "cache-control",
+      "x-content-type-options",
+      "retry-after",
+      "ratelimit-policy",
+      "ratelimit",
+    ]);
+    expect(keysAt(post, "responses", "409", "headers")).toContain("retry-after");
+    expect(at(doc, "info", "description")).toContain("methods GET,POST,PATCH,DELETE,OPTIONS");
   });
 
   it("uses every named schema", () => {
@@ -278,9 +315,21 @@ describe("the AsyncAPI document", () => {
 
   it("accepts the events the publisher builds, and no other field", () => {
     const ajv = new Ajv({ allErrors: true, strict: true });
-    const validate = ajv.compile(at(asyncDoc, "components", "schemas", "MessageNewEvent") as object);
-    const event = messageNewEvent(uuidB, message);
-    expect(validate(JSON.parse(JSON.stringify(event)))).toBe(true);
-    expect(validate({ ...event, extra: 1 })).toBe(false);
+    const events = [
+      ["MessageNewEvent", messageNewEvent(uuidB, message)],
+      [
+        "MessageGroupReadEvent",
+        messageGroupReadEvent(uuidB, {
+          user_uuid: uuidA,
+          last_read_at: "2026-11-21T14:05:09.123Z",
+          last_read_message_uuid: uuidA,
+        }),
+      ],
+    ] as const;
+    for (const [id, event] of events) {
+      const validate = ajv.compile(at(asyncDoc, "components", "schemas", id) as object);
+      expect(validate(JSON.parse(JSON.stringify(event))), id).toBe(true);
+      expect(validate({ ...event, extra: 1 }), id).toBe(false);
+    }
   });
 });
