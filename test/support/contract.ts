@@ -160,14 +160,16 @@ export class ContractCheck {
 
 let check: ContractCheck | undefined;
 const violations: string[] = [];
-let checked = 0;
+/** Answers checked in this test file, by `<route key or method (no route)> <status>`. */
+const checked = new Map<string, number>();
 
 /**
  * Checks one answer of a test stack's API against the generated document and records what is
  * wrong ({@link takeContractViolations}). Never throws: the emulator must answer regardless.
  */
 export function recordAnswer(answer: AnsweredRequest): void {
-  checked += 1;
+  const key = `${answer.routeKey ?? `${answer.method} (no route)`} ${answer.statusCode}`;
+  checked.set(key, (checked.get(key) ?? 0) + 1);
   try {
     check ??= new ContractCheck();
     violations.push(...check.problems(answer));
@@ -181,5 +183,5 @@ export function takeContractViolations(): string[] {
   return violations.splice(0);
 }
 
-/** How many answers {@link recordAnswer} has checked in this test file. */
-export const checkedAnswers = (): number => checked;
+/** How many answers {@link recordAnswer} has checked in this test file, by route (or method) and status. */
+export const checkedAnswers = (): ReadonlyMap<string, number> => checked;
