@@ -10,12 +10,11 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { decodeCursor, encodeCursor } from "./cursor";
 import { AppError, notFound, unprocessable } from "./errors";
 import { type BlockItem, blockItem } from "./items/block";
 import type { UserProfile } from "./items/profile";
+import { queryPage } from "./messages";
 import type { Page } from "./model";
 import { BLOCK_SK_PREFIX, blockKey, userPk } from "./table";
 import { type Clock, systemClock, toTimestamp } from "./time";
@@ -98,28 +97,19 @@ export async function unblockUser(deps: BlockDeps, caller: UserProfile, handle: 
  * @throws AppError 400 `["cursor_invalid"]` for a cursor not made by this query for this caller.
  */
 export async function listBlocks(deps: BlockDeps, callerUuid: string, page: PageRequest): Promise<Page<BlockView>> {
-  const scope = `blocks:${callerUuid}`;
-  const isBlockSk = (sk: string) => sk.startsWith(BLOCK_SK_PREFIX);
-  const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor, scope, isBlockSk);
-  const pk = userPk(callerUuid);
-  const out = await deps.ddb.send(
-    new QueryCommand({
-      TableName: deps.tableName,
-      KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-      ExpressionAttributeValues: { ":pk": pk, ":prefix": BLOCK_SK_PREFIX },
-      Limit: page.limit + 1,
-      ...(after === undefined ? {} : { ExclusiveStartKey: { pk, sk: after } }),
-    }),
+  const { rows, cursor } = await queryPage<BlockItem>(
+    deps,
+    {
+      pk: userPk(callerUuid),
+      scope: `blocks:${callerUuid}`,
+      isValidSk: (sk) => sk.startsWith(BLOCK_SK_PREFIX),
+      skPrefix: BLOCK_SK_PREFIX,
+      oldestFirst: true,
+    },
+    page,
   );
-  const items = (out.Items ?? []) as BlockItem[];
-  const rows = items.slice(0, page.limit);
-  const last = rows[rows.length - 1];
-  const more = items.length > page.limit || (out.LastEvaluatedKey !== undefined && rows.length === page.limit);
   const profiles = await Promise.all(rows.map((r) => deps.users.profile(r.blocked_uuid)));
-  return {
-    items: rows.map((r, i) => toBlockView(r, profiles[i])),
-    cursor: more && last !== undefined ? encodeCursor(scope, last.sk) : undefined,
-  };
+  return { items: rows.map((r, i) => toBlockView(r, profiles[i])), cursor };
 }
 
 /**

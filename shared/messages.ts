@@ -87,22 +87,26 @@ async function requireMembership(
 }
 
 /**
- * Newest-first query of one partition, one page: reads `limit + 1` rows so the cursor is given
- * only when an older row really exists.
+ * One page of one partition, newest first by default: reads `limit + 1` rows so the cursor is
+ * given only when a further row really exists. The cursor is bound to `scope` and must carry a
+ * sort key `isValidSk` accepts.
+ * @param options.skPrefix only rows whose sort key starts with it (a `begins_with` key condition).
+ * @param options.oldestFirst ascending sort key order instead.
+ * @throws AppError 400 `["cursor_invalid"]` for a cursor not made by this query.
  */
-async function queryNewestFirst<T extends { sk: string }>(
-  deps: MessagingDeps,
-  pk: string,
-  scope: string,
+export async function queryPage<T extends { sk: string }>(
+  deps: Pick<MessagingDeps, "ddb" | "tableName">,
+  query: { pk: string; scope: string; isValidSk: (sk: string) => boolean; skPrefix?: string; oldestFirst?: boolean },
   page: PageRequest,
 ): Promise<{ rows: T[]; cursor: string | undefined }> {
-  const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor, scope, isTimestampedSk);
+  const { pk, scope } = query;
+  const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor, scope, query.isValidSk);
   const out = await deps.ddb.send(
     new QueryCommand({
       TableName: deps.tableName,
-      KeyConditionExpression: "pk = :pk",
-      ExpressionAttributeValues: { ":pk": pk },
-      ScanIndexForward: false,
+      KeyConditionExpression: query.skPrefix === undefined ? "pk = :pk" : "pk = :pk AND begins_with(sk, :prefix)",
+      ExpressionAttributeValues: { ":pk": pk, ...(query.skPrefix === undefined ? {} : { ":prefix": query.skPrefix }) },
+      ScanIndexForward: query.oldestFirst === true,
       Limit: page.limit + 1,
       ...(after === undefined ? {} : { ExclusiveStartKey: { pk, sk: after } }),
     }),
@@ -113,6 +117,14 @@ async function queryNewestFirst<T extends { sk: string }>(
   const more = items.length > page.limit || (out.LastEvaluatedKey !== undefined && rows.length === page.limit);
   return { rows, cursor: more && last !== undefined ? encodeCursor(scope, last.sk) : undefined };
 }
+
+/** Newest-first page of a partition whose sort keys start with a table timestamp (patterns A and B). */
+const queryNewestFirst = <T extends { sk: string }>(
+  deps: MessagingDeps,
+  pk: string,
+  scope: string,
+  page: PageRequest,
+) => queryPage<T>(deps, { pk, scope, isValidSk: isTimestampedSk }, page);
 
 /**
  * Pattern A: one page of the messages of a group, newest page first, each page oldest first.

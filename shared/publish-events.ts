@@ -252,44 +252,35 @@ export function createBatchPublish(
       ),
     );
     // In stream order, so each channel's events go out in the order of the records.
+    /** The one planned event for (channel, json): a duplicate record publishes nothing more. */
+    const plan = (channel: string, json: string, messageUuid: string, messageGroupUuid: string): PlannedEvent => {
+      const key = `${channel}\n${json}`;
+      let event = planned.get(key);
+      if (event === undefined) {
+        event = { channel, json, messageUuid, messageGroupUuid };
+        planned.set(key, event);
+      }
+      return event;
+    };
     for (const message of messages) {
       const group = groups.get(message.messageGroupUuid);
       if (group === undefined) continue;
       const json = JSON.stringify(messageNewEvent(message.messageGroupUuid, message.item));
-      const events = group.members.map((member) => {
-        const channel = userChannel(member.uuid);
-        const key = `${channel}\n${json}`;
-        let event = planned.get(key);
-        if (event === undefined) {
-          event = {
-            channel,
-            json,
-            messageUuid: message.item.message_uuid,
-            messageGroupUuid: message.messageGroupUuid,
-          };
-          planned.set(key, event);
-        }
-        return event;
-      });
-      eventsOf.set(message, events);
+      eventsOf.set(
+        message,
+        group.members.map((member) =>
+          plan(userChannel(member.uuid), json, message.item.message_uuid, message.messageGroupUuid),
+        ),
+      );
     }
     // Read receipts: the other member's channel, named by the marker itself.
     for (const read of reads.values()) {
       if (read instanceof Error) continue;
-      const channel = userChannel(read.marker.other_user_uuid);
       const json = JSON.stringify(messageGroupReadEvent(read.messageGroupUuid, read.marker));
-      const key = `${channel}\n${json}`;
-      let event = planned.get(key);
-      if (event === undefined) {
-        event = {
-          channel,
-          json,
-          messageUuid: read.marker.last_read_message_uuid,
-          messageGroupUuid: read.messageGroupUuid,
-        };
-        planned.set(key, event);
-      }
-      readEventOf.set(read, event);
+      readEventOf.set(
+        read,
+        plan(userChannel(read.marker.other_user_uuid), json, read.marker.last_read_message_uuid, read.messageGroupUuid),
+      );
     }
     const byChannel = new Map<string, PlannedEvent[]>();
     for (const event of planned.values()) {
