@@ -151,7 +151,10 @@ export async function listMessages(
 }
 
 /**
- * Pattern B: one page of the caller's message groups, most recent activity first.
+ * Pattern B: one page of the caller's message groups, most recent activity first, each view with
+ * the caller's read state (`unread_count` 0-100, 100 meaning "100 or more"; `last_read_at` and
+ * `other_last_read_at`, table timestamps or null; `shared/read-markers.ts`). Costs one Query of
+ * the GRP rows, one BatchGetItem of the page's markers and one COUNT Query per listed group.
  * @throws AppError 400 `["cursor_invalid"]` for a cursor not made by this query for this caller.
  */
 export async function listMessageGroups(
