@@ -3,9 +3,14 @@
  * new conversations per hour, with the generic cell rate algorithm (GCRA, the token bucket
  * written as one timestamp per limit: the "theoretical arrival time", TAT). The state of a sender
  * is one item (pk `USER#<uuid>`, sk `LIMITS`), shared by every Lambda container: a post reads it
- * (strongly consistent) and, when allowed, writes it back with one conditional UpdateItem on the
- * TAT it read (optimistic lock; a lost race reads again). A refused post writes nothing. So a
- * post costs one write at most.
+ * (strongly consistent) and, when allowed, spends with one conditional UpdateItem. The update is
+ * arithmetic, not a compare-and-swap of the value read: while a sender is busy (TAT ahead of now)
+ * it adds one interval to the stored TAT on condition that the TAT is still within the burst, so
+ * concurrent posts of one sender commute and none of them loses a race; while the sender is idle
+ * it sets the TAT to now + one interval on condition that it is still idle. A condition that fails
+ * (the sender changed regime, or ran out of quota, between the read and the write) returns the
+ * item as it is now (`ReturnValuesOnConditionCheckFailure`), and the post decides again from that,
+ * with no second read. A refused post writes nothing. So a post costs one write at most.
  *
  * The answers carry the `RateLimit-Policy` and `RateLimit` fields of the IETF httpapi draft
  * "RateLimit header fields for HTTP" (structured fields: `"<policy>";q=<quota>;w=<window s>` and
@@ -92,16 +97,67 @@ interface SendLimitsItem {
 }
 
 /**
- * Most optimistic-lock attempts of one post: concurrent posts of one sender race on the item, one
- * winning per round, so a burst of n concurrent posts needs up to n rounds.
+ * Most decisions of one post. Only a change of regime between the decision and the write (idle to
+ * busy, busy back to idle as time passes) makes a spend's condition fail while quota is left, and
+ * the failure returns the state to decide from: two or three decisions in practice.
  */
-const MAX_ATTEMPTS = 25;
+const MAX_ATTEMPTS = 10;
+
+/** The TAT attribute of a policy. */
+function tatAttribute(policy: Policy): "messages_tat" | "new_groups_tat" {
+  return policy.name === "messages" ? "messages_tat" : "new_groups_tat";
+}
+
+/**
+ * The SET clause and condition that spend one unit of `policy` in the regime `stored` shows at
+ * `now`: busy (TAT ahead of now) adds one interval if the TAT is still ahead and within the burst;
+ * idle sets now + one interval if it is still idle.
+ */
+function spendClause(
+  policy: Policy,
+  storedTat: number | undefined,
+  now: number,
+  values: Record<string, number>,
+): { set: string; condition: string } {
+  const attr = tatAttribute(policy);
+  const p = policy.name === "messages" ? "m" : "g";
+  values[`:${p}_now`] = now;
+  if (storedTat !== undefined && storedTat > now) {
+    values[`:${p}_interval`] = policy.intervalMs;
+    values[`:${p}_limit`] = now + (policy.burst - 1) * policy.intervalMs;
+    return {
+      set: `${attr} = ${attr} + :${p}_interval`,
+      condition: `(${attr} > :${p}_now AND ${attr} <= :${p}_limit)`,
+    };
+  }
+  values[`:${p}_next`] = now + policy.intervalMs;
+  return { set: `${attr} = :${p}_next`, condition: `(attribute_not_exists(${attr}) OR ${attr} <= :${p}_now)` };
+}
+
+/** The item a failed condition returned (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), if any. */
+function itemOfConditionFailure(error: unknown): SendLimitsItem | undefined {
+  const item = (error as { Item?: Record<string, unknown> }).Item;
+  if (item === undefined) return undefined;
+  const number = (value: unknown) => {
+    const n = (value as { N?: string } | undefined)?.N;
+    return n === undefined ? undefined : Number(n);
+  };
+  const state: SendLimitsItem = {};
+  const m = number(item.messages_tat);
+  const g = number(item.new_groups_tat);
+  if (m !== undefined) state.messages_tat = m;
+  if (g !== undefined) state.new_groups_tat = g;
+  return state;
+}
 
 /**
  * Spends one message (and, when `newGroup`, one new conversation) of `senderUuid`'s limits.
+ * Costs one strongly consistent GetItem and, when allowed, one conditional UpdateItem (plus one
+ * more per change of regime met on the way, see {@link MAX_ATTEMPTS}).
  * @returns the headers every POST /api/messages answer carries (`ratelimit-policy`, `ratelimit`).
  * @throws AppError 429 `["rate_limited"]` with `retry-after` (whole seconds, at least 1) and the
- *   same headers, having written nothing; AWS SDK errors after the SDK's retries.
+ *   same headers, having written nothing; AWS SDK errors after the SDK's retries; Error when
+ *   {@link MAX_ATTEMPTS} decisions all met a change of regime.
  */
 export async function spendSendLimit(
   deps: SendLimitDeps,
@@ -111,49 +167,57 @@ export async function spendSendLimit(
   const { messages, newGroups } = policies(deps.sendLimits);
   const policyHeader = rateLimitPolicyHeader(deps.sendLimits);
   const key = sendLimitsKey(senderUuid);
-  for (let attempt = 1; ; attempt++) {
-    const out = await deps.ddb.send(new GetCommand({ TableName: deps.tableName, Key: key, ConsistentRead: true }));
-    const stored = out.Item as SendLimitsItem | undefined;
+  // Gone (TTL) once every limit is whole again: an idle sender keeps no item. A TAT is never more
+  // than burst x interval ahead of the post that wrote it, so this bound, written by every post,
+  // outlives every TAT whichever post writes last.
+  const wholeAgainMs = Math.max(messages.burst * messages.intervalMs, newGroups.burst * newGroups.intervalMs);
+  const out = await deps.ddb.send(new GetCommand({ TableName: deps.tableName, Key: key, ConsistentRead: true }));
+  let stored = out.Item as SendLimitsItem | undefined;
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const now = (deps.clock ?? systemClock)();
     const decisions = [
       decide(messages, stored?.messages_tat, now, true),
       decide(newGroups, stored?.new_groups_tat, now, options.newGroup),
     ];
-    const headers = { "ratelimit-policy": policyHeader, ratelimit: rateLimitHeader(decisions, now) };
     const refused = decisions.filter((d) => !d.allowed);
     if (refused.length > 0) {
       const wait = Math.max(...refused.map((d) => d.retryAfterMs));
       throw new AppError(429, ["rate_limited"], {
-        ...headers,
+        "ratelimit-policy": policyHeader,
+        ratelimit: rateLimitHeader(decisions, now),
         "retry-after": String(Math.max(1, Math.ceil(wait / 1000))),
       });
     }
-    const [m, g] = decisions as [Decision, Decision];
-    // Gone (TTL) once both limits are whole again: an idle sender keeps no item.
-    const expiresAt = Math.ceil(Math.max(m.tat, g.tat) / 1000) + 60;
+    const values: Record<string, number> = { ":ttl": Math.ceil((now + wholeAgainMs) / 1000) + 60 };
+    const clauses = [
+      spendClause(messages, stored?.messages_tat, now, values),
+      ...(options.newGroup ? [spendClause(newGroups, stored?.new_groups_tat, now, values)] : []),
+    ];
     try {
-      await deps.ddb.send(
+      const updated = await deps.ddb.send(
         new UpdateCommand({
           TableName: deps.tableName,
           Key: key,
-          UpdateExpression: `SET messages_tat = :m${options.newGroup ? ", new_groups_tat = :g" : ""}, #ttl = :ttl`,
-          ConditionExpression:
-            stored?.messages_tat === undefined ? "attribute_not_exists(messages_tat)" : "messages_tat = :read",
+          UpdateExpression: `SET ${clauses.map((c) => c.set).join(", ")}, #ttl = :ttl`,
+          ConditionExpression: clauses.map((c) => c.condition).join(" AND "),
           ExpressionAttributeNames: { "#ttl": TTL_ATTRIBUTE },
-          ExpressionAttributeValues: {
-            ":m": m.tat,
-            ":ttl": expiresAt,
-            ...(options.newGroup ? { ":g": g.tat } : {}),
-            ...(stored?.messages_tat === undefined ? {} : { ":read": stored.messages_tat }),
-          },
+          ExpressionAttributeValues: values,
+          ReturnValues: "ALL_NEW",
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
       );
-      return headers;
+      const after = updated.Attributes as SendLimitsItem | undefined;
+      // The headers from the TATs as written (a concurrent post may have spent in between).
+      const spent = [
+        { policy: messages, allowed: true, tat: after?.messages_tat ?? now, retryAfterMs: 0 },
+        { policy: newGroups, allowed: true, tat: after?.new_groups_tat ?? now, retryAfterMs: 0 },
+      ];
+      return { "ratelimit-policy": policyHeader, ratelimit: rateLimitHeader(spent, now) };
     } catch (error) {
-      const lost = error instanceof Error && error.name === "ConditionalCheckFailedException";
-      if (!lost || attempt >= MAX_ATTEMPTS) throw error;
-      // Full jitter, so the losers of one round do not meet again in the next.
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 5 * attempt)));
+      if (!(error instanceof Error && error.name === "ConditionalCheckFailedException")) throw error;
+      // Decide again from the item as the failed condition saw it (absent: no item, idle).
+      stored = itemOfConditionFailure(error) ?? {};
     }
   }
+  throw new Error(`send limits of ${senderUuid}: ${MAX_ATTEMPTS} decisions met a change of regime`);
 }

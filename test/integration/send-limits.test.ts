@@ -104,6 +104,58 @@ describe("GCRA send limits", () => {
     expect(writes.every((w) => w === "UpdateCommand")).toBe(true);
   });
 
+  it("never loses a race while quota is left: 50 concurrent posts of one sender all pass, each with at most 2 UpdateItems", async () => {
+    // The load run's shape (issue 11 follow-up): one sender posting from many connections at
+    // once. Spends in the busy regime add to the stored TAT, so they commute; only the first
+    // decision (idle, before any post landed) can fail, and it then decides again from the item
+    // the failed condition returned.
+    const { clock } = manualClock();
+    const updates: string[] = [];
+    const counted = interceptSend(table.ddb, (command, send) => {
+      if (command.constructor.name === "UpdateCommand") updates.push(command.constructor.name);
+      return send(command);
+    });
+    const deps = {
+      ddb: counted,
+      tableName: table.tableName,
+      sendLimits: { messagesPerMinute: 600, messageBurst: 100, newGroupsPerHour: 100 },
+      clock,
+    };
+    const sender = makeUser("gcra_4").uuid;
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) => spendSendLimit(deps, sender, { newGroup: i % 5 === 0 })),
+    );
+    expect(results.filter((r) => r.status === "rejected")).toEqual([]);
+    const item = await table.ddb.send(new GetCommand({ TableName: table.tableName, Key: sendLimitsKey(sender) }));
+    expect(item.Item?.messages_tat).toBe(clock() + 50 * 100);
+    expect(item.Item?.new_groups_tat).toBe(clock() + 10 * 36_000);
+    expect(updates.length).toBeGreaterThanOrEqual(50);
+    expect(updates.length).toBeLessThanOrEqual(100);
+    // Every answer's RateLimit is what was left when its own write landed: all distinct.
+    const remaining = results.map((r) =>
+      r.status === "fulfilled" ? /"messages";r=(\d+);/.exec(r.value.ratelimit)?.[1] : undefined,
+    );
+    expect(new Set(remaining).size).toBe(50);
+  });
+
+  it("decides again from the item a failed condition returns: a busy sender that went idle meanwhile", async () => {
+    const { clock, advance } = manualClock();
+    const deps = { ddb: table.ddb, tableName: table.tableName, sendLimits: limits, clock };
+    const sender = makeUser("gcra_5").uuid;
+    await spendSendLimit(deps, sender, { newGroup: false });
+    // The read shows busy; by the write, time has passed the TAT (idle): the busy spend fails,
+    // and the idle one, decided from the returned item, passes.
+    const slow = interceptSend(table.ddb, async (command, send) => {
+      const out = await send(command);
+      if (command.constructor.name === "GetCommand") advance(5_000);
+      return out;
+    });
+    const headers = await spendSendLimit({ ...deps, ddb: slow }, sender, { newGroup: false });
+    expect(headers.ratelimit).toMatch(/^"messages";r=9;t=2,/);
+    const item = await table.ddb.send(new GetCommand({ TableName: table.tableName, Key: sendLimitsKey(sender) }));
+    expect(item.Item?.messages_tat).toBe(clock() + 2_000);
+  });
+
   it("refuses a post over the limit before anything is written (sendMessage)", async () => {
     const { clock } = manualClock();
     const alice = makeUser("gcra_alice");
