@@ -4,13 +4,8 @@
  * one item (`shared/items/block.ts`) read strongly consistent on every post, with no cache, so it
  * takes effect on the next request.
  */
-import {
-  BatchGetCommand,
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-} from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { batchGetAll } from "./batch-get";
 import { AppError, notFound, unprocessable } from "./errors";
 import { type BlockItem, blockItem } from "./items/block";
 import type { UserProfile } from "./items/profile";
@@ -122,14 +117,7 @@ export async function assertMayMessage(
   senderUuid: string,
   otherUuid: string,
 ): Promise<void> {
-  let keys: Record<string, unknown>[] = [blockKey(senderUuid, otherUuid), blockKey(otherUuid, senderUuid)];
-  for (let attempt = 0; keys.length > 0; attempt++) {
-    if (attempt > 0) await new Promise((r) => setTimeout(r, 20 * attempt));
-    const out = await deps.ddb.send(
-      new BatchGetCommand({ RequestItems: { [deps.tableName]: { Keys: keys, ConsistentRead: true } } }),
-    );
-    if ((out.Responses?.[deps.tableName] ?? []).length > 0) throw cannotMessageUser();
-    keys = (out.UnprocessedKeys?.[deps.tableName]?.Keys ?? []) as Record<string, unknown>[];
-    if (attempt >= 5 && keys.length > 0) throw new Error("BatchGetItem left block keys unprocessed");
-  }
+  const keys = [blockKey(senderUuid, otherUuid), blockKey(otherUuid, senderUuid)];
+  const found = await batchGetAll(deps.ddb, deps.tableName, keys, { consistentRead: true });
+  if (found.length > 0) throw cannotMessageUser();
 }

@@ -9,14 +9,9 @@
  * and crashes of the fan-out never touch it, and a concurrent read or post changes only the marker,
  * by one conditional write. Counting stops at {@link UNREAD_COUNT_CAP}.
  */
-import {
-  BatchGetCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import pLimit from "p-limit";
+import { batchGetAll } from "./batch-get";
 import { notFound } from "./errors";
 import type { MessageItem } from "./items/message";
 import type { MessageGroupSummaryItem } from "./items/message-group-summary";
@@ -35,9 +30,6 @@ export interface ReadMarkerDeps {
  * unread history costs a bounded read: at most about 100 rows per group).
  */
 export const UNREAD_COUNT_CAP = 100;
-
-/** BatchGetItem takes at most 100 keys per request (DynamoDB API reference, BatchGetItem). */
-const BATCH_GET_MAX_KEYS = 100;
 
 /** Counts of one page of pattern B run at most this many at once. */
 const COUNT_CONCURRENCY = 8;
@@ -149,8 +141,8 @@ export async function countUnread(
 }
 
 /**
- * The markers of many (group, member) pairs, with BatchGetItem (100 keys a request, unprocessed
- * keys retried), eventually consistent.
+ * The markers of many (group, member) pairs, with BatchGetItem (`batchGetAll`: 100 keys a
+ * request, unprocessed keys retried), eventually consistent.
  * @returns markers by `"<message_group_uuid> <user uuid>"`; pairs with none are absent.
  */
 export async function getReadMarkers(
@@ -161,18 +153,8 @@ export async function getReadMarkers(
   const keys = [...new Map(pairs.map((p) => [pairKey(p.messageGroupUuid, p.userUuid), p])).values()].map((p) =>
     readMarkerKey(p.messageGroupUuid, p.userUuid),
   );
-  for (let i = 0; i < keys.length; i += BATCH_GET_MAX_KEYS) {
-    let pending: Record<string, unknown>[] = keys.slice(i, i + BATCH_GET_MAX_KEYS);
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt * Math.random())));
-      const out = await deps.ddb.send(new BatchGetCommand({ RequestItems: { [deps.tableName]: { Keys: pending } } }));
-      for (const item of (out.Responses?.[deps.tableName] ?? []) as ReadMarkerItem[]) {
-        const groupUuid = item.pk.slice(READ_MARKER_PREFIX.length);
-        found.set(pairKey(groupUuid, item.user_uuid), item);
-      }
-      pending = (out.UnprocessedKeys?.[deps.tableName]?.Keys ?? []) as Record<string, unknown>[];
-      if (attempt >= 8 && pending.length > 0) throw new Error("BatchGetItem left keys unprocessed after 8 retries");
-    }
+  for (const item of await batchGetAll<ReadMarkerItem>(deps.ddb, deps.tableName, keys)) {
+    found.set(pairKey(item.pk.slice(READ_MARKER_PREFIX.length), item.user_uuid), item);
   }
   return found;
 }

@@ -104,11 +104,11 @@ describe("GCRA send limits", () => {
     expect(writes.every((w) => w === "UpdateCommand")).toBe(true);
   });
 
-  it("never loses a race while quota is left: 50 concurrent posts of one sender all pass, each with at most 2 UpdateItems", async () => {
+  it("never loses a race while quota is left: 50 concurrent posts of one sender all pass, each with at most 3 UpdateItems", async () => {
     // The load run's shape (issue 11 follow-up): one sender posting from many connections at
     // once. Spends in the busy regime add to the stored TAT, so they commute; only the first
-    // decision (idle, before any post landed) can fail, and it then decides again from the item
-    // the failed condition returned.
+    // decision of each limit (idle, before a post landed on it) can fail, and it then decides
+    // again from the item the failed condition returned: two limits, at most two failures.
     const { clock } = manualClock();
     const updates: string[] = [];
     const counted = interceptSend(table.ddb, (command, send) => {
@@ -130,10 +130,10 @@ describe("GCRA send limits", () => {
     expect(item.Item?.messages_tat).toBe(clock() + 50 * 100);
     expect(item.Item?.new_groups_tat).toBe(clock() + 10 * 36_000);
     expect(updates.length).toBeGreaterThanOrEqual(50);
-    expect(updates.length).toBeLessThanOrEqual(100);
+    expect(updates.length).toBeLessThanOrEqual(150);
     // Every answer's RateLimit is what was left when its own write landed: all distinct.
     const remaining = results.map((r) =>
-      r.status === "fulfilled" ? /"messages";r=(\d+);/.exec(r.value.ratelimit)?.[1] : undefined,
+      r.status === "fulfilled" ? /"messages";r=(\d+);/.exec(r.value.ratelimit ?? "")?.[1] : undefined,
     );
     expect(new Set(remaining).size).toBe(50);
   });

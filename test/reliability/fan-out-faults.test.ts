@@ -43,12 +43,13 @@ import type { UserProfile } from "../../shared/items/profile";
 import { getMessageGroup } from "../../shared/messages";
 import { GSI, grpPk, grpSk } from "../../shared/table";
 import { toTimestamp } from "../../shared/time";
+import { generatedRuns } from "../support/runs";
 import { useTestTable } from "../support/table";
 import { makeUser } from "../support/users";
 
-/** Generated runs in all, and how many properties run them side by side. */
-const RUNS = 1000;
+/** How many properties run the runs side by side, and generated runs in all (1,000 under `npm run test:full`). */
 const PARALLEL = 4;
+const RUNS = generatedRuns(1000, PARALLEL);
 
 const FAULTS = [
   "none",

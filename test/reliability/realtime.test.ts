@@ -37,11 +37,13 @@ import { MAX_EVENTS_PER_PUBLISH, messageNewEvent, userChannel } from "../../shar
 import { PUBLISH_DELIVERY } from "../../shared/stream";
 import { toTimestamp } from "../../shared/time";
 import { TEST_START_MS } from "../support/conversations";
+import { generatedRuns } from "../support/runs";
 import { useTestTable } from "../support/table";
 import { makeUser } from "../support/users";
 
-const RUNS = 1000;
 const PARALLEL = 4;
+/** Generated runs in all (1,000 under `npm run test:full`). */
+const RUNS = generatedRuns(1000, PARALLEL);
 /** Attempts per request within an invocation (the function's default). */
 const MAX_ATTEMPTS = 3;
 

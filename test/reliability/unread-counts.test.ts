@@ -23,14 +23,15 @@ import { listMessageGroups, markGroupRead } from "../../shared/messages";
 import { UNREAD_COUNT_CAP } from "../../shared/read-markers";
 import { sendMessage } from "../../shared/send";
 import { msgPk, READ_MARKER_PREFIX } from "../../shared/table";
+import { generatedRuns } from "../support/runs";
 import { UNLIMITED_SENDS } from "../support/stack";
 import { interceptSend, useTestTable } from "../support/table";
 import { directoryOf, makeUser } from "../support/users";
 
 const table = useTestTable();
 
-/** Runs of the suite (each 4 to 16 steps). */
-const RUNS = 50;
+/** Runs of the suite (each 4 to 16 steps; 50 under `npm run test:full`). */
+const RUNS = generatedRuns(50);
 
 type Step =
   | { kind: "post"; by: 0 | 1; markerFails: boolean }
