@@ -5,6 +5,7 @@
  * that one conversation). No HTTP emulator and no stream poller: the bench drives the handlers
  * itself, so nothing runs in the background while it measures.
  */
+
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +14,7 @@ import { freePort } from "../local/free-port";
 import type { SeededUser } from "../local/seed";
 import { startLocalServices } from "../local/services";
 import { localDocumentClient } from "../local/state";
+import { CONFIG_ENV } from "../shared/config";
 import { messageGroupUuidFor } from "../shared/ids";
 import { seedConversation } from "../shared/seed";
 import { SEED_CONVERSATION } from "../shared/seed-data";
@@ -85,7 +87,8 @@ export async function startFixture(): Promise<Fixture> {
       groupUuid: messageGroupUuidFor(a.uuid, b.uuid),
       renamer,
       renamerGroupUuid: renamerGroup.message_group_uuid,
-      functionEnv: services.functionEnv,
+      // The publish function's endpoint too: the local events emulator of these services.
+      functionEnv: { ...services.functionEnv, [CONFIG_ENV.eventsHttpUrl]: new URL(services.events.httpUrl).origin },
       newDocumentClient,
       stop,
     };

@@ -7,7 +7,7 @@ import { claimSignUpHandle } from "../shared/directory";
 import type { HttpEvent } from "../shared/http";
 import { messageItem } from "../shared/items/message";
 import type { UserProfile } from "../shared/model";
-import { FAN_OUT_FUNCTION } from "../shared/routes";
+import { FAN_OUT_FUNCTION, PUBLISH_FUNCTION } from "../shared/routes";
 import { toTimestamp } from "../shared/time";
 import { httpEvent, newSignUp, postConfirmationEvent, preSignUpEvent } from "./events";
 import type { Fixture } from "./fixture";
@@ -57,7 +57,10 @@ export type BenchEvent = HttpEvent | DynamoDBStreamEvent | PreSignUpTriggerEvent
  * route gives the renamer a new display name (one conversation to propagate it to), the fan-out
  * gets one new MSG row insert, the pre-sign-up trigger a new sign-up, the post-confirmation
  * trigger the confirmation of a new sign-up whose handle is claimed (pending) as the pre-sign-up
- * trigger leaves it (the claim is written here, before the request).
+ * trigger leaves it (the claim is written here, before the request); mark-read marks `a` read to
+ * the newest message, the block routes have the renamer block, unblock and list its blocks of
+ * `a`, and the publish function gets the same insert as the fan-out (it publishes to the local
+ * events emulator).
  */
 export async function typicalEvent(fn: string, fixture: Fixture): Promise<BenchEvent> {
   const { a, b } = seededPair(fixture);
@@ -72,7 +75,16 @@ export async function typicalEvent(fn: string, fixture: Fixture): Promise<BenchE
       return httpEvent(fn, undefined, { pathParameters: { handle: `@${b.handle}` } });
     case "update-profile":
       return httpEvent(fn, fixture.renamer, { body: { display_name: nextRenamerName(fixture) } });
+    case "mark-read":
+      return httpEvent(fn, a, { pathParameters: { message_group_uuid: fixture.groupUuid } });
+    // The renamer blocks and unblocks `a` (never `b`: `a` and `b` post to each other above).
+    case "block-user":
+    case "unblock-user":
+      return httpEvent(fn, fixture.renamer, { pathParameters: { handle: `@${a.handle}` } });
+    case "list-blocks":
+      return httpEvent(fn, fixture.renamer);
     case FAN_OUT_FUNCTION.fn:
+    case PUBLISH_FUNCTION.fn:
       return { Records: [insertRecord(newMessageItem(fixture.groupUuid, a))] };
     case "pre-sign-up":
       return preSignUpEvent(fixture.region, fixture.userPoolId, newSignUp());

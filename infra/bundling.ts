@@ -36,6 +36,15 @@ export const ESM_REQUIRE_BANNER =
 /** Prefer the ES module build of dependencies that ship both. */
 export const MAIN_FIELDS = ["module", "main"];
 
+/**
+ * Modules every bundle takes from elsewhere (esbuild `alias`): the SDK's default credential chain
+ * becomes its environment provider (infra/env-credentials.ts says why). Measured in
+ * docs/performance.md ("Bundles and cold start").
+ */
+export const SDK_ALIASES: Readonly<Record<string, string>> = {
+  "@aws-sdk/credential-provider-node": join(PROJECT_ROOT, "infra", "env-credentials.ts"),
+};
+
 /** esbuild target for a Lambda runtime: `nodejs24.x` -> `node24`. */
 export function esbuildTarget(runtime: Runtime): string {
   const major = /^nodejs(\d+)\.x$/.exec(runtime.name)?.[1];
@@ -46,8 +55,8 @@ export function esbuildTarget(runtime: Runtime): string {
 /**
  * The NodejsFunction bundling options: local esbuild (never Docker), one minified ESM file with
  * an external source map, everything bundled (the AWS SDK too, so the versions in
- * package-lock.json are the versions that run), class and function names kept for readable
- * error names in the logs.
+ * package-lock.json are the versions that run) with {@link SDK_ALIASES}, class and function
+ * names kept for readable error names in the logs.
  */
 export function functionBundling(): BundlingOptions {
   return {
@@ -61,6 +70,7 @@ export function functionBundling(): BundlingOptions {
     sourceMap: true,
     sourcesContent: false,
     externalModules: [],
+    esbuildArgs: Object.fromEntries(Object.entries(SDK_ALIASES).map(([from, to]) => [`--alias:${from}`, to])),
   };
 }
 
@@ -82,6 +92,11 @@ export function esbuildOptions(): BuildOptions {
     sourcemap: options.sourceMap ?? false,
     sourcesContent: options.sourcesContent ?? true,
     external: options.externalModules ?? [],
+    alias: Object.fromEntries(
+      Object.entries(options.esbuildArgs ?? {}).flatMap(([arg, to]) =>
+        arg.startsWith("--alias:") && typeof to === "string" ? [[arg.slice("--alias:".length), to]] : [],
+      ),
+    ),
     logLevel: "silent",
   };
 }

@@ -5,12 +5,13 @@
  * `index.mjs`. The modules read their configuration at load, so the environment is set first.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
+import { BUNDLE_BUDGETS_KIB } from "../../infra/bundle-budgets";
 import { entryPath, esbuildOptions, HANDLER_EXPORT } from "../../infra/bundling";
 import { FUNCTION_ENV } from "../../infra/constructs/messaging-function";
 import { FUNCTION_NAMES } from "../../shared/routes";
@@ -21,31 +22,48 @@ afterAll(() => {
   rmSync(outRoot, { recursive: true, force: true });
 });
 
-/** Bundles one entry as NodejsFunction does ({@link esbuildOptions}); returns index.mjs. */
-async function bundle(fn: string): Promise<string> {
+/** Bundles one entry as NodejsFunction does ({@link esbuildOptions}); returns index.mjs and the inputs in it. */
+async function bundle(fn: string): Promise<{ file: string; inputs: string[] }> {
   const outfile = join(outRoot, fn, "index.mjs");
-  await build({ ...esbuildOptions(), entryPoints: [entryPath(fn)], outfile });
-  return outfile;
+  const result = await build({ ...esbuildOptions(), entryPoints: [entryPath(fn)], outfile, metafile: true });
+  const inputs = Object.values(result.metafile.outputs).flatMap((o) =>
+    o.entryPoint === undefined ? [] : Object.keys(o.inputs),
+  );
+  return { file: outfile, inputs };
 }
 
 describe("function bundles", () => {
-  it.each(FUNCTION_NAMES)("%s builds and exports its handler", async (fn) => {
-    const file = await bundle(fn);
-    const script = `const m = await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(typeof m.${HANDLER_EXPORT});`;
-    const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-      env: {
-        PATH: process.env.PATH,
-        AWS_REGION: "eu-west-1",
-        [FUNCTION_ENV.tableName]: "cruddur-messages",
-        [FUNCTION_ENV.userPoolId]: "eu-west-1_AbC123",
-        [FUNCTION_ENV.eventsHttpUrl]: "https://example.appsync-api.eu-west-1.amazonaws.com",
-        [FUNCTION_ENV.serviceName]: "cruddur-messages",
-        [FUNCTION_ENV.logLevel]: "WARN",
-        [FUNCTION_ENV.nodeOptions]: "--enable-source-maps",
-      },
-    });
-    expect(out).toBe("function");
-  });
+  it.each(FUNCTION_NAMES)(
+    "%s builds within its size budget, without the default credential chain, and exports its handler",
+    async (fn) => {
+      const { file, inputs } = await bundle(fn);
+      const budget = BUNDLE_BUDGETS_KIB[fn];
+      expect(budget, `no budget for ${fn} in infra/bundle-budgets.ts`).toBeDefined();
+      expect(statSync(file).size / 1024, `${fn} (KiB minified) against infra/bundle-budgets.ts`).toBeLessThanOrEqual(
+        budget as number,
+      );
+      // The alias of infra/bundling.ts: the environment provider in place of the default chain and
+      // the STS/SSO clients it brings (infra/env-credentials.ts).
+      expect(
+        inputs.filter((i) => /credential-provider-(node|ini|sso|process|web-identity)|nested-clients/.test(i)),
+      ).toEqual([]);
+      expect(inputs.some((i) => i.includes("credential-provider-env"))).toBe(true);
+      const script = `const m = await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(typeof m.${HANDLER_EXPORT});`;
+      const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"],
+        env: {
+          PATH: process.env.PATH,
+          AWS_REGION: "eu-west-1",
+          [FUNCTION_ENV.tableName]: "cruddur-messages",
+          [FUNCTION_ENV.userPoolId]: "eu-west-1_AbC123",
+          [FUNCTION_ENV.eventsHttpUrl]: "https://example.appsync-api.eu-west-1.amazonaws.com",
+          [FUNCTION_ENV.serviceName]: "cruddur-messages",
+          [FUNCTION_ENV.logLevel]: "WARN",
+          [FUNCTION_ENV.nodeOptions]: "--enable-source-maps",
+        },
+      });
+      expect(out).toBe("function");
+    },
+  );
 });
