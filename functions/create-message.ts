@@ -26,6 +26,8 @@ const idempotentSend = createIdempotentSend(
   config.tableName,
   async ({ sender, request }: IdempotentSendInput & { sender: UserProfile }) => {
     const sent = await sendMessage(deps, sender, request);
+    // As on the plain path (a replayed answer does not run this: its log line has the key only).
+    logger.appendKeys({ message_group_uuid: sent.message.message_group_uuid });
     return json(200, sent.message, sent.headers);
   },
 );
