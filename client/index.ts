@@ -2,7 +2,7 @@
  * The typed TypeScript client of cruddur-messages: the HTTP API (`CruddurClient`), Cognito
  * sign-in over fetch, and the real-time subscription (`subscribeToUser`). ESM, no Node-only API
  * (checked by `tsconfig.web.json`, which compiles it with the DOM library and no Node types).
- * See client/README.md.
+ * See README "Typed client".
  */
 export {
   type CallOptions,
