@@ -26,4 +26,5 @@ export {
   type WebSocketConstructor,
   type WebSocketLike,
 } from "./realtime";
+export { signInWithSrp } from "./srp";
 export type * from "./types";

@@ -3,7 +3,7 @@
  * signed-in session (the Cognito tokens in `localStorage`, so a reload keeps the user signed in;
  * the access token refreshed a minute before it expires).
  */
-import { type CognitoTarget, refreshTokens, signInWithPassword, type Tokens } from "../client/index";
+import { type CognitoTarget, refreshTokens, signInWithPassword, signInWithSrp, type Tokens } from "../client/index";
 
 /** `/config.json`: see `WebConfig` of `local/web-server.ts` (the same shape). */
 export interface AppConfig {
@@ -55,12 +55,16 @@ export function storeSession(session: Session | undefined): void {
 }
 
 /**
- * Signs in (USER_PASSWORD_AUTH; a config with `auth: "srp"` needs the SRP flow, see README "Web
- * client") and stores the session.
+ * Signs in and stores the session: `USER_PASSWORD_AUTH` against cognito-local (`auth: "password"`),
+ * SRP against a Cognito user pool (`auth: "srp"`, the cloud web client's only flow).
  * @throws AuthError from Cognito.
  */
 export async function signIn(config: AppConfig, username: string, password: string): Promise<Session> {
-  const tokens = await signInWithPassword(cognitoTarget(config), username, password);
+  const target = cognitoTarget(config);
+  const tokens =
+    config.cognito.auth === "srp"
+      ? await signInWithSrp({ ...target, userPoolId: config.cognito.userPoolId }, username, password)
+      : await signInWithPassword(target, username, password);
   const session = { ...tokens, username };
   storeSession(session);
   return session;

@@ -144,7 +144,7 @@ describe.skipIf(executablePath === undefined)("web client in chromium", () => {
     await bayko.getByText("Signed in as @bayko").waitFor();
     await bayko.getByText("Live", { exact: true }).waitFor();
     // Readable at 320 px: nothing wider than the screen.
-    expect(await bayko.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(320);
+    expect(await bayko.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(320);
   });
 
   it("lists the conversations with unread counts", async () => {
@@ -224,7 +224,9 @@ describe.skipIf(executablePath === undefined)("web client in chromium", () => {
   it("is allowed by the API's CORS from its own origin, refused from another", async () => {
     // A bearer token makes the request preflighted (OPTIONS) from the app's origin.
     const fromApp = await andrew.evaluate(async (apiUrl) => {
-      const session = JSON.parse(localStorage.getItem("cruddur-messages.session") ?? "{}") as { accessToken?: string };
+      // Runs in the page (the DOM's localStorage; the test is compiled without the DOM library).
+      const storage = (globalThis as unknown as { localStorage: { getItem(key: string): string | null } }).localStorage;
+      const session = JSON.parse(storage.getItem("cruddur-messages.session") ?? "{}") as { accessToken?: string };
       const response = await fetch(`${apiUrl}/api/users/me/blocks`, {
         headers: { authorization: `Bearer ${session.accessToken}`, "content-type": "application/json" },
       });
