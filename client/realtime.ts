@@ -221,7 +221,11 @@ export class RealtimeSubscription {
     }
     if (this.closed) return;
     const Socket = this.options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (Socket === undefined) throw new Error("no WebSocket: pass options.WebSocket");
+    if (Socket === undefined) {
+      this.error(new Error("no WebSocket in this runtime: pass options.WebSocket"));
+      this.close();
+      return;
+    }
     const authorization = { Authorization: token, host: this.options.httpHost };
     this.counter += 1;
     const subscriptionId = `sub-${this.counter}-${Math.floor(Math.random() * 1e9).toString(36)}`;

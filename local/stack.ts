@@ -218,12 +218,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     markDone();
   };
 
-  // The web client's origin is allowed by the API's CORS next to the frontend's.
-  const webOrigin = httpUrl(services.host.connect, webPort);
+  // The web client's origin is allowed by the API's CORS next to the frontend's (as `localhost`
+  // too, the name a browser may be given for 127.0.0.1).
+  const webOrigins = [httpUrl(services.host.connect, webPort), httpUrl("localhost", webPort)];
   try {
     functions = await runLocalFunctions(services, {
       apiPort,
-      frontendOrigin: [options.frontendOrigin ?? (process.env.FRONTEND_URL || DEFAULT_FRONTEND_URL), webOrigin],
+      frontendOrigin: [options.frontendOrigin ?? (process.env.FRONTEND_URL || DEFAULT_FRONTEND_URL), ...webOrigins],
       ...(options.functionsDir === undefined ? {} : { functionsDir: options.functionsDir }),
       // The publish function posts to the stack's AppSync Events emulator.
       eventsHttpUrl: new URL(services.events.httpUrl).origin,
