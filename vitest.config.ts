@@ -44,7 +44,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: "e2e",
-          include: ["test/e2e/**/*.test.ts"],
+          // test/browser: the web client in Debian's chromium (playwright-core), on a stack of its own.
+          include: ["test/e2e/**/*.test.ts", "test/browser/**/*.test.ts"],
           // Every answer of a test stack's API against docs/openapi.json (test/support/contract.ts).
           setupFiles: ["test/support/contract-setup.ts"],
           testTimeout: 60_000,

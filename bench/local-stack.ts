@@ -1,6 +1,6 @@
 /**
  * Time from `npm start` to the first answered authenticated request: spawns `npm start` with its
- * own state directory (LOCAL_STATE_DIR) and free ports (PORT, DYNAMODB_PORT, COGNITO_PORT, LAMBDA_PORT, EVENTS_PORT), waits
+ * own state directory (LOCAL_STATE_DIR) and free ports (PORT, DYNAMODB_PORT, COGNITO_PORT, LAMBDA_PORT, EVENTS_PORT, WEB_PORT), waits
  * for its `stack.json`, signs a seeded user in on cognito-local and polls
  * GET /api/message_groups until it answers 200, then stops the stack by its process group and
  * waits until it has stopped its children.
@@ -72,6 +72,7 @@ export async function measureLocalStackStart(): Promise<LocalStackFigures> {
       COGNITO_PORT: String(p.cognitoPort),
       LAMBDA_PORT: String(p.lambdaPort),
       EVENTS_PORT: String(p.eventsPort),
+      WEB_PORT: String(p.webPort),
     }))),
   };
   const started = performance.now();

@@ -40,13 +40,15 @@ export async function freeStackPorts(): Promise<{
   apiPort: number;
   lambdaPort: number;
   eventsPort: number;
+  webPort: number;
 }> {
-  const [dynamodbPort, cognitoPort, apiPort, lambdaPort, eventsPort] = [
+  const [dynamodbPort, cognitoPort, apiPort, lambdaPort, eventsPort, webPort] = [
     await freePort(),
     await freePort(),
     await freePort(),
     await freePort(),
     await freePort(),
-  ] as [number, number, number, number, number];
-  return { dynamodbPort, cognitoPort, apiPort, lambdaPort, eventsPort };
+    await freePort(),
+  ] as [number, number, number, number, number, number];
+  return { dynamodbPort, cognitoPort, apiPort, lambdaPort, eventsPort, webPort };
 }

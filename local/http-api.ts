@@ -49,8 +49,8 @@ export interface HttpApiOptions {
   /** The handler of each route, by `RouteDefinition.fn`. */
   handlers: ReadonlyMap<string, HttpHandler>;
   verifyAccessToken: AccessTokenVerifier;
-  /** Origin of the web frontend, allowed by CORS. */
-  frontendOrigin: string;
+  /** Origin(s) allowed by CORS: the web frontend's, and the local web client's (`local/cors.ts`). */
+  frontendOrigin: string | readonly string[];
   /** Region shown in the Lambda context. */
   region: string;
   logger: LocalLogger;
@@ -200,7 +200,7 @@ async function answerRequest(
     return {
       statusCode: 204,
       headers: {
-        ...preflightHeaders(options.frontendOrigin),
+        ...preflightHeaders(options.frontendOrigin, request.headers.origin),
         ...responseHeaders({ statusCode: 204, publicRoute: false }),
       },
       body: Buffer.alloc(0),
@@ -281,7 +281,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
       .then((result) => {
         const headers = {
           ...result.headers,
-          ...corsHeaders(options.frontendOrigin),
+          ...corsHeaders(options.frontendOrigin, request.headers.origin),
           "apigw-requestid": info.requestId,
           "content-length": String(result.body.length),
         };

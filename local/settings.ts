@@ -13,9 +13,16 @@ export const FUNCTIONS_DIR = fileURLToPath(new URL("../functions", import.meta.u
 
 /**
  * Default ports: DynamoDB Local, cognito-local, the emulated HTTP API, the Lambda Invoke endpoint
- * of cognito-local's triggers, the AppSync Events emulator (HTTP publish and WebSocket).
+ * of cognito-local's triggers, the AppSync Events emulator (HTTP publish and WebSocket), the web client.
  */
-export const DEFAULT_PORTS = { dynamodb: 8000, cognito: 9229, api: 4567, lambda: 9231, events: 4568 } as const;
+export const DEFAULT_PORTS = {
+  dynamodb: 8000,
+  cognito: 9229,
+  api: 4567,
+  lambda: 9231,
+  events: 4568,
+  web: 4569,
+} as const;
 export const DEFAULT_FRONTEND_URL = "http://localhost:3000";
 
 /**

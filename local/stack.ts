@@ -20,14 +20,17 @@ import { cognitoLocalIssuer, createAccessTokenVerifier } from "./jwt";
 import { lambdaContext } from "./lambda-context";
 import type { SeededUser } from "./seed";
 import { type LocalServices, type LocalServicesOptions, startLocalServices } from "./services";
-import { DEFAULT_FRONTEND_URL, DEFAULT_PORTS, envPort, FUNCTIONS_DIR, type LocalHost } from "./settings";
+import { DEFAULT_FRONTEND_URL, DEFAULT_PORTS, envPort, FUNCTIONS_DIR, httpUrl, type LocalHost } from "./settings";
 import { deadLetterFilePath, publishDeadLetterFilePath, type StackFile } from "./state";
 import { StreamPoller } from "./stream-poller";
 import { createTeardown } from "./teardown";
+import { startWebServer, type WebServer } from "./web-server";
 
 export interface LocalStackOptions extends Omit<LocalServicesOptions, "reservedPorts"> {
   /** HTTP API port (default env PORT, else 4567). */
   apiPort?: number;
+  /** Port of the web client (default env WEB_PORT, else 4569). */
+  webPort?: number;
   /** Keep the table, users and stream checkpoint under `stateDir` across restarts (default false). */
   persist?: boolean;
   /** Origin allowed by CORS (default env FRONTEND_URL, else http://localhost:3000). */
@@ -84,8 +87,8 @@ export interface LocalFunctions {
 export interface LocalFunctionsOptions {
   /** HTTP API port. */
   apiPort: number;
-  /** Origin allowed by CORS. */
-  frontendOrigin: string;
+  /** Origin(s) allowed by CORS. */
+  frontendOrigin: string | readonly string[];
   /** Directory of the Lambda entry files (default `functions/`). */
   functionsDir?: string;
   /**
@@ -195,7 +198,8 @@ export async function runLocalFunctions(
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const apiPort = options.apiPort ?? envPort("PORT", DEFAULT_PORTS.api);
-  const services = await startLocalServices({ ...options, reservedPorts: { api: apiPort } });
+  const webPort = options.webPort ?? envPort("WEB_PORT", DEFAULT_PORTS.web);
+  const services = await startLocalServices({ ...options, reservedPorts: { api: apiPort, web: webPort } });
   const { logger } = services;
 
   let markDone: () => void = () => {};
@@ -203,23 +207,45 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     markDone = resolve;
   });
   let functions: LocalFunctions | undefined;
+  let web: WebServer | undefined;
   let stopped = false;
   const stop = async () => {
     if (stopped) return done;
     stopped = true;
+    await web?.close();
     await functions?.stop();
     await services.stop();
     markDone();
   };
 
+  // The web client's origin is allowed by the API's CORS next to the frontend's (as `localhost`
+  // too, the name a browser may be given for 127.0.0.1).
+  const webOrigins = [httpUrl(services.host.connect, webPort), httpUrl("localhost", webPort)];
   try {
     functions = await runLocalFunctions(services, {
       apiPort,
-      frontendOrigin: options.frontendOrigin ?? (process.env.FRONTEND_URL || DEFAULT_FRONTEND_URL),
+      frontendOrigin: [options.frontendOrigin ?? (process.env.FRONTEND_URL || DEFAULT_FRONTEND_URL), ...webOrigins],
       ...(options.functionsDir === undefined ? {} : { functionsDir: options.functionsDir }),
       // The publish function posts to the stack's AppSync Events emulator.
       eventsHttpUrl: new URL(services.events.httpUrl).origin,
       onApiAnswer: options.onApiAnswer,
+    });
+    web = await startWebServer({
+      port: webPort,
+      host: services.host,
+      logger,
+      config: {
+        apiUrl: functions.apiUrl,
+        cognito: {
+          endpoint: services.cognitoEndpoint,
+          region: services.region,
+          userPoolId: services.userPoolId,
+          userPoolClientId: services.userPoolClientId,
+          auth: "password",
+        },
+        events: { realtimeUrl: services.events.realtimeUrl, httpHost: new URL(services.events.httpUrl).host },
+        seededHandles: services.users.map((u) => u.handle),
+      },
     });
   } catch (error) {
     await stop();
@@ -228,6 +254,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   const stack: LocalStack = {
     apiUrl: functions.apiUrl,
+    webUrl: web.url,
     cognitoEndpoint: services.cognitoEndpoint,
     region: services.region,
     userPoolId: services.userPoolId,

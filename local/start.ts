@@ -52,6 +52,7 @@ process.stdout.write(
     `Local stack ready in ${seconds} s${values.persist ? " (persisted)" : ""}; written to ${stackFilePath(stack.stateDir)}:`,
     JSON.stringify(info, null, 2),
     "",
+    `Web client: ${info.webUrl} (sign in as a seeded user with the password above)`,
     `Real-time (AppSync Events emulator): subscribe at ${info.events.realtimeUrl} with an access token;`,
     `  publish (IAM-signed with the local credentials, service appsync) at ${info.events.httpUrl}`,
     `API documents: ${info.apiUrl}${API_DOCUMENT_PATHS.openapi} (OpenAPI 3.1), ${info.apiUrl}${API_DOCUMENT_PATHS.asyncapi} (AsyncAPI 3.0)`,

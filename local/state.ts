@@ -59,6 +59,8 @@ export interface StackFileEvents {
 /** The content of `stack.json`. */
 export interface StackFile {
   apiUrl: string;
+  /** The web client (`web/`): `http://127.0.0.1:<port>`. */
+  webUrl: string;
   cognitoEndpoint: string;
   region: string;
   userPoolId: string;
@@ -80,6 +82,7 @@ export const stackFilePath = (stateDir: string): string => join(stateDir, "stack
 export function toStackFile(stack: Omit<StackFile, "users"> & { users: readonly StackFileUser[] }): StackFile {
   return {
     apiUrl: stack.apiUrl,
+    webUrl: stack.webUrl,
     cognitoEndpoint: stack.cognitoEndpoint,
     region: stack.region,
     userPoolId: stack.userPoolId,

@@ -118,6 +118,7 @@ export async function stateDirFor(options: {
   const dir = await tempDir("cruddur-ops-state-");
   await writeStackFile(dir, {
     apiUrl: "http://localhost:9",
+    webUrl: "http://localhost:9",
     cognitoEndpoint: options.cognito?.endpoint ?? `http://localhost:${await freePort()}`,
     region: DEFAULT_REGION,
     userPoolId: options.cognito?.userPoolId ?? "local_none",

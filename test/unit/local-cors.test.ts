@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { corsHeaders, preflightHeaders } from "../../local/cors";
+import { allowedOrigin, corsHeaders, preflightHeaders } from "../../local/cors";
 import { NEXT_CURSOR_HEADER } from "../../shared/api-contract";
 
 describe("CORS of the emulated API", () => {
@@ -17,5 +17,16 @@ describe("CORS of the emulated API", () => {
       "access-control-allow-headers": "Authorization,Content-Type,Idempotency-Key",
       "access-control-max-age": expect.stringMatching(/^\d+$/),
     });
+  });
+
+  it("allows the request's origin when it is one of the allowed ones (the frontend's, the web client's), else the first", () => {
+    const allowed = ["http://localhost:3000", "http://127.0.0.1:4569"];
+    expect(allowedOrigin(allowed, "http://127.0.0.1:4569")).toBe("http://127.0.0.1:4569");
+    expect(allowedOrigin(allowed, "http://localhost:3000")).toBe("http://localhost:3000");
+    expect(allowedOrigin(allowed, "https://evil.example")).toBe("http://localhost:3000");
+    expect(allowedOrigin(allowed)).toBe("http://localhost:3000");
+    expect(preflightHeaders(allowed, "http://127.0.0.1:4569")["access-control-allow-origin"]).toBe(
+      "http://127.0.0.1:4569",
+    );
   });
 });
