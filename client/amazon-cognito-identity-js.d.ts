@@ -2,22 +2,27 @@
  * Types of the parts of `amazon-cognito-identity-js` (AWS's Cognito SDK for browsers) that
  * `client/srp.ts` imports by path: the package's own `index.d.ts` declares its user and session
  * classes but not these helpers. Only the members the client calls; shapes from the package's
- * `es/` sources (6.3.x). Callbacks are Node style and, for these members, called synchronously.
+ * `lib/` sources (6.3.x: CommonJS, the class in `exports.default`). Callbacks are Node style and,
+ * for these members, called synchronously.
  */
-declare module "amazon-cognito-identity-js/es/BigInteger" {
+declare module "amazon-cognito-identity-js/lib/BigInteger.js" {
   /** jsbn's arbitrary-precision integer, as the SDK ships it. */
-  export default class BigInteger {
+  class BigInteger {
     /** `value` in base `radix` (the SDK passes hex, radix 16). */
     constructor(value: string, radix: number);
     toString(radix?: number): string;
   }
+  const module: { default: typeof BigInteger };
+  export default module;
 }
 
-declare module "amazon-cognito-identity-js/es/AuthenticationHelper" {
-  import type BigInteger from "amazon-cognito-identity-js/es/BigInteger";
+declare module "amazon-cognito-identity-js/lib/AuthenticationHelper.js" {
+  import type bigIntegerModule from "amazon-cognito-identity-js/lib/BigInteger.js";
+
+  type BigInteger = InstanceType<(typeof bigIntegerModule)["default"]>;
 
   /** The client's side of Cognito's SRP: the random `a`, `A = g^a mod N`, the password key. */
-  export default class AuthenticationHelper {
+  class AuthenticationHelper {
     /** `poolName`: the part of the user pool id after the `_`. Draws `a` and computes `A`. */
     constructor(poolName: string);
     getLargeAValue(callback: (error: Error | null, largeA: BigInteger) => void): void;
@@ -33,11 +38,15 @@ declare module "amazon-cognito-identity-js/es/AuthenticationHelper" {
       callback: (error: Error | null, key: Uint8Array) => void,
     ): void;
   }
+  const module: { default: typeof AuthenticationHelper };
+  export default module;
 }
 
-declare module "amazon-cognito-identity-js/es/DateHelper" {
-  export default class DateHelper {
+declare module "amazon-cognito-identity-js/lib/DateHelper.js" {
+  class DateHelper {
     /** Now, as Cognito reads the claim's timestamp: `Tue Dec 2 13:05:09 UTC 2026` (UTC). */
     getNowString(): string;
   }
+  const module: { default: typeof DateHelper };
+  export default module;
 }

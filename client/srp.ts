@@ -7,15 +7,32 @@
  * `fetch` (`cognitoCall`) and the claim, assembled as that SDK's `CognitoUser` does: the base64
  * HMAC-SHA256 (Web Crypto) under the key of `<pool name><user id><secret block bytes><timestamp>`.
  *
- * The SDK's modules are imported from its `es/` folder (ES modules; `buffer`, the npm package, is
- * their only Node-like import and esbuild bundles it for the browser). cognito-local has no SRP:
- * `test/unit/client-srp.test.ts` checks the sign-in against a verifier built with Node's crypto.
+ * The SDK's modules are imported by path from its `lib/` folder (CommonJS), which Node loads as
+ * it is and bundlers bundle: one copy of its `BigInteger` everywhere (the helper checks
+ * `instanceof`). Their only Node-like import is `buffer`, the npm package (4.x), which a browser
+ * build must bundle with `global` defined as `globalThis` (`BROWSER_DEFINE` of
+ * `local/web-server.ts`); `crypto` is disabled by the SDK's `browser` field, and its random `a`
+ * comes from `crypto.getRandomValues`. cognito-local has no SRP: `test/unit/client-srp.test.ts`
+ * checks the sign-in against a verifier built with Node's crypto.
  */
-import AuthenticationHelper from "amazon-cognito-identity-js/es/AuthenticationHelper";
-import BigInteger from "amazon-cognito-identity-js/es/BigInteger";
-import DateHelper from "amazon-cognito-identity-js/es/DateHelper";
+import authenticationHelperModule from "amazon-cognito-identity-js/lib/AuthenticationHelper.js";
+import bigIntegerModule from "amazon-cognito-identity-js/lib/BigInteger.js";
+import dateHelperModule from "amazon-cognito-identity-js/lib/DateHelper.js";
 import { type CognitoTarget, cognitoCall, type Tokens, tokensOf } from "./auth";
 import { AuthError } from "./errors";
+
+/**
+ * The class a CommonJS module of the SDK exports as `exports.default`: Node and esbuild (in an
+ * ES module package) give the whole `exports` object as the default import, other bundlers may
+ * give `exports.default` itself.
+ */
+const cjsDefault = <T>(module: { default: T } | T): T =>
+  typeof module === "object" && module !== null && "default" in module ? module.default : (module as T);
+
+const AuthenticationHelper = cjsDefault(authenticationHelperModule);
+const BigInteger = cjsDefault(bigIntegerModule);
+const DateHelper = cjsDefault(dateHelperModule);
+type BigInteger = InstanceType<typeof BigInteger>;
 
 const encoder = new TextEncoder();
 
