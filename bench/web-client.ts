@@ -3,7 +3,8 @@
  * markdown (docs/performance.md, "Web client"). Reports; never fails on a figure.
  *
  * - the typed client's bundle: `client/index.ts` bundled and minified by esbuild as an ES module
- *   (everything: HTTP client, sign-in, real-time), bytes raw and gzip (level 9);
+ *   (everything: HTTP client, sign-in with amazon-cognito-identity-js's SRP helper, real-time),
+ *   bytes raw and gzip (level 9);
  * - the web client's transfer size: every file the page loads (`/`, `/app.js`, `/styles.css`,
  *   `/config.json`) fetched from a local stack with `Accept-Encoding: gzip`, bytes on the wire
  *   (the bodies' Content-Length, headers not counted);
@@ -26,6 +27,7 @@ import { signInWithPassword } from "../client/auth";
 import { freeStackPorts } from "../local/free-port";
 import { REPO_ROOT } from "../local/settings";
 import { startLocalStack } from "../local/stack";
+import { BROWSER_DEFINE } from "../local/web-server";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "7" } } });
 const runs = Math.max(1, Number(values.runs));
@@ -41,6 +43,7 @@ const bundled = await build({
   format: "esm",
   target: "es2020",
   platform: "browser",
+  define: { ...BROWSER_DEFINE },
   write: false,
   logLevel: "silent",
 });

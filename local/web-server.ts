@@ -58,11 +58,21 @@ const asset = (contentType: string, body: Buffer): WebAsset => ({
   gzip: gzipSync(body, { level: 9 }),
 });
 
+/**
+ * What a browser build of the typed client must define: `buffer` 4.x (the npm package, which
+ * amazon-cognito-identity-js's SRP helper imports) reads browserify's `global` when it loads, and
+ * a browser has only `globalThis` (without it the page throws "global is not defined").
+ * esbuild's `define` replaces the identifier at build time. The only other reader is the SDK's
+ * random-number helper (`global.crypto`, behind a `typeof` guard), which then finds Web Crypto.
+ */
+export const BROWSER_DEFINE: Readonly<Record<string, string>> = { global: "globalThis" };
+
 let built: Promise<WebAssets> | undefined;
 
 /**
  * Builds the web app (about 0.1 s; once per process, then cached): `web/main.ts` and what it
- * imports (the typed client of `client/`) bundled by esbuild into one minified ES2020 module.
+ * imports (the typed client of `client/`, with amazon-cognito-identity-js's SRP helper and the npm
+ * `buffer` package it needs) bundled by esbuild into one minified ES2020 module (`BROWSER_DEFINE`).
  * @throws esbuild's error when the sources do not build; a file-system error when a file is missing.
  */
 export function buildWebApp(): Promise<WebAssets> {
@@ -74,6 +84,7 @@ export function buildWebApp(): Promise<WebAssets> {
       format: "esm",
       target: "es2020",
       platform: "browser",
+      define: { ...BROWSER_DEFINE },
       write: false,
       logLevel: "silent",
       legalComments: "none",
