@@ -87,7 +87,8 @@ export function buildWebApp(): Promise<WebAssets> {
       define: { ...BROWSER_DEFINE },
       write: false,
       logLevel: "silent",
-      legalComments: "none",
+      // The licence notices of bundled code (amazon-cognito-identity-js, Apache-2.0) stay in app.js.
+      legalComments: "eof",
     });
     const js = result.outputFiles[0];
     if (js === undefined) throw new Error("web build produced no output");
