@@ -1,0 +1,125 @@
+/**
+ * A TCP forwarding proxy on 127.0.0.1 that adds a fixed network round trip to everything it
+ * carries, so that DynamoDB Local (a same-machine JVM, well under a millisecond away) can be
+ * measured as if it were a network hop away, as DynamoDB is from a Lambda function. Bench only.
+ *
+ * Each chunk of bytes is held for half the round trip in its direction before it is written on,
+ * so a request and its answer cost one full round trip more, whatever their size; bytes keep their
+ * order (timers of one duration fire in the order they were set), bandwidth is not limited, and
+ * connections are not shared: one upstream connection per client connection, so an HTTP client's
+ * keep-alive pool is kept as it is.
+ */
+import { createConnection, createServer, type Socket } from "node:net";
+
+/** Round trip the bench adds when `BENCH_PROXY_RTT_MS` is not set, ms. */
+export const DEFAULT_PROXY_RTT_MS = 5;
+
+/** A running proxy. */
+export interface LatencyProxy {
+  /** `http://127.0.0.1:<port>`: use it as the SDK client's endpoint. */
+  endpoint: string;
+  /** The round trip added, ms. */
+  rttMs: number;
+  /** Closes the listener and every open connection. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The round trip of `BENCH_PROXY_RTT_MS` (ms, a number >= 0), or {@link DEFAULT_PROXY_RTT_MS}
+ * when unset or empty.
+ * @throws Error when set to anything else.
+ */
+export function proxyRttFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.BENCH_PROXY_RTT_MS;
+  if (raw === undefined || raw.trim() === "") return DEFAULT_PROXY_RTT_MS;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0)
+    throw new Error(`BENCH_PROXY_RTT_MS must be a number of ms >= 0, got "${raw}"`);
+  return value;
+}
+
+/**
+ * One direction of a connection: what goes in comes out `delayMs` later, in order. Timers fire
+ * on whole milliseconds and may run early against the clock, so each entry carries its due time
+ * (`performance.now()`) and a timer only releases the entries that are due, then waits for the
+ * next: nothing leaves early, and at most about 1 ms late.
+ */
+function delayLine(delayMs: number): (action: () => void) => void {
+  const queue: { dueMs: number; action: () => void }[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    const head = queue[0];
+    if (head === undefined || timer !== undefined) return;
+    timer = setTimeout(release, Math.max(0, Math.ceil(head.dueMs - performance.now())));
+  };
+  const release = () => {
+    timer = undefined;
+    const now = performance.now();
+    while (queue.length > 0 && (queue[0]?.dueMs ?? Number.POSITIVE_INFINITY) <= now) queue.shift()?.action();
+    arm();
+  };
+  return (action) => {
+    if (delayMs <= 0) return action();
+    queue.push({ dueMs: performance.now() + delayMs, action });
+    arm();
+  };
+}
+
+/** Forwards `from` to `to`, each chunk, the end and a close `delayMs` later, in order. */
+function pipeDelayed(from: Socket, to: Socket, delayMs: number): void {
+  const later = delayLine(delayMs);
+  from.on("data", (chunk) =>
+    later(() => {
+      if (!to.destroyed) to.write(chunk);
+    }),
+  );
+  from.on("end", () =>
+    later(() => {
+      if (!to.destroyed) to.end();
+    }),
+  );
+  from.on("close", () => later(() => to.destroy()));
+  from.on("error", () => to.destroy());
+}
+
+/**
+ * Starts a proxy on 127.0.0.1 (a free port) to `upstream` (an `http://host:port` URL, e.g.
+ * DynamoDB Local's endpoint) adding `rttMs` (ms, >= 0) to each round trip. A failed upstream
+ * connection closes its client connection (the SDK sees a network error); nothing is retried here.
+ */
+export async function startLatencyProxy(upstream: string, rttMs: number = DEFAULT_PROXY_RTT_MS): Promise<LatencyProxy> {
+  if (!(rttMs >= 0)) throw new RangeError(`round trip must be >= 0 ms, got ${rttMs}`);
+  const target = new URL(upstream);
+  const port = Number(target.port || 80);
+  // `localhost` may resolve to ::1 first; DynamoDB Local listens where its URL says, so ask for that host.
+  const host = target.hostname.replace(/^\[(.*)\]$/, "$1");
+  const oneWayMs = rttMs / 2;
+  const open = new Set<Socket>();
+  const track = (socket: Socket) => {
+    open.add(socket);
+    socket.on("close", () => open.delete(socket));
+  };
+  // Half-open allowed: a FIN is forwarded (delayed) like data, never answered early.
+  const server = createServer({ allowHalfOpen: true, noDelay: true }, (client) => {
+    const upstreamSocket = createConnection({ host, port, allowHalfOpen: true, noDelay: true });
+    track(client);
+    track(upstreamSocket);
+    pipeDelayed(client, upstreamSocket, oneWayMs);
+    pipeDelayed(upstreamSocket, client, oneWayMs);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ host: "127.0.0.1", port: 0 }, () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address !== "object") throw new Error("latency proxy has no port");
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    rttMs,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of open) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
