@@ -3,11 +3,12 @@
  * carries, so that DynamoDB Local (a same-machine JVM, well under a millisecond away) can be
  * measured as if it were a network hop away, as DynamoDB is from a Lambda function. Bench only.
  *
- * Each chunk of bytes is held for half the round trip in its direction before it is written on,
- * so a request and its answer cost one full round trip more, whatever their size; bytes keep their
- * order (timers of one duration fire in the order they were set), bandwidth is not limited, and
+ * Requests go through at once; each chunk of an answer is held for the whole round trip before it
+ * is written on (one timer per wait, not two: timers fire on whole milliseconds, so splitting the
+ * wait between the directions would double the error). A request and its answer thus cost one
+ * round trip more, whatever their size; bytes keep their order, bandwidth is not limited, and
  * connections are not shared: one upstream connection per client connection, so an HTTP client's
- * keep-alive pool is kept as it is.
+ * keep-alive pool is kept as it is. The bench reports the round trip it measures through it.
  */
 import { createConnection, createServer, type Socket } from "node:net";
 
@@ -38,24 +39,33 @@ export function proxyRttFromEnv(env: NodeJS.ProcessEnv = process.env): number {
   return value;
 }
 
+/** How early an entry may leave (ms): timers fire on whole milliseconds, so this centres the error on 0. */
+const EARLY_TOLERANCE_MS = 0.5;
+
 /**
- * One direction of a connection: what goes in comes out `delayMs` later, in order. Timers fire
- * on whole milliseconds and may run early against the clock, so each entry carries its due time
- * (`performance.now()`) and a timer only releases the entries that are due, then waits for the
- * next: nothing leaves early, and at most about 1 ms late.
+ * One direction of a connection: what goes in comes out `delayMs` later, in order. Timers fire on
+ * whole milliseconds and, on a busy machine, about a millisecond late, so each entry carries its
+ * due time (`performance.now()`), the timer for the first one is set that much earlier (a running
+ * average of how late the timers of this line fired, 0 to 2 ms), and it releases every entry due
+ * within {@link EARLY_TOLERANCE_MS}, then waits for the next.
  */
 function delayLine(delayMs: number): (action: () => void) => void {
   const queue: { dueMs: number; action: () => void }[] = [];
   let timer: NodeJS.Timeout | undefined;
+  let timerDueMs = 0;
+  let lateMs = 0;
   const arm = () => {
     const head = queue[0];
     if (head === undefined || timer !== undefined) return;
-    timer = setTimeout(release, Math.max(0, Math.ceil(head.dueMs - performance.now())));
+    timerDueMs = head.dueMs;
+    timer = setTimeout(release, Math.max(1, Math.round(head.dueMs - performance.now() - lateMs)));
   };
   const release = () => {
     timer = undefined;
-    const now = performance.now();
-    while (queue.length > 0 && (queue[0]?.dueMs ?? Number.POSITIVE_INFINITY) <= now) queue.shift()?.action();
+    const firedMs = performance.now();
+    lateMs = Math.min(2, Math.max(0, 0.8 * lateMs + 0.2 * (firedMs - timerDueMs + lateMs)));
+    while (queue.length > 0 && (queue[0]?.dueMs ?? Number.POSITIVE_INFINITY) <= firedMs + EARLY_TOLERANCE_MS)
+      queue.shift()?.action();
     arm();
   };
   return (action) => {
@@ -93,7 +103,6 @@ export async function startLatencyProxy(upstream: string, rttMs: number = DEFAUL
   const port = Number(target.port || 80);
   // `localhost` may resolve to ::1 first; DynamoDB Local listens where its URL says, so ask for that host.
   const host = target.hostname.replace(/^\[(.*)\]$/, "$1");
-  const oneWayMs = rttMs / 2;
   const open = new Set<Socket>();
   const track = (socket: Socket) => {
     open.add(socket);
@@ -104,8 +113,8 @@ export async function startLatencyProxy(upstream: string, rttMs: number = DEFAUL
     const upstreamSocket = createConnection({ host, port, allowHalfOpen: true, noDelay: true });
     track(client);
     track(upstreamSocket);
-    pipeDelayed(client, upstreamSocket, oneWayMs);
-    pipeDelayed(upstreamSocket, client, oneWayMs);
+    pipeDelayed(client, upstreamSocket, 0);
+    pipeDelayed(upstreamSocket, client, rttMs);
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
