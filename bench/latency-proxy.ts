@@ -21,6 +21,8 @@ export interface LatencyProxy {
   endpoint: string;
   /** The round trip added, ms. */
   rttMs: number;
+  /** Chunks held so far and their mean hold, ms (arrival to write, as measured here). */
+  held(): { chunks: number; meanMs: number };
   /** Closes the listener and every open connection. */
   stop(): Promise<void>;
 }
@@ -49,7 +51,7 @@ const EARLY_TOLERANCE_MS = 0.5;
  * average of how late the timers of this line fired, 0 to 2 ms), and it releases every entry due
  * within {@link EARLY_TOLERANCE_MS}, then waits for the next.
  */
-function delayLine(delayMs: number): (action: () => void) => void {
+function delayLine(delayMs: number, onHeld: (ms: number) => void): (action: () => void) => void {
   const queue: { dueMs: number; action: () => void }[] = [];
   let timer: NodeJS.Timeout | undefined;
   let timerDueMs = 0;
@@ -70,14 +72,21 @@ function delayLine(delayMs: number): (action: () => void) => void {
   };
   return (action) => {
     if (delayMs <= 0) return action();
-    queue.push({ dueMs: performance.now() + delayMs, action });
+    const arrivedMs = performance.now();
+    queue.push({
+      dueMs: arrivedMs + delayMs,
+      action: () => {
+        onHeld(performance.now() - arrivedMs);
+        action();
+      },
+    });
     arm();
   };
 }
 
 /** Forwards `from` to `to`, each chunk, the end and a close `delayMs` later, in order. */
-function pipeDelayed(from: Socket, to: Socket, delayMs: number): void {
-  const later = delayLine(delayMs);
+function pipeDelayed(from: Socket, to: Socket, delayMs: number, onHeld: (ms: number) => void = () => {}): void {
+  const later = delayLine(delayMs, onHeld);
   from.on("data", (chunk) =>
     later(() => {
       if (!to.destroyed) to.write(chunk);
@@ -104,6 +113,8 @@ export async function startLatencyProxy(upstream: string, rttMs: number = DEFAUL
   // `localhost` may resolve to ::1 first; DynamoDB Local listens where its URL says, so ask for that host.
   const host = target.hostname.replace(/^\[(.*)\]$/, "$1");
   const open = new Set<Socket>();
+  let heldChunks = 0;
+  let heldMs = 0;
   const track = (socket: Socket) => {
     open.add(socket);
     socket.on("close", () => open.delete(socket));
@@ -114,7 +125,10 @@ export async function startLatencyProxy(upstream: string, rttMs: number = DEFAUL
     track(client);
     track(upstreamSocket);
     pipeDelayed(client, upstreamSocket, 0);
-    pipeDelayed(upstreamSocket, client, rttMs);
+    pipeDelayed(upstreamSocket, client, rttMs, (ms) => {
+      heldChunks += 1;
+      heldMs += ms;
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -125,6 +139,7 @@ export async function startLatencyProxy(upstream: string, rttMs: number = DEFAUL
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
     rttMs,
+    held: () => ({ chunks: heldChunks, meanMs: heldChunks === 0 ? 0 : heldMs / heldChunks }),
     stop: () =>
       new Promise<void>((resolve) => {
         for (const socket of open) socket.destroy();

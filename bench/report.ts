@@ -150,7 +150,7 @@ export function seedSection(c: SeedComparison): string {
       ? `Goal (at least ${SEED_RATIO_GOAL}× the seed's records/s at every spread through the proxy): met.`
       : `Goal (at least ${SEED_RATIO_GOAL}× the seed's records/s at every spread through the proxy): not met at ${short.map((r) => `${r.groups} group(s) per batch (${ratio(r.ours.recordsPerSecond, r.seed.recordsPerSecond)})`).join(", ")}.`;
   const added = c.getItemMs.proxy - c.getItemMs.direct;
-  const measured = `One strongly consistent GetItem (median of sequential calls): ${ms(c.getItemMs.direct)} ms direct, ${ms(c.getItemMs.proxy)} ms through the proxy, which thus added ${ms(added)} ms per call (set to ${num(c.proxyRttMs)} ms: BENCH_PROXY_RTT_MS).`;
+  const measured = `One strongly consistent GetItem (median of sequential calls): ${ms(c.getItemMs.direct)} ms direct, ${ms(c.getItemMs.proxy)} ms through the proxy, a difference of ${ms(added)} ms per call; the proxy held each chunk of an answer ${ms(c.proxyMeanHoldMs)} ms on average (set to ${num(c.proxyRttMs)} ms: BENCH_PROXY_RTT_MS).`;
   return [
     measured,
     "",

@@ -68,6 +68,8 @@ export interface SeedComparison {
   proxyRttMs: number;
   /** Median of {@link CALL_SAMPLES} sequential GetItems, ms: what one call took on each path. */
   getItemMs: { direct: number; proxy: number };
+  /** Mean time the proxy held a chunk of an answer, ms, over the whole run (what it adds, as it measured it). */
+  proxyMeanHoldMs: number;
   /** Batches of {@link BATCH_SIZE} per spread and implementation. */
   batches: number;
   rows: SeedComparisonRow[];
@@ -286,5 +288,5 @@ export async function measureSeedComparison(
     setup.destroy();
     await proxy.stop();
   }
-  return { proxyRttMs: proxy.rttMs, getItemMs, batches: options.batches, rows };
+  return { proxyRttMs: proxy.rttMs, proxyMeanHoldMs: proxy.held().meanMs, getItemMs, batches: options.batches, rows };
 }
