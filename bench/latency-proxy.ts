@@ -10,7 +10,10 @@
  * connections are not shared: one upstream connection per client connection, so an HTTP client's
  * keep-alive pool is kept as it is. The bench reports the round trip it measures through it.
  */
+import { spawn } from "node:child_process";
 import { createConnection, createServer, type Socket } from "node:net";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 
 /** Round trip the bench adds when `BENCH_PROXY_RTT_MS` is not set, ms. */
 export const DEFAULT_PROXY_RTT_MS = 5;
@@ -146,4 +149,56 @@ export async function startLatencyProxy(upstream: string, rttMs: number = DEFAUL
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * {@link startLatencyProxy} in a child process (`bench/latency-proxy-process.ts`, run by Node with
+ * tsx), so the proxy's timers keep time while the bench process is busy. Same interface; `held()`
+ * answers the figures of the last `stop()` (zeros before it). The child ends with the bench
+ * (stdin closed).
+ * @throws Error when the child exits or says nothing within 10 s.
+ */
+export async function spawnLatencyProxy(upstream: string, rttMs: number = DEFAULT_PROXY_RTT_MS): Promise<LatencyProxy> {
+  if (!(rttMs >= 0)) throw new RangeError(`round trip must be >= 0 ms, got ${rttMs}`);
+  const script = fileURLToPath(new URL("./latency-proxy-process.ts", import.meta.url));
+  // From the repository root, where `--import tsx` resolves.
+  const child = spawn(process.execPath, ["--import", "tsx", script, upstream, String(rttMs)], {
+    cwd: fileURLToPath(new URL("..", import.meta.url)),
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: child.stdout });
+  const next = () =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("latency proxy process said nothing in 10 s")), 10_000);
+      const onExit = (code: number | null) => {
+        clearTimeout(timer);
+        reject(new Error(`latency proxy process exited (${code})`));
+      };
+      child.once("exit", onExit);
+      lines.once("line", (line) => {
+        clearTimeout(timer);
+        child.off("exit", onExit);
+        resolve(JSON.parse(line) as Record<string, unknown>);
+      });
+    });
+  let held = { chunks: 0, meanMs: 0 };
+  try {
+    const { endpoint } = await next();
+    if (typeof endpoint !== "string") throw new Error("latency proxy process gave no endpoint");
+    return {
+      endpoint,
+      rttMs,
+      held: () => held,
+      stop: async () => {
+        if (child.exitCode !== null) return;
+        const answer = next();
+        child.stdin.write("stop\n");
+        const figures = await answer.catch(() => held);
+        held = { chunks: Number(figures.chunks ?? 0), meanMs: Number(figures.meanMs ?? 0) };
+      },
+    };
+  } catch (error) {
+    child.kill();
+    throw error;
+  }
 }

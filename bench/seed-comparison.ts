@@ -28,7 +28,7 @@ import { grpPk, grpSk, messageGroupKey } from "../shared/table";
 import { type CapacityMeter, meterCapacity } from "./capacity-meter";
 import { BATCH_SIZE, GROUP_COUNTS } from "./fan-out";
 import type { Fixture } from "./fixture";
-import { startLatencyProxy } from "./latency-proxy";
+import { spawnLatencyProxy } from "./latency-proxy";
 import { benchUser, newMessageItem } from "./requests";
 import { runSeedReference } from "./seed-reference";
 import { median } from "./stats";
@@ -246,7 +246,7 @@ export async function measureSeedComparison(
   options: { batches: number; proxyRttMs: number },
 ): Promise<SeedComparison> {
   const { tableName, region } = fixture;
-  const proxy = await startLatencyProxy(fixture.dynamodbEndpoint, options.proxyRttMs);
+  const proxy = await spawnLatencyProxy(fixture.dynamodbEndpoint, options.proxyRttMs);
   const setup = fixture.newDocumentClient();
   const rows: SeedComparisonRow[] = [];
   const getItemMs = { direct: 0, proxy: 0 };
