@@ -6,6 +6,7 @@ import type { FanOutFigures, LocalWriteCeiling } from "./fan-out";
 import type { LocalStackFigures } from "./local-stack";
 import type { describeMachine } from "./machine";
 import type { PostToEventFigures, RealtimeFigures } from "./realtime";
+import { SEED_RATIO_GOAL, type SeedComparison } from "./seed-comparison";
 import { kib, ms, ratio, table } from "./stats";
 import type { WarmFigures } from "./warm";
 
@@ -18,6 +19,8 @@ export interface BenchResults {
   warm: WarmFigures[];
   fanOut: FanOutFigures[];
   writeCeiling: LocalWriteCeiling;
+  /** Pattern E against the seed's algorithm, directly and through the latency proxy. */
+  seedComparison: SeedComparison;
   capacity: RouteCapacity[];
   localStack: LocalStackFigures[];
   /** Real-time delivery on the local AppSync Events emulator, one entry per run. */
@@ -111,6 +114,66 @@ function fanOutSection(fanOut: readonly FanOutFigures[]): string {
       num(f.perMessage.cloudWriteUnits),
     ]),
   );
+}
+
+const calls = (byOperation: Record<string, number>) =>
+  Object.entries(byOperation)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([op, n]) => `${num(n)} ${op}`)
+    .join(" + ");
+
+/** What section 4b measures, printed under its table. */
+export const SEED_SECTION_NOTE =
+  "Ours: batches of 100 through createBatchFanOut under Powertools' BatchProcessor. Seed: bench/seed-reference.ts, one invocation per record in stream order (per record a GSI Query, then per member a DeleteItem and a PutItem). Fresh groups per implementation and spread; Lambda's own per-invocation overhead is not counted for either.";
+
+/** Section 4b of the report: pattern E against the seed's algorithm, with its verdict on the goal. */
+export function seedSection(c: SeedComparison): string {
+  const share = (correct: number, groups: number) => `${((100 * correct) / groups).toFixed(0)}% (${correct}/${groups})`;
+  const rows = c.rows.map((r) => [
+    r.path === "direct" ? "direct" : `proxy +${num(r.addedRttMs)} ms`,
+    String(r.groups),
+    String(r.records),
+    r.ours.recordsPerSecond.toFixed(0),
+    r.seed.recordsPerSecond.toFixed(0),
+    ratio(r.ours.recordsPerSecond, r.seed.recordsPerSecond),
+    `${num(r.ours.callsPerMessage)} (${calls(r.ours.callsByOperation)})`,
+    `${num(r.seed.callsPerMessage)} (${calls(r.seed.callsByOperation)})`,
+    num(r.ours.billedWriteUnitsPerMessage),
+    num(r.seed.billedWriteUnitsPerMessage),
+    share(r.ours.correctGroups, r.groups),
+    share(r.seed.correctGroups, r.groups),
+  ]);
+  const proxied = c.rows.filter((r) => r.path === "proxy");
+  const short = proxied.filter((r) => r.ours.recordsPerSecond < SEED_RATIO_GOAL * r.seed.recordsPerSecond);
+  const verdict =
+    short.length === 0
+      ? `Goal (at least ${SEED_RATIO_GOAL}× the seed's records/s at every spread through the proxy): met.`
+      : `Goal (at least ${SEED_RATIO_GOAL}× the seed's records/s at every spread through the proxy): not met at ${short.map((r) => `${r.groups} group(s) per batch (${ratio(r.ours.recordsPerSecond, r.seed.recordsPerSecond)})`).join(", ")}.`;
+  const added = c.getItemMs.proxy - c.getItemMs.direct;
+  const measured = `One strongly consistent GetItem (median of sequential calls): ${ms(c.getItemMs.direct)} ms direct, ${ms(c.getItemMs.proxy)} ms through the proxy, a difference of ${ms(added)} ms per call; the proxy held each chunk of an answer ${ms(c.proxyMeanHoldMs)} ms on average (set to ${num(c.proxyRttMs)} ms: BENCH_PROXY_RTT_MS).`;
+  return [
+    measured,
+    "",
+    table(
+      [
+        "path",
+        "groups per batch of 100",
+        "records",
+        "ours records/s",
+        "seed records/s",
+        "ours ÷ seed",
+        "ours calls/msg",
+        "seed calls/msg",
+        "ours WCU/msg (billed, est.)",
+        "seed WCU/msg (billed)",
+        "ours groups correct",
+        "seed groups correct",
+      ],
+      rows,
+    ),
+    "",
+    verdict,
+  ].join("\n");
 }
 
 function capacitySection(capacity: readonly RouteCapacity[], fanOut: readonly FanOutFigures[]): string {
@@ -227,6 +290,11 @@ export function renderReport(r: BenchResults): string {
     fanOutSection(r.fanOut),
     "",
     `DynamoDB Local on this machine: 100 concurrent PutItem take ${ms(r.writeCeiling.putsMs)} ms, 100 concurrent 5-item TransactWriteItems ${ms(r.writeCeiling.transactionsMs)} ms.`,
+    "",
+    "## 4b. Fan-out against the seed's algorithm (BatchSize 1), directly and through a latency proxy",
+    seedSection(r.seedComparison),
+    "",
+    SEED_SECTION_NOTE,
     "",
     "## 5. Capacity per request",
     capacitySection(r.capacity, r.fanOut),

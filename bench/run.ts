@@ -13,16 +13,20 @@ import { measureRouteCapacity } from "./capacity";
 import { measureColdStarts } from "./cold-start";
 import { measureFanOut, measureLocalWriteCeiling } from "./fan-out";
 import { startFixture } from "./fixture";
+import { proxyRttFromEnv } from "./latency-proxy";
 import { measureLocalStackStart } from "./local-stack";
 import { describeMachine } from "./machine";
 import { measureEventsThroughput, measurePostToEvent } from "./realtime";
 import { type BenchResults, renderReport } from "./report";
+import { measureSeedComparison } from "./seed-comparison";
 import { measureWarmOverhead } from "./warm";
 
 const { values } = parseArgs({
   options: { quick: { type: "boolean", default: false }, out: { type: "string" } },
 });
 const quick = values.quick === true;
+/** Round trip the latency proxy of the seed comparison adds, ms (`BENCH_PROXY_RTT_MS`, default 5). */
+const proxyRttMs = proxyRttFromEnv();
 /** Iterations per benchmark: full (default) and `--quick`. */
 const ITERATIONS = quick
   ? {
@@ -30,6 +34,7 @@ const ITERATIONS = quick
       warmRequests: 200,
       fanOutBatches: 5,
       meteredBatches: 1,
+      seedBatches: 1,
       capacityRuns: 2,
       localStackRuns: 1,
       realtimeRuns: 1,
@@ -41,6 +46,7 @@ const ITERATIONS = quick
       warmRequests: 1000,
       fanOutBatches: 20,
       meteredBatches: 3,
+      seedBatches: 5,
       capacityRuns: 5,
       localStackRuns: 3,
       realtimeRuns: 3,
@@ -56,7 +62,7 @@ try {
   const bundles = await buildFunctionBundles(outDir);
   step("starting DynamoDB Local and cognito-local");
   const fixture = await startFixture();
-  let measured: Pick<BenchResults, "coldStarts" | "warm" | "fanOut" | "writeCeiling" | "capacity">;
+  let measured: Pick<BenchResults, "coldStarts" | "warm" | "fanOut" | "writeCeiling" | "seedComparison" | "capacity">;
   try {
     step(`cold starts (${ITERATIONS.coldRuns} interleaved runs each)`);
     const coldStarts = await measureColdStarts(fixture, bundles, outDir, ITERATIONS.coldRuns);
@@ -65,9 +71,13 @@ try {
     step(`fan-out (${ITERATIONS.fanOutBatches} batches per spread)`);
     const fanOut = await measureFanOut(fixture, bundles, ITERATIONS.fanOutBatches, ITERATIONS.meteredBatches);
     const writeCeiling = await measureLocalWriteCeiling(fixture);
+    step(
+      `fan-out against the seed's algorithm (${ITERATIONS.seedBatches} batch(es) per spread, direct and +${proxyRttMs} ms)`,
+    );
+    const seedComparison = await measureSeedComparison(fixture, { batches: ITERATIONS.seedBatches, proxyRttMs });
     step("capacity per route");
     const capacity = await measureRouteCapacity(fixture, ITERATIONS.capacityRuns);
-    measured = { coldStarts, warm, fanOut, writeCeiling, capacity };
+    measured = { coldStarts, warm, fanOut, writeCeiling, seedComparison, capacity };
   } finally {
     await fixture.stop();
   }
