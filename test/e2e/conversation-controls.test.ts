@@ -355,7 +355,9 @@ describe("blocking", () => {
 
   it("answers 404 for an unknown handle and 422 for yourself, writing nothing", async () => {
     const carol = await user("carol");
-    const before = scanFingerprint(await scanStackTable(stack));
+    // The earlier tests' last posts may still be fanning out (GRP rows moving): take the table
+    // once it has stopped changing, so that only this test's requests could change it.
+    const before = await quietFingerprint();
     for (const method of ["POST", "DELETE"] as const) {
       const unknown = await callApi(stack, method, "/api/users/@nobody_here/block", { token: carol.accessToken });
       expect(unknown.status).toBe(404);
@@ -367,6 +369,21 @@ describe("blocking", () => {
     expect(scanFingerprint(await scanStackTable(stack))).toEqual(before);
   });
 });
+
+/**
+ * The table's fingerprint once two scans 300 ms apart agree (the stream pollers run every 100 ms),
+ * within 10 s.
+ */
+async function quietFingerprint(): Promise<ReturnType<typeof scanFingerprint>> {
+  let last = scanFingerprint(await scanStackTable(stack));
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+    await new Promise((r) => setTimeout(r, 300));
+    const now = scanFingerprint(await scanStackTable(stack));
+    if (JSON.stringify(now) === JSON.stringify(last)) return now;
+    last = now;
+  }
+  throw new Error("the table kept changing for 10 s");
+}
 
 describe("send limits", () => {
   it("allows a burst of 10, then answers 429 rate_limited with Retry-After and the RateLimit fields", async () => {

@@ -26,21 +26,35 @@ export const UNLIMITED_SENDS: SendLimitSettings = {
 };
 
 /**
- * Starts a quiet local stack on free ports (and a temp state dir unless one is given), with
+ * Starts a quiet local stack on free ports (and a temp state dir unless one is given; up to 3
+ * tries when a port was taken between its choice and its bind), with
  * {@link UNLIMITED_SENDS} unless `options.sendLimits` says otherwise. Every answer of its API is
  * checked against the OpenAPI document (`recordAnswer` of `test/support/contract.ts`, reported by
  * `contract-setup.ts`) unless `contract` is false, as the load run sets so as not to measure the check.
  */
 export async function startTestStack(options: LocalStackOptions & { contract?: boolean } = {}): Promise<LocalStack> {
   const { contract = true, ...rest } = options;
-  return startLocalStack({
-    ...(await freeStackPorts()),
-    stateDir: rest.stateDir ?? (await tempStateDir()),
-    quiet: true,
-    sendLimits: UNLIMITED_SENDS,
-    ...(contract ? { onApiAnswer: recordAnswer } : {}),
-    ...rest,
-  });
+  const stateDir = rest.stateDir ?? (await tempStateDir());
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startLocalStack({
+        ...(await freeStackPorts()),
+        stateDir,
+        quiet: true,
+        sendLimits: UNLIMITED_SENDS,
+        ...(contract ? { onApiAnswer: recordAnswer } : {}),
+        ...rest,
+      });
+    } catch (error) {
+      // A port free a moment ago can be taken before the stack binds it: by another stack of a
+      // parallel test file, or as the ephemeral port of any outgoing connection (the OS picks
+      // both from one range). Start again on fresh ports, unless the caller chose the ports.
+      const taken =
+        error instanceof Error && /EADDRINUSE|address already in use/i.test(String(error.stack ?? error.message));
+      const portsGiven = Object.keys(rest).some((k) => k.endsWith("Port"));
+      if (!taken || portsGiven || attempt >= 3) throw error;
+    }
+  }
 }
 
 export interface ApiResponse {
