@@ -15,19 +15,18 @@
  *   (`performance.now()` in the page, whose origin is the navigation's start).
  */
 import "../local/sdk-warning";
-import { execFileSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
-import { chromium } from "playwright-core";
 import { signInWithPassword } from "../client/auth";
+import { launchChromium } from "../local/chromium";
 import { freeStackPorts } from "../local/free-port";
 import { REPO_ROOT } from "../local/settings";
 import { startLocalStack } from "../local/stack";
-import { BROWSER_DEFINE } from "../local/web-server";
+import { BROWSER_BUILD_OPTIONS } from "../local/web-server";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "7" } } });
 const runs = Math.max(1, Number(values.runs));
@@ -36,17 +35,7 @@ const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 // 1. The typed client's bundle.
-const bundled = await build({
-  entryPoints: [join(REPO_ROOT, "client/index.ts")],
-  bundle: true,
-  minify: true,
-  format: "esm",
-  target: "es2020",
-  platform: "browser",
-  define: { ...BROWSER_DEFINE },
-  write: false,
-  logLevel: "silent",
-});
+const bundled = await build({ ...BROWSER_BUILD_OPTIONS, entryPoints: [join(REPO_ROOT, "client/index.ts")] });
 const clientJs = bundled.outputFiles[0]?.contents ?? new Uint8Array();
 const clientGzip = gzipSync(clientJs, { level: 9 }).length;
 
@@ -56,19 +45,7 @@ const stack = await startLocalStack({
   stateDir: await mkdtemp(join(tmpdir(), "cruddur-bench-web-")),
   quiet: true,
 });
-const browser = await chromium.launch({
-  executablePath: execFileSync("sh", ["-c", "command -v chromium"], { encoding: "utf8" }).trim(),
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-});
+const browser = await launchChromium();
 try {
   const files = ["/", "/app.js", "/styles.css", "/config.json"];
   const transfer: { path: string; wire: number; raw: number }[] = [];

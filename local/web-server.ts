@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { build } from "esbuild";
+import { type BuildOptions, build } from "esbuild";
 import type { LocalLogger } from "./logger";
 import { httpUrl, type LocalHost, REPO_ROOT } from "./settings";
 
@@ -67,6 +67,23 @@ const asset = (contentType: string, body: Buffer): WebAsset => ({
  */
 export const BROWSER_DEFINE: Readonly<Record<string, string>> = { global: "globalThis" };
 
+/**
+ * The esbuild options of every browser build (the web app here, the typed client in the web
+ * bench): one minified ES2020 module for the browser with {@link BROWSER_DEFINE}, the licence
+ * notices of bundled code kept at the end (amazon-cognito-identity-js is Apache-2.0), in memory.
+ */
+export const BROWSER_BUILD_OPTIONS = {
+  bundle: true,
+  minify: true,
+  format: "esm",
+  target: "es2020",
+  platform: "browser",
+  define: { ...BROWSER_DEFINE },
+  write: false,
+  logLevel: "silent",
+  legalComments: "eof",
+} as const satisfies BuildOptions;
+
 let built: Promise<WebAssets> | undefined;
 
 /**
@@ -77,19 +94,7 @@ let built: Promise<WebAssets> | undefined;
  */
 export function buildWebApp(): Promise<WebAssets> {
   built ??= (async () => {
-    const result = await build({
-      entryPoints: [join(WEB_DIR, "main.ts")],
-      bundle: true,
-      minify: true,
-      format: "esm",
-      target: "es2020",
-      platform: "browser",
-      define: { ...BROWSER_DEFINE },
-      write: false,
-      logLevel: "silent",
-      // The licence notices of bundled code (amazon-cognito-identity-js, Apache-2.0) stay in app.js.
-      legalComments: "eof",
-    });
+    const result = await build({ ...BROWSER_BUILD_OPTIONS, entryPoints: [join(WEB_DIR, "main.ts")] });
     const js = result.outputFiles[0];
     if (js === undefined) throw new Error("web build produced no output");
     const [html, css] = await Promise.all([

@@ -9,11 +9,11 @@
  *
  * Skipped, saying so, only when chromium is not installed and not in CI (`.ci/run` installs it).
  */
-import { execFileSync } from "node:child_process";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromiumPath, launchChromium } from "../../local/chromium";
 import { REPO_ROOT } from "../../local/settings";
 import { signIn } from "../../local/sign-in";
 import type { LocalStack } from "../../local/stack";
@@ -23,13 +23,6 @@ const SCREENSHOTS = join(REPO_ROOT, "test-results", "web");
 /** The issue's bound for a message to show on the other member's screen, ms. */
 const LIVE_WITHIN_MS = 2000;
 
-function chromiumPath(): string | undefined {
-  try {
-    return execFileSync("sh", ["-c", "command -v chromium"], { encoding: "utf8" }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
 const executablePath = chromiumPath();
 if (executablePath === undefined && process.env.CI) {
   throw new Error("chromium is not installed: .ci/run installs Debian's chromium (apt-get install -y chromium)");
@@ -92,19 +85,7 @@ describe.skipIf(executablePath === undefined)("web client in chromium", () => {
     await rm(SCREENSHOTS, { recursive: true, force: true });
     await mkdir(SCREENSHOTS, { recursive: true });
     stack = await startTestStack();
-    browser = await chromium.launch({
-      executablePath,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium(executablePath);
     // The publish consumer starts with the seeded conversation's events: let them pass first.
     const user = stack.users.find((u) => u.handle === "andrewbrown");
     if (user === undefined) throw new Error("no seeded andrewbrown");
