@@ -13,14 +13,11 @@ import { lambdaContext } from "../local/lambda-context";
 import type { SeededUser } from "../local/seed";
 import { insertRecord } from "../local/stream-records";
 import { createBatchFanOut } from "../shared/fan-out";
-import { messageGroupUuidFor } from "../shared/ids";
-import { messageGroupItem } from "../shared/items/message-group";
-import { summaryItems } from "../shared/items/message-group-summary";
 import { FAN_OUT_FUNCTION } from "../shared/routes";
 import type { BundleFigures } from "./bundles";
 import { type CapacityTotals, meterCapacity } from "./capacity-meter";
 import type { Fixture } from "./fixture";
-import { benchUser, newMessageItem } from "./requests";
+import { benchConversation, newMessageItem } from "./requests";
 
 /** Records per batch (the stack's batch size is at most this; see shared/stream.ts). */
 export const BATCH_SIZE = 100;
@@ -49,28 +46,14 @@ export interface FanOutFigures {
 
 type FanOutHandler = (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse>;
 
-/** A sender with the SeededUser shape (only uuid/handle/display_name matter to the fan-out). */
-const asSender = (user: ReturnType<typeof benchUser>): SeededUser => ({ ...user, username: user.handle, password: "" });
-
 /** Creates `count` groups between new users (group item + both GRP rows); returns their senders. */
 async function createGroups(fixture: Fixture, count: number): Promise<{ uuid: string; sender: SeededUser }[]> {
   const ddb = fixture.newDocumentClient();
   const groups: { uuid: string; sender: SeededUser }[] = [];
   for (let i = 0; i < count; i++) {
-    const x = benchUser(`bench${i}x`);
-    const y = benchUser(`bench${i}y`);
-    const uuid = messageGroupUuidFor(x.uuid, y.uuid);
-    const first = newMessageItem(uuid, asSender(x), Date.now() - 60_000);
-    const group = messageGroupItem({
-      messageGroupUuid: uuid,
-      members: [x, y],
-      shown: first,
-      createdAt: first.created_at,
-    });
-    for (const Item of [group, ...summaryItems(uuid, group.members, first)]) {
-      await ddb.send(new PutCommand({ TableName: fixture.tableName, Item }));
-    }
-    groups.push({ uuid, sender: asSender(x) });
+    const conversation = benchConversation(`bench${i}`);
+    for (const Item of conversation.items) await ddb.send(new PutCommand({ TableName: fixture.tableName, Item }));
+    groups.push({ uuid: conversation.uuid, sender: conversation.sender });
   }
   ddb.destroy();
   return groups;

@@ -5,7 +5,10 @@ import type { SeededUser } from "../local/seed";
 import { insertRecord } from "../local/stream-records";
 import { claimSignUpHandle } from "../shared/directory";
 import type { HttpEvent } from "../shared/http";
+import { messageGroupUuidFor } from "../shared/ids";
 import { messageItem } from "../shared/items/message";
+import { messageGroupItem } from "../shared/items/message-group";
+import { summaryItems } from "../shared/items/message-group-summary";
 import type { UserProfile } from "../shared/model";
 import { FAN_OUT_FUNCTION, PUBLISH_FUNCTION } from "../shared/routes";
 import { toTimestamp } from "../shared/time";
@@ -35,6 +38,33 @@ export function newMessageItem(groupUuid: string, sender: SeededUser, atMs = Dat
     text: "How fast is it?",
     createdAt: toTimestamp(atMs),
   });
+}
+
+/**
+ * A new conversation of two new bench users whose handles start with `handlePrefix`: the group
+ * item and both GRP rows on a first message 60 s ago, for the fan-out benches to move.
+ * @returns the group's uuid, its first sender (as a seeded user), both members' uuids, the first
+ *   message and the items to put.
+ */
+export function benchConversation(handlePrefix: string) {
+  const x = benchUser(`${handlePrefix}x`);
+  const y = benchUser(`${handlePrefix}y`);
+  const uuid = messageGroupUuidFor(x.uuid, y.uuid);
+  const sender: SeededUser = { ...x, username: x.handle, password: "" };
+  const first = newMessageItem(uuid, sender, Date.now() - 60_000);
+  const group = messageGroupItem({
+    messageGroupUuid: uuid,
+    members: [x, y],
+    shown: first,
+    createdAt: first.created_at,
+  });
+  return {
+    uuid,
+    sender,
+    memberUuids: [x.uuid, y.uuid] as [string, string],
+    first,
+    items: [group, ...summaryItems(uuid, group.members, first)],
+  };
 }
 
 let renames = 0;

@@ -20,16 +20,13 @@ import type { SeededUser } from "../local/seed";
 import { localDocumentClient } from "../local/state";
 import { insertRecord } from "../local/stream-records";
 import { createBatchFanOut } from "../shared/fan-out";
-import { messageGroupUuidFor } from "../shared/ids";
 import type { MessageItem } from "../shared/items/message";
-import { messageGroupItem } from "../shared/items/message-group";
-import { summaryItems } from "../shared/items/message-group-summary";
 import { grpPk, grpSk, messageGroupKey } from "../shared/table";
 import { type CapacityMeter, meterCapacity } from "./capacity-meter";
 import { BATCH_SIZE, GROUP_COUNTS } from "./fan-out";
 import type { Fixture } from "./fixture";
 import { spawnLatencyProxy } from "./latency-proxy";
-import { benchUser, newMessageItem } from "./requests";
+import { benchConversation, newMessageItem } from "./requests";
 import { runSeedReference } from "./seed-reference";
 import { median } from "./stats";
 
@@ -100,8 +97,6 @@ interface BenchGroup {
   newest?: MessageItem;
 }
 
-const asSender = (user: ReturnType<typeof benchUser>): SeededUser => ({ ...user, username: user.handle, password: "" });
-
 let groupSerial = 0;
 
 /** Creates `count` groups of new users (group item + both GRP rows, a first message 60 s ago). */
@@ -110,20 +105,9 @@ async function createGroups(ddb: DynamoDBDocumentClient, tableName: string, coun
   const puts: Promise<unknown>[] = [];
   for (let i = 0; i < count; i++) {
     groupSerial += 1;
-    const x = benchUser(`seedcmp${groupSerial}x`);
-    const y = benchUser(`seedcmp${groupSerial}y`);
-    const uuid = messageGroupUuidFor(x.uuid, y.uuid);
-    const first = newMessageItem(uuid, asSender(x), Date.now() - 60_000);
-    const group = messageGroupItem({
-      messageGroupUuid: uuid,
-      members: [x, y],
-      shown: first,
-      createdAt: first.created_at,
-    });
-    for (const Item of [group, ...summaryItems(uuid, group.members, first)]) {
-      puts.push(ddb.send(new PutCommand({ TableName: tableName, Item })));
-    }
-    groups.push({ uuid, sender: asSender(x), memberUuids: [x.uuid, y.uuid], newest: first });
+    const { uuid, sender, memberUuids, first, items } = benchConversation(`seedcmp${groupSerial}`);
+    for (const Item of items) puts.push(ddb.send(new PutCommand({ TableName: tableName, Item })));
+    groups.push({ uuid, sender, memberUuids, newest: first });
   }
   await Promise.all(puts);
   return groups;
