@@ -8,6 +8,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { FUNCTION_ENV } from "../infra/constructs/messaging-function";
+import { OPERATIONS } from "../shared/api-schemas";
 import { ROUTES } from "../shared/routes";
 import type { BundleFigures } from "./bundles";
 import { buildBundle } from "./bundles";
@@ -44,8 +45,17 @@ interface ColdSubject {
   env?: Record<string, string>;
 }
 
-/** The status the runner reports for function `fn` when its request succeeded (DELETE of a block: 204). */
-const okStatusOf = (fn: string): number => (fn === "unblock-user" ? 204 : ROUTES.some((r) => r.fn === fn) ? 200 : 0);
+/**
+ * The status the runner reports for function `fn` when its request succeeded: the route's success
+ * status in the API contract (`OPERATIONS` of shared/api-schemas.ts: 200, or 204 for DELETE of a
+ * block); 0 for a function that is not a route (the stream functions, the Cognito triggers).
+ */
+function okStatusOf(fn: string): number {
+  const route = ROUTES.find((r) => r.fn === fn);
+  if (route === undefined) return 0;
+  const statuses = Object.keys(OPERATIONS[`${route.method} ${route.path}`]?.responses ?? {}).map(Number);
+  return statuses[0] ?? 200;
+}
 
 /** Runs `runner` once in a fresh `node` for `subject`; resolves with the wall time (ms) and its report. */
 async function runOnce(
