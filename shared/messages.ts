@@ -13,6 +13,7 @@ import {
   QueryCommand,
   TransactWriteCommand,
 } from "@aws-sdk/lib-dynamodb";
+import { batchGetAll } from "./batch-get";
 import { decodeCursor, encodeCursor } from "./cursor";
 import { isLostRace, notFound, unauthorized, unprocessable } from "./errors";
 import { messageGroupUuidFor, newMessageUuid } from "./ids";
@@ -30,7 +31,7 @@ import {
   toMessageView,
 } from "./model";
 import { type MarkReadView, markRead, type ReadState, readStatesOf } from "./read-markers";
-import { grpPk, isTimestampedSk, messageGroupKey, msgPk } from "./table";
+import { grpPk, grpSk, isTimestampedSk, messageGroupKey, msgPk } from "./table";
 import { type Clock, systemClock, toTimestamp } from "./time";
 import type { UserDirectory } from "./users";
 import type { PageRequest } from "./validation";
@@ -92,13 +93,15 @@ async function requireMembership(
  * sort key `isValidSk` accepts.
  * @param options.skPrefix only rows whose sort key starts with it (a `begins_with` key condition).
  * @param options.oldestFirst ascending sort key order instead.
+ * @returns the page's rows, the cursor of the next page, and `after`: the sort key the page
+ *   started below (from `page.cursor`; `undefined` on the first page).
  * @throws AppError 400 `["cursor_invalid"]` for a cursor not made by this query.
  */
 export async function queryPage<T extends { sk: string }>(
   deps: Pick<MessagingDeps, "ddb" | "tableName">,
   query: { pk: string; scope: string; isValidSk: (sk: string) => boolean; skPrefix?: string; oldestFirst?: boolean },
   page: PageRequest,
-): Promise<{ rows: T[]; cursor: string | undefined }> {
+): Promise<{ rows: T[]; cursor: string | undefined; after: string | undefined }> {
   const { pk, scope } = query;
   const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor, scope, query.isValidSk);
   const out = await deps.ddb.send(
@@ -115,7 +118,7 @@ export async function queryPage<T extends { sk: string }>(
   const rows = items.slice(0, page.limit);
   const last = rows[rows.length - 1];
   const more = items.length > page.limit || (out.LastEvaluatedKey !== undefined && rows.length === page.limit);
-  return { rows, cursor: more && last !== undefined ? encodeCursor(scope, last.sk) : undefined };
+  return { rows, cursor: more && last !== undefined ? encodeCursor(scope, last.sk) : undefined, after };
 }
 
 /** Newest-first page of a partition whose sort keys start with a table timestamp (patterns A and B). */
@@ -153,8 +156,11 @@ export async function listMessages(
 /**
  * Pattern B: one page of the caller's message groups, most recent activity first, each view with
  * the caller's read state (`unread_count` 0-100, 100 meaning "100 or more"; `last_read_at` and
- * `other_last_read_at`, table timestamps or null; `shared/read-markers.ts`). Costs one Query of
- * the GRP rows, one BatchGetItem of the page's markers and one COUNT Query per listed group.
+ * `other_last_read_at`, table timestamps or null; `shared/read-markers.ts`). Each group is listed
+ * once, also while the fan-out is moving its summary ({@link currentSummaries}); a page may
+ * therefore hold fewer than `limit` groups and still have a cursor. Costs one Query of the GRP
+ * rows, one BatchGetItem of the page's markers and one COUNT Query per listed group, and on pages
+ * after the first one strongly consistent BatchGetItem of the listed groups' items.
  * @throws AppError 400 `["cursor_invalid"]` for a cursor not made by this query for this caller.
  */
 export async function listMessageGroups(
@@ -162,17 +168,51 @@ export async function listMessageGroups(
   callerUuid: string,
   page: PageRequest,
 ): Promise<Page<MessageGroupView & ReadState>> {
-  const { rows, cursor } = await queryNewestFirst<MessageGroupSummaryItem>(
+  const listed = await queryNewestFirst<MessageGroupSummaryItem>(
     deps,
     grpPk(callerUuid),
     `message_groups:${callerUuid}`,
     page,
   );
+  const { cursor } = listed;
+  const rows = await currentSummaries(deps, listed.rows, listed.after);
   const states = await readStatesOf(deps, callerUuid, rows);
   return {
     items: rows.map((row, i) => ({ ...toMessageGroupView(row), ...(states[i] as ReadState) })),
     cursor,
   };
+}
+
+/**
+ * The GRP rows of one page of pattern B that show each group once. Between the fan-out's puts and
+ * deletes (`shared/fan-out.ts`) a member has two rows of a group, the newer one above: within a
+ * page only the first (newest) row of each group is kept; on a page after the first (`after`, the
+ * sort key it starts below) a row is dropped when its group item, read strongly consistent, shows
+ * a summary at or above `after`, which is the row the earlier pages listed (or, if it moved there
+ * since, the group moved up during the paging, as a newer message moves it in any case).
+ * @param rows one page of GRP rows, newest first.
+ * @returns the rows kept, in the same order.
+ */
+export async function currentSummaries(
+  deps: Pick<MessagingDeps, "ddb" | "tableName">,
+  rows: readonly MessageGroupSummaryItem[],
+  after: string | undefined,
+): Promise<MessageGroupSummaryItem[]> {
+  const seen = new Set<string>();
+  const unique = rows.filter((row) => !seen.has(row.message_group_uuid) && seen.add(row.message_group_uuid));
+  if (after === undefined || unique.length === 0) return unique;
+  const groups = await batchGetAll<MessageGroupItem>(
+    deps.ddb,
+    deps.tableName,
+    unique.map((row) => messageGroupKey(row.message_group_uuid)),
+    { consistentRead: true },
+  );
+  const lastMessageAt = new Map(groups.map((g) => [g.pk, g.last_message_at]));
+  return unique.filter((row) => {
+    const at = lastMessageAt.get(messageGroupKey(row.message_group_uuid).pk);
+    const sk = at === undefined ? undefined : grpSk(at, row.message_group_uuid);
+    return sk === undefined || sk === row.sk || sk < after;
+  });
 }
 
 /**

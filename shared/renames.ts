@@ -11,7 +11,9 @@
  * rewrites the rows too.
  *
  * Per group, the protocol works the way the fan-out (pattern E) does: the group item is read
- * strongly consistent, the two GRP rows' keys are computed from its `last_message_at` (never
+ * strongly consistent (a summary move it shows pending is completed first, `completePendingMove`
+ * of `shared/fan-out.ts`, and the transaction requires that none is pending), the two GRP rows'
+ * keys are computed from its `last_message_at` (never
  * taken from a scan or the GSI), and one TransactWriteItems updates `members` and the name
  * attributes of both GRP rows, conditioned on `last_message_sk` being the one read (the
  * fan-out's own lock) and on each GRP row existing and describing the expected user. If the
@@ -31,6 +33,7 @@ import {
   type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { isLostRace } from "./errors";
+import { completePendingMove, owedSummarySks } from "./fan-out";
 import { messageGroupItemSchema } from "./items/message-group";
 import { messageGroupSummaryItemSchema } from "./items/message-group-summary";
 import type { UserProfile } from "./items/profile";
@@ -46,6 +49,7 @@ const A = {
   displayName: GRP.user_display_name,
   members: MG.members,
   lastMessageSk: MG.last_message_sk,
+  pending: MG.summaries_pending,
 } as const;
 
 export interface RenameDeps {
@@ -121,6 +125,12 @@ export async function renameInGroup(
         attempts: attempt,
       };
     }
+    if (group.summaries_pending !== undefined && options.dryRun !== true) {
+      // The fan-out is moving the summaries (or its run crashed mid-move): finish the move first,
+      // so that no put of the move can land after the names are rewritten.
+      await completePendingMove({ ddb: doc, tableName }, groupUuid, group);
+      continue;
+    }
     const members = group.members.map((m) => {
       const current = profiles.get(m.uuid);
       return current === undefined ? m : { uuid: m.uuid, handle: current.handle, display_name: current.display_name };
@@ -161,8 +171,10 @@ export async function renameInGroup(
     if (problems.length > 0 && (await getMessageGroup(deps, groupUuid))?.last_message_sk !== group.last_message_sk) {
       continue;
     }
-    // Stale GRP rows the scan saw elsewhere than where the group item points: strays, if still there.
-    for (const stray of scannedKeys.filter((k) => k.sk !== sk)) {
+    // Stale GRP rows the scan saw elsewhere than where the group item points: strays, if still
+    // there, unless the group item lists them as owed by a summary move (the fan-out deletes those).
+    const owed = owedSummarySks(groupUuid, group);
+    for (const stray of scannedKeys.filter((k) => k.sk !== sk && !owed.has(k.sk))) {
       const { Item } = await doc.send(
         new GetCommand({
           TableName: tableName,
@@ -186,8 +198,8 @@ export async function renameInGroup(
     const lock = {
       TableName: tableName,
       Key: groupKey,
-      ConditionExpression: "#lsk = :read",
-      ExpressionAttributeNames: { "#lsk": A.lastMessageSk } as Record<string, string>,
+      ConditionExpression: "#lsk = :read AND attribute_not_exists(#pending)",
+      ExpressionAttributeNames: { "#lsk": A.lastMessageSk, "#pending": A.pending } as Record<string, string>,
       ExpressionAttributeValues: { ":read": group.last_message_sk } as Record<string, unknown>,
     };
     const transactItems: NonNullable<TransactWriteCommandInput["TransactItems"]> = [

@@ -2,7 +2,8 @@
  * Repair of the message group summaries (GRP rows): recomputes each member's summary from what
  * the table says is true, the message group item (members, as named now) and the newest MSG row
  * of the group, reports every way the GRP rows differ from it, and fixes them with the fan-out's
- * own move (`summaryMoveItems` of `shared/fan-out.ts`). It is what to run when the records a
+ * move's end state (`summaryMoveItems` of `shared/fan-out.ts`, which also clears a pending move's
+ * bookkeeping). It is what to run when the records a
  * summary needed have left the stream (an expired redrive letter), or after any suspected damage.
  *
  * Drifts, per group (each reported with its key):
@@ -33,7 +34,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import pLimit from "p-limit";
 import { isLostRace } from "./errors";
-import { summaryMoveItems } from "./fan-out";
+import { owedSummarySks, summaryMoveItems } from "./fan-out";
 import { type MessageItem, messageItemSchema } from "./items/message";
 import { type MessageGroupSummaryItem, summaryItems } from "./items/message-group-summary";
 import { getMessageGroup } from "./messages";
@@ -196,9 +197,12 @@ export async function repairGroup(
     /** Every GRP row key that may hold a summary of this group. */
     const candidates = new Map<string, RowKey>();
     const addCandidate = (k: RowKey) => candidates.set(keyText(k), k);
+    // The keys a summary move still owes (shared/fan-out.ts), where a crashed move may have left rows.
+    const owedSks = owedSummarySks(groupUuid, group);
     for (const m of group.members) {
       addCandidate({ pk: grpPk(m.uuid), sk: pointedSk });
       addCandidate({ pk: grpPk(m.uuid), sk: grpSk(newest.created_at, groupUuid) });
+      for (const sk of owedSks) addCandidate({ pk: grpPk(m.uuid), sk });
     }
     for (const k of options.seenKeys ?? []) if (k.pk.startsWith(GRP_PREFIX)) addCandidate(k);
     const found: { key: RowKey; row: Record<string, unknown> }[] = [];

@@ -38,7 +38,8 @@ export type DynamoDbAction =
   | "dynamodb:UpdateItem"
   | "dynamodb:DeleteItem"
   | "dynamodb:ConditionCheckItem"
-  | "dynamodb:BatchGetItem";
+  | "dynamodb:BatchGetItem"
+  | "dynamodb:BatchWriteItem";
 export type CognitoAction = "cognito-idp:AdminUpdateUserAttributes";
 
 export const ROUTES: readonly RouteDefinition[] = [
@@ -104,13 +105,16 @@ export const ROUTES: readonly RouteDefinition[] = [
     pattern: "profile",
     auth: true,
     permissions: {
-      // Query: the caller's GRP rows (their groups); ConditionCheckItem: the rename's lock on a group item.
+      // Query: the caller's GRP rows (their groups); ConditionCheckItem: the rename's lock on a
+      // group item; PutItem, UpdateItem and BatchWriteItem also complete a summary move the
+      // fan-out left pending before a group is renamed (shared/fan-out.ts completePendingMove).
       dynamodb: [
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:Query",
         "dynamodb:ConditionCheckItem",
+        "dynamodb:BatchWriteItem",
       ],
       // Keeps the Cognito attributes in step with the directory (the only route that calls Cognito).
       cognito: ["cognito-idp:AdminUpdateUserAttributes"],
@@ -162,14 +166,16 @@ export const TRIGGER_FUNCTIONS: readonly {
 ];
 
 /**
- * The stream-triggered fan-out function (pattern E): reads the message group item, then moves
- * the GRP rows in one TransactWriteItems (Update of the group item, Put and Delete of GRP rows).
+ * The stream-triggered fan-out function (pattern E): moves the GRP rows by conditional updates
+ * of the message group item, conditional puts and batched deletes of GRP rows (no transaction).
  * Reading the stream and sending to the on-failure queue are granted by the event source.
  */
 export const FAN_OUT_FUNCTION: { fn: string; permissions: FunctionPermissions } = {
   fn: "fan-out-messages",
   permissions: {
-    dynamodb: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"],
+    // A summary move without a transaction (shared/fan-out.ts): UpdateItem of the group item (it
+    // answers with the item, so no GetItem), PutItem of the new GRP rows, BatchWriteItem deletes.
+    dynamodb: ["dynamodb:UpdateItem", "dynamodb:PutItem", "dynamodb:BatchWriteItem"],
     cognito: [],
   },
 };

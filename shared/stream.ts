@@ -51,6 +51,13 @@ export interface StreamDelivery {
 }
 
 /**
+ * Timeout of the fan-out function (seconds): the longest a fan-out invocation, and so a summary
+ * move it started, can be alive. `shared/fan-out.ts` derives from it how long a move left
+ * unfinished may still be writing (`MOVE_DEADLINE_MS`); the stack sets the function's timeout to it.
+ */
+export const FAN_OUT_TIMEOUT_SECONDS = 60;
+
+/**
  * Delivery settings of the event-source mapping, shared with the local poller.
  * AWS doc "Using AWS Lambda with Amazon DynamoDB": the defaults (infinite retries and record
  * age, no bisect) would block a shard forever on one poison record, so every bound is set.

@@ -10,7 +10,7 @@ import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { FAN_OUT_FUNCTION } from "../../shared/routes";
-import { FAN_OUT_DELIVERY } from "../../shared/stream";
+import { FAN_OUT_DELIVERY, FAN_OUT_TIMEOUT_SECONDS } from "../../shared/stream";
 import { type FunctionPlacement, type FunctionUserPool, MessagingFunction } from "./messaging-function";
 import { streamEventSource } from "./stream-mapping";
 
@@ -37,8 +37,8 @@ export class FanOut extends Construct {
       userPool: props.userPool,
       placement: props.placement,
       logRetention: props.logRetention,
-      // A batch of up to FAN_OUT_DELIVERY.batchSize records, a transaction per message group.
-      timeout: Duration.minutes(1),
+      // A batch of up to FAN_OUT_DELIVERY.batchSize records, one summary move per message group.
+      timeout: Duration.seconds(FAN_OUT_TIMEOUT_SECONDS),
       description: "Stream fan-out of new messages to the message group summaries (pattern E)",
     });
 

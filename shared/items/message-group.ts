@@ -18,6 +18,13 @@ import { type UserProfile, userProfileSchema } from "./profile";
  * A message group item as stored. `members` name both members as they are named now (renames
  * keep them current); `last_message_*` describe the message the GRP rows show, `last_message_sk`
  * being that MSG row's sort key. `created_at` is when the group began (table timestamp).
+ *
+ * While the fan-out moves the GRP rows (pattern E, `shared/fan-out.ts`), the item also says what the
+ * move still owes: `summaries_pending` (epoch ms the move began; present until its rows are written
+ * and the replaced ones deleted), `replaced_message_at` (the `last_message_at` of the rows it
+ * replaces), `stale_summary_sks` (GRP sort keys of both members whose rows may still exist and
+ * are deleted by the next move that finds them) and `unfinished_moves` (`"<epoch ms> <GRP sk>"` of
+ * moves that another move took over while they may still be writing).
  */
 export const messageGroupItemSchema = /* @__PURE__ */ (() =>
   z.object({
@@ -29,6 +36,11 @@ export const messageGroupItemSchema = /* @__PURE__ */ (() =>
     last_message_at: z.string(),
     last_message: z.string(),
     last_message_user_uuid: z.string(),
+    // The fan-out's bookkeeping of a summary move in progress (shared/fan-out.ts); absent when none.
+    summaries_pending: z.number().optional(),
+    replaced_message_at: z.string().optional(),
+    stale_summary_sks: z.set(z.string()).optional(),
+    unfinished_moves: z.set(z.string()).optional(),
   }))();
 export type MessageGroupItem = z.infer<typeof messageGroupItemSchema>;
 
