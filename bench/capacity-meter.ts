@@ -79,7 +79,19 @@ export function meterCapacity(doc: DynamoDBDocumentClient): CapacityMeter {
       const operation = String(context.commandName ?? "").replace(/Command$/, "");
       const input = args.input as { ReturnConsumedCapacity?: string; TransactItems?: TransactItem[] };
       input.ReturnConsumedCapacity = "INDEXES";
-      const result = await next(args);
+      let result: Awaited<ReturnType<typeof next>>;
+      try {
+        result = await next(args);
+      } catch (error) {
+        // A write refused by its condition is still billed (1 unit for an item of at most 1 KB,
+        // AWS doc "Condition expressions"); DynamoDB Local returns no ConsumedCapacity with it.
+        if (error instanceof Error && error.name === "ConditionalCheckFailedException" && WRITES.has(operation)) {
+          totals.writeUnits += 1;
+          totals.cloudWriteUnits += 1;
+          totals.calls[operation] = (totals.calls[operation] ?? 0) + 1;
+        }
+        throw error;
+      }
       const consumed = (result.output as { ConsumedCapacity?: Consumed | Consumed[] }).ConsumedCapacity;
       const units = [consumed ?? []].flat().reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
       if (!WRITES.has(operation)) totals.readUnits += units;
@@ -88,6 +100,10 @@ export function meterCapacity(doc: DynamoDBDocumentClient): CapacityMeter {
         const items = input.TransactItems ?? [];
         totals.itemWrites += items.length;
         totals.cloudWriteUnits += items.reduce((sum, item) => sum + transactItemWriteUnits(item), 0);
+      } else if (operation === "BatchWriteItem") {
+        const requests = Object.values((input as { RequestItems?: Record<string, unknown[]> }).RequestItems ?? {});
+        totals.itemWrites += requests.reduce((sum, list) => sum + list.length, 0);
+        totals.cloudWriteUnits += units;
       } else if (WRITES.has(operation)) {
         totals.itemWrites += 1;
         totals.cloudWriteUnits += units;

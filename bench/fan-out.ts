@@ -35,8 +35,10 @@ export interface FanOutFigures {
   batchMs: number;
   /** Per message, from the metered pass. */
   perMessage: {
-    transactions: number;
-    getItems: number;
+    /** Summary moves per message: one per group of a batch (only its newest message is applied). */
+    moves: number;
+    /** DynamoDB calls per message, by operation (`UpdateItem`, `PutItem`, `BatchWriteItem`, ...). */
+    calls: Record<string, number>;
     itemWrites: number;
     readUnits: number;
     localWriteUnits: number;
@@ -119,7 +121,8 @@ export async function measureFanOut(
     }
     const used: CapacityTotals = meter.snapshot();
     // Not a timing check: a spread whose messages moved nothing would measure nothing.
-    if ((used.calls.TransactWriteItems ?? 0) < meteredBatches * count) throw new Error("the fan-out moved no summary");
+    // A move starts with an UpdateItem of the group item and ends with another.
+    if ((used.calls.UpdateItem ?? 0) < 2 * meteredBatches * count) throw new Error("the fan-out moved no summary");
     const messages = meteredBatches * BATCH_SIZE;
     const total = times.reduce((x, y) => x + y, 0);
     figures.push({
@@ -128,8 +131,8 @@ export async function measureFanOut(
       recordsPerSecond: (batches * BATCH_SIZE) / (total / 1000),
       batchMs: [...times].sort((x, y) => x - y)[Math.floor(times.length / 2)] ?? 0,
       perMessage: {
-        transactions: per(used.calls.TransactWriteItems ?? 0, messages),
-        getItems: per(used.calls.GetItem ?? 0, messages),
+        moves: per(meteredBatches * count, messages),
+        calls: Object.fromEntries(Object.entries(used.calls).map(([op, n]) => [op, per(n, messages)])),
         itemWrites: per(used.itemWrites, messages),
         readUnits: per(used.readUnits, messages),
         localWriteUnits: per(used.writeUnits, messages),
