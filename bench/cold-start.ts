@@ -20,8 +20,11 @@ import { median } from "./stats";
 /** Name of the baseline in the results. */
 export const BASELINE = "baseline (SDK client + 1 Query)";
 
-/** Suffix of the subject run without NODE_OPTIONS=--enable-source-maps. */
-export const NO_SOURCE_MAPS = "(no --enable-source-maps)";
+/**
+ * Suffix of the subject run with NODE_OPTIONS=--enable-source-maps, as the stack deployed before
+ * stacks were mapped when an error is logged (shared/source-maps.ts).
+ */
+export const WITH_SOURCE_MAPS = "(with --enable-source-maps)";
 
 /** Medians of one function's cold runs, ms. */
 export interface ColdStartFigures {
@@ -36,7 +39,7 @@ export interface ColdStartFigures {
 }
 
 /** One process measured: a bundle, its request, and the status the runner reports on success. */
-interface ColdSubject {
+export interface ColdSubject {
   name: string;
   file: string;
   event: () => Promise<BenchEvent>;
@@ -50,7 +53,7 @@ interface ColdSubject {
  * status in the API contract (`OPERATIONS` of shared/api-schemas.ts: 200, or 204 for DELETE of a
  * block); 0 for a function that is not a route (the stream functions, the Cognito triggers).
  */
-function okStatusOf(fn: string): number {
+export function okStatusOf(fn: string): number {
   const route = ROUTES.find((r) => r.fn === fn);
   if (route === undefined) return 0;
   const statuses = Object.keys(OPERATIONS[`${route.method} ${route.path}`]?.responses ?? {}).map(Number);
@@ -115,8 +118,8 @@ export async function measureColdStarts(
 ): Promise<ColdStartFigures[]> {
   const runner = (await buildBundle("cold-runner", join(import.meta.dirname, "cold-runner.ts"), outDir)).file;
   const baseline = await buildBundle("cold-baseline", join(import.meta.dirname, "cold-baseline.ts"), outDir);
-  // As deployed (infra/constructs/messaging-function.ts): source maps on, USER_CACHE_TTL_MS default.
-  const env = { ...fixture.functionEnv, [FUNCTION_ENV.nodeOptions]: "--enable-source-maps" };
+  // As deployed (infra/constructs/messaging-function.ts): no NODE_OPTIONS, USER_CACHE_TTL_MS default.
+  const env = { ...fixture.functionEnv };
   const subjects: ColdSubject[] = [
     { name: BASELINE, file: baseline.file, event: () => typicalEvent("list-message-groups", fixture), okStatus: 200 },
     ...bundles.map((b) => ({
@@ -126,17 +129,32 @@ export async function measureColdStarts(
       okStatus: okStatusOf(b.name),
     })),
   ];
-  // What the deployed `--enable-source-maps` costs: the first function again without it.
+  // What `--enable-source-maps` (deployed before) would cost: the first function again with it.
   const first = bundles[0];
   if (first !== undefined) {
     subjects.push({
-      name: `${first.name} ${NO_SOURCE_MAPS}`,
+      name: `${first.name} ${WITH_SOURCE_MAPS}`,
       file: first.file,
       event: () => typicalEvent(first.name, fixture),
       okStatus: okStatusOf(first.name),
-      env: { ...env, [FUNCTION_ENV.nodeOptions]: "" },
+      env: { ...env, [FUNCTION_ENV.nodeOptions]: "--enable-source-maps" },
     });
   }
+  return await measureSubjects(runner, subjects, env, runs);
+}
+
+/**
+ * Cold-starts each subject `runs` times with `cold-runner` bundle `runner`, interleaved
+ * round-robin with a rotating start after one uncounted warm-up round; `env` unless the subject
+ * has its own.
+ * @returns one figure per subject, in the order given.
+ */
+export async function measureSubjects(
+  runner: string,
+  subjects: readonly ColdSubject[],
+  env: Record<string, string>,
+  runs: number,
+): Promise<ColdStartFigures[]> {
   const samples = new Map(subjects.map((s) => [s.name, [] as { wallMs: number; result: ColdRunnerResult }[]]));
   // One warm-up round (file cache, DynamoDB Local's JIT), not counted.
   for (const s of subjects) await runOnce(runner, s, s.env ?? env);

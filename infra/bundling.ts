@@ -54,9 +54,12 @@ export function esbuildTarget(runtime: Runtime): string {
 
 /**
  * The NodejsFunction bundling options: local esbuild (never Docker), one minified ESM file with
- * an external source map, everything bundled (the AWS SDK too, so the versions in
- * package-lock.json are the versions that run) with {@link SDK_ALIASES}, class and function
- * names kept for readable error names in the logs.
+ * its source map beside it (`index.mjs.map`, without the sources' text), everything bundled (the
+ * AWS SDK too, so the versions in package-lock.json are the versions that run) with
+ * {@link SDK_ALIASES}, class and function names kept for readable error names in the logs. The
+ * map stays out of the cold start: the functions run without `--enable-source-maps`, and the
+ * logger reads the map only when it logs an error (shared/source-maps.ts); measured in
+ * docs/performance.md ("Source maps").
  */
 export function functionBundling(): BundlingOptions {
   return {

@@ -24,8 +24,10 @@ import {
 } from "../bundling";
 
 /**
- * Environment variables the functions read (`shared/config.ts`), plus Node's own options.
- * AWS_REGION is set by Lambda itself.
+ * Environment variables the functions read (`shared/config.ts`), plus Node's own options, which
+ * the stack leaves unset: no `--enable-source-maps`, whose map parse at load costs every cold
+ * start; a logged error's stack is mapped when it is logged (shared/source-maps.ts). AWS_REGION is
+ * set by Lambda itself.
  */
 export const FUNCTION_ENV = { ...CONFIG_ENV, nodeOptions: "NODE_OPTIONS" } as const;
 
@@ -75,7 +77,7 @@ export interface MessagingFunctionProps {
   memorySize?: number;
   /**
    * Variables added to the environment every function gets (TABLE_NAME, Powertools settings,
-   * NODE_OPTIONS, and USER_POOL_ID with Cognito actions), by name (see FUNCTION_ENV).
+   * and USER_POOL_ID with Cognito actions), by name (see FUNCTION_ENV).
    * @throws Error (at construction) when one of them names a variable the construct sets itself.
    */
   environment?: Readonly<Record<string, string>>;
@@ -121,7 +123,6 @@ export class MessagingFunction extends Construct {
       }),
       [FUNCTION_ENV.serviceName]: SERVICE_NAME,
       [FUNCTION_ENV.logLevel]: LOG_LEVEL,
-      [FUNCTION_ENV.nodeOptions]: "--enable-source-maps",
     };
     // Exactly the listed actions, each service's on its one resource.
     const grants: [readonly string[], string][] = [

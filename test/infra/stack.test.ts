@@ -386,23 +386,27 @@ describe("HTTP API", () => {
 });
 
 describe("functions", () => {
-  it.each(allFns)("%s: Node.js 22+, arm64, ESM bundle with source maps, JSON logs to its own log group", (fn) => {
-    const props = functionProps(fn);
-    expect(Number(/^nodejs(\d+)\.x$/.exec(props.Runtime)?.[1])).toBeGreaterThanOrEqual(22);
-    expect(props.Architectures).toEqual(["arm64"]);
-    expect(props.Handler).toBe("index.handler");
-    expect(props.Environment.Variables.NODE_OPTIONS).toBe("--enable-source-maps");
-    expect(props.LoggingConfig.LogFormat).toBe("JSON");
-    const logGroup = template.toJSON().Resources[refId(props.LoggingConfig.LogGroup)];
-    expect(logGroup.Type).toBe("AWS::Logs::LogGroup");
-    expect(logGroup.Properties.RetentionInDays).toBe(CONTEXT_DEFAULTS.logRetentionDays);
+  it.each(allFns)(
+    "%s: Node.js 22+, arm64, ESM bundle with its source map beside it (no --enable-source-maps), JSON logs to its own log group",
+    (fn) => {
+      const props = functionProps(fn);
+      expect(Number(/^nodejs(\d+)\.x$/.exec(props.Runtime)?.[1])).toBeGreaterThanOrEqual(22);
+      expect(props.Architectures).toEqual(["arm64"]);
+      expect(props.Handler).toBe("index.handler");
+      // Maps are applied when an error is logged (shared/source-maps.ts), not parsed at every cold start.
+      expect(props.Environment.Variables.NODE_OPTIONS).toBeUndefined();
+      expect(props.LoggingConfig.LogFormat).toBe("JSON");
+      const logGroup = template.toJSON().Resources[refId(props.LoggingConfig.LogGroup)];
+      expect(logGroup.Type).toBe("AWS::Logs::LogGroup");
+      expect(logGroup.Properties.RetentionInDays).toBe(CONTEXT_DEFAULTS.logRetentionDays);
 
-    // The asset is the real esbuild output: one ESM file that starts with the require banner.
-    const assetDir = join(outdir, `asset.${(props.Code.S3Key as string).replace(/\.zip$/, "")}`);
-    const code = readFileSync(join(assetDir, "index.mjs"), "utf8");
-    expect(code.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
-    expect(existsSync(join(assetDir, "index.mjs.map"))).toBe(true);
-  });
+      // The asset is the real esbuild output: one ESM file that starts with the require banner.
+      const assetDir = join(outdir, `asset.${(props.Code.S3Key as string).replace(/\.zip$/, "")}`);
+      const code = readFileSync(join(assetDir, "index.mjs"), "utf8");
+      expect(code.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
+      expect(existsSync(join(assetDir, "index.mjs.map"))).toBe(true);
+    },
+  );
 
   it.each(allFns)("%s: gets the environment shared/config.ts needs, USER_POOL_ID only with Cognito actions", (fn) => {
     const variables = functionProps(fn).Environment.Variables as Record<string, unknown>;
