@@ -46,7 +46,7 @@ async function bundle(fn: string): Promise<{ file: string; inputs: string[] }> {
 
 describe("function bundles", () => {
   it.each(FUNCTION_NAMES)(
-    "%s builds within its size budget, without the default credential chain, and exports its handler",
+    "%s builds within its size budget, without the default credential chain or a second copy of a package, and exports its handler",
     async (fn) => {
       const { file, inputs } = await bundle(fn);
       const budget = BUNDLE_BUDGETS_KIB[fn];
@@ -60,6 +60,9 @@ describe("function bundles", () => {
         inputs.filter((i) => /credential-provider-(node|ini|sso|process|web-identity)|nested-clients/.test(i)),
       ).toEqual([]);
       expect(inputs.some((i) => i.includes("credential-provider-env"))).toBe(true);
+      // One copy of each package: a second, nested copy (another version) is bundled in full.
+      const nested = inputs.filter((i) => /node_modules\/.*node_modules\//.test(i));
+      expect([...new Set(nested.map((i) => i.replace(/\/(dist-[^/]+|lib|build)\/.*$/, "")))]).toEqual([]);
       const script = `const m = await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(typeof m.${HANDLER_EXPORT});`;
       const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
         encoding: "utf8",
