@@ -16,7 +16,7 @@
  * without one, and an operation without a route), any new code in {@link ERROR_CODES}, then
  * `npm run openapi` (CI fails while docs/openapi.json is stale).
  */
-import * as z from "zod";
+import * as z from "zod/mini";
 import { CORS, IDEMPOTENCY_KEY_HEADER, NEXT_CURSOR_HEADER, PUBLIC_CACHE_SECONDS } from "./api-contract";
 import type { BlockView } from "./blocks";
 import { MAX_CURSOR_LENGTH } from "./cursor";
@@ -48,95 +48,114 @@ export const API_VERSION = "1.0.0";
 // ---------------------------------------------------------------------------------------------
 // Answers
 
-const uuid = (description: string) => z.string().regex(UUID_PATTERN).describe(description);
-const timestamp = (description: string) => z.string().regex(TIMESTAMP_PATTERN).describe(description);
+/**
+ * `schema` with a description for the documents: a copy of it registered in zod's global
+ * registry, which `toJSONSchema` reads (what classic zod's `.describe()` does; `zod/mini` has no
+ * such method).
+ */
+function described<T extends z.ZodMiniType>(schema: T, description: string): T {
+  const copy = schema.clone();
+  z.globalRegistry.add(copy, { description });
+  return copy;
+}
+
+const uuid = (description: string) => described(z.string().check(z.regex(UUID_PATTERN)), description);
+const timestamp = (description: string) => described(z.string().check(z.regex(TIMESTAMP_PATTERN)), description);
 
 /** A user as the API shows one (GET /api/users/@{handle}/short, PATCH /api/users/me). */
-export const userProfileSchema = z
-  .object({
+export const userProfileSchema = described(
+  z.object({
     uuid: uuid("The user's uuid (the Cognito `sub`); the user's real-time channel is `/users/<uuid>`."),
-    handle: z.string().describe("The handle as its owner wrote it (no `@`); unique without regard to case."),
-    display_name: z.string().describe("The display name."),
-  })
-  .describe("A user's public profile.");
+    handle: described(z.string(), "The handle as its owner wrote it (no `@`); unique without regard to case."),
+    display_name: described(z.string(), "The display name."),
+  }),
+  "A user's public profile.",
+);
 
 /** A message as pattern A lists it, and as the real-time `message.new` event carries it. */
-export const messageViewSchema = z
-  .object({
+export const messageViewSchema = described(
+  z.object({
     uuid: uuid("The message_uuid."),
     user_uuid: uuid("The sender's uuid."),
-    display_name: z.string().describe("The sender's display name, as the sender is named now."),
-    handle: z.string().describe("The sender's handle, as the sender is named now."),
-    message: z.string().describe("The text."),
+    display_name: described(z.string(), "The sender's display name, as the sender is named now."),
+    handle: described(z.string(), "The sender's handle, as the sender is named now."),
+    message: described(z.string(), "The text."),
     created_at: timestamp("When it was posted: ISO 8601 UTC with milliseconds (`2026-11-21T14:05:09.123Z`)."),
-  })
-  .describe("A message of a group.");
+  }),
+  "A message of a group.",
+);
 
-const unreadCount = z
-  .int()
-  .min(0)
-  .max(UNREAD_COUNT_CAP)
-  .describe(
-    `The caller's unread messages: the other member's messages after the caller's read marker; exact from 0 to ${UNREAD_COUNT_CAP - 1}, ${UNREAD_COUNT_CAP} means "${UNREAD_COUNT_CAP} or more".`,
-  );
-const marker = (description: string) => z.string().regex(TIMESTAMP_PATTERN).nullable().describe(description);
+const unreadCount = described(
+  z.int().check(z.gte(0)).check(z.lte(UNREAD_COUNT_CAP)),
+  `The caller's unread messages: the other member's messages after the caller's read marker; exact from 0 to ${UNREAD_COUNT_CAP - 1}, ${UNREAD_COUNT_CAP} means "${UNREAD_COUNT_CAP} or more".`,
+);
+const marker = (description: string) =>
+  described(z.nullable(z.string().check(z.regex(TIMESTAMP_PATTERN))), description);
 const lastReadAt = marker(
   "The caller's read marker: `created_at` of the message read up to, or null when nothing is read yet.",
 );
 
 /** A message group as pattern B lists it, with the caller's read state. */
-export const messageGroupViewSchema = z
-  .object({
+export const messageGroupViewSchema = described(
+  z.object({
     uuid: uuid("The message_group_uuid."),
     user_uuid: uuid("The OTHER member's uuid."),
-    display_name: z.string().describe("The OTHER member's display name."),
-    handle: z.string().describe("The OTHER member's handle."),
-    message: z.string().describe("The text of the group's newest message."),
+    display_name: described(z.string(), "The OTHER member's display name."),
+    handle: described(z.string(), "The OTHER member's handle."),
+    message: described(z.string(), "The text of the group's newest message."),
     created_at: timestamp("When the group's newest message was posted (ISO 8601 UTC with milliseconds)."),
     unread_count: unreadCount,
     last_read_at: lastReadAt,
     other_last_read_at: marker("The OTHER member's read marker (the read receipt), or null."),
-  })
-  .describe("A message group (conversation) of the caller, as its summary shows it.");
+  }),
+  "A message group (conversation) of the caller, as its summary shows it.",
+);
 
 /** What POST /api/messages answers (patterns C and D). */
-export const createdMessageViewSchema = messageViewSchema
-  .extend({ message_group_uuid: uuid("The group the message was posted to (new or existing).") })
-  .describe("The message just posted.");
+export const createdMessageViewSchema = described(
+  z.extend(messageViewSchema, {
+    message_group_uuid: uuid("The group the message was posted to (new or existing)."),
+  }),
+  "The message just posted.",
+);
 
 /** What POST /api/message_groups/{message_group_uuid}/read answers. */
-export const markReadViewSchema = z
-  .object({
+export const markReadViewSchema = described(
+  z.object({
     message_group_uuid: uuid("The group."),
     last_read_at: lastReadAt,
     unread_count: unreadCount,
-  })
-  .describe("The caller's read state of the group after the call.");
+  }),
+  "The caller's read state of the group after the call.",
+);
 
 /** A user the caller blocks. */
-export const blockViewSchema = userProfileSchema
-  .extend({ blocked_at: timestamp("When the block was made (ISO 8601 UTC with milliseconds).") })
-  .describe("A user the caller blocks, as the directory names them now.");
+export const blockViewSchema = described(
+  z.extend(userProfileSchema, { blocked_at: timestamp("When the block was made (ISO 8601 UTC with milliseconds).") }),
+  "A user the caller blocks, as the directory names them now.",
+);
 
-export const blockListSchema = z
-  .array(blockViewSchema)
-  .describe("One page of the users the caller blocks, the newest block first.");
+export const blockListSchema = described(
+  z.array(blockViewSchema),
+  "One page of the users the caller blocks, the newest block first.",
+);
 
-export const messageListSchema = z
-  .array(messageViewSchema)
-  .describe("One page of a group's messages: the newest page first, each page oldest first.");
-export const messageGroupListSchema = z
-  .array(messageGroupViewSchema)
-  .describe("One page of the caller's message groups, the most recent activity first.");
+export const messageListSchema = described(
+  z.array(messageViewSchema),
+  "One page of a group's messages: the newest page first, each page oldest first.",
+);
+export const messageGroupListSchema = described(
+  z.array(messageGroupViewSchema),
+  "One page of the caller's message groups, the most recent activity first.",
+);
 
 /** The body API Gateway itself answers with, in the cloud (docs/deploy.md "Response headers"). */
-export const gatewayMessageSchema = z
-  .object({ message: z.string() })
-  .describe(
-    "An answer API Gateway gives itself in the cloud (its JWT authorizer's 401, its throttling's 429, " +
-      "404 of no route, 413, 500 of a function that crashed): a fixed text, not an array of codes. " +
-      "The local stack answers these with arrays of codes.",
-  );
+export const gatewayMessageSchema = described(
+  z.object({ message: z.string() }),
+  "An answer API Gateway gives itself in the cloud (its JWT authorizer's 401, its throttling's 429, " +
+    "404 of no route, 413, 500 of a function that crashed): a fixed text, not an array of codes. " +
+    "The local stack answers these with arrays of codes.",
+);
 
 /** True when the two types are the same (each assignable to the other). */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -157,7 +176,7 @@ void viewsMatchModel;
  * send: extra fields are ignored), `output` for answers (exactly the fields the API sends: an
  * object lists every field and allows no other).
  */
-export const COMPONENT_SCHEMAS: Readonly<Record<string, { schema: z.ZodType; io: "input" | "output" }>> = {
+export const COMPONENT_SCHEMAS: Readonly<Record<string, { schema: z.ZodMiniType; io: "input" | "output" }>> = {
   UserProfile: { schema: userProfileSchema, io: "output" },
   MessageView: { schema: messageViewSchema, io: "output" },
   MessageList: { schema: messageListSchema, io: "output" },
@@ -185,8 +204,8 @@ export type JsonSchema = Record<string, unknown>;
  * JSON Schema counts a string's length in code points, as the API does. The document generator
  * applies it to the schema's JSON Schema wherever the schema appears.
  */
-export const REQUEST_SCHEMA_RULES: ReadonlyMap<z.ZodType, (json: JsonSchema) => JsonSchema> = new Map<
-  z.ZodType,
+export const REQUEST_SCHEMA_RULES: ReadonlyMap<z.ZodMiniType, (json: JsonSchema) => JsonSchema> = new Map<
+  z.ZodMiniType,
   (json: JsonSchema) => JsonSchema
 >([
   [
@@ -269,7 +288,7 @@ export const REQUEST_SCHEMA_RULES: ReadonlyMap<z.ZodType, (json: JsonSchema) => 
 /** A response header of the document (`components.headers`). */
 export interface HeaderSpec {
   description: string;
-  schema: z.ZodType;
+  schema: z.ZodMiniType;
 }
 
 /** Every response header the document describes, by (lowercase) name. */
@@ -279,8 +298,8 @@ export const RESPONSE_HEADERS = {
       "The opaque cursor of the next (older) page; absent on the last page. Pass it back as `?cursor=`. Exposed by CORS.",
     schema: z
       .string()
-      .regex(/^[A-Za-z0-9_-]+$/)
-      .max(MAX_CURSOR_LENGTH),
+      .check(z.regex(/^[A-Za-z0-9_-]+$/))
+      .check(z.maxLength(MAX_CURSOR_LENGTH)),
   },
   "cache-control": {
     description:
@@ -294,19 +313,19 @@ export const RESPONSE_HEADERS = {
   },
   "retry-after": {
     description: "Seconds to wait before trying again (RFC 9110, 10.2.3).",
-    schema: z.string().regex(/^[0-9]+$/),
+    schema: z.string().check(z.regex(/^[0-9]+$/)),
   },
   "ratelimit-policy": {
     description:
       'The send limits (IETF httpapi draft "RateLimit header fields for HTTP"): each policy\'s quota and the ' +
       'window that refills it, seconds, e.g. `"messages";q=10;w=20, "new_groups";q=10;w=3600`. Exposed by CORS.',
-    schema: z.string().regex(/^"[a-z_]+";q=[0-9]+;w=[0-9]+(, "[a-z_]+";q=[0-9]+;w=[0-9]+)*$/),
+    schema: z.string().check(z.regex(/^"[a-z_]+";q=[0-9]+;w=[0-9]+(, "[a-z_]+";q=[0-9]+;w=[0-9]+)*$/)),
   },
   ratelimit: {
     description:
       "What is left of each quota after this request, and seconds until it is whole again, e.g. " +
       '`"messages";r=9;t=2, "new_groups";r=9;t=360`. Exposed by CORS.',
-    schema: z.string().regex(/^"[a-z_]+";r=[0-9]+;t=[0-9]+(, "[a-z_]+";r=[0-9]+;t=[0-9]+)*$/),
+    schema: z.string().check(z.regex(/^"[a-z_]+";r=[0-9]+;t=[0-9]+(, "[a-z_]+";r=[0-9]+;t=[0-9]+)*$/)),
   },
   "access-control-allow-origin": {
     description: "The web frontend's origin (the API's CORS configuration).",
@@ -322,7 +341,7 @@ export const RESPONSE_HEADERS = {
   },
   "access-control-max-age": {
     description: `How long a browser may cache the preflight answer, seconds (${CORS.maxAgeSeconds}).`,
-    schema: z.string().regex(/^[0-9]+$/),
+    schema: z.string().check(z.regex(/^[0-9]+$/)),
   },
 } as const satisfies Record<string, HeaderSpec>;
 export type ResponseHeaderName = keyof typeof RESPONSE_HEADERS;
@@ -410,7 +429,7 @@ export const NO_ROUTE_ERROR = { status: 404, codes: ["route_not_found"] } as con
 
 /** A path, query or header parameter. */
 export interface ParameterSpec {
-  schema: z.ZodType;
+  schema: z.ZodMiniType;
   description: string;
 }
 
@@ -418,7 +437,7 @@ export interface ParameterSpec {
 export interface SuccessSpec {
   description: string;
   /** Its body: a schema of {@link COMPONENT_SCHEMAS}; none for a bodyless answer (204). */
-  body?: z.ZodType;
+  body?: z.ZodMiniType;
   /** Headers besides {@link EVERY_ANSWER_HEADERS} that may be absent. */
   headers?: readonly ResponseHeaderName[];
   /** Headers besides {@link EVERY_ANSWER_HEADERS} that every such answer carries. */
@@ -434,11 +453,11 @@ export interface OperationSpec {
   /** Each `{name}` of the route's path: its schema (input side) and meaning. */
   pathParameters?: Readonly<Record<string, ParameterSpec>>;
   /** The query: an object schema (one parameter per property, required as the schema says) and each parameter's meaning. */
-  query?: { schema: z.ZodObject; descriptions: Readonly<Record<string, string>> };
+  query?: { schema: z.ZodMiniObject; descriptions: Readonly<Record<string, string>> };
   /** Request headers the route reads, besides `Authorization`. */
   requestHeaders?: Readonly<Record<string, ParameterSpec & { required: boolean }>>;
   /** The JSON body: a schema of {@link COMPONENT_SCHEMAS}; `required` unless said otherwise. */
-  body?: { schema: z.ZodType; description: string; required?: boolean };
+  body?: { schema: z.ZodMiniType; description: string; required?: boolean };
   /** The success answers, by status. */
   responses: Readonly<Record<number, SuccessSpec>>;
   /** The codes each error status of the route can carry ({@link COMMON_ERRORS} are added). */
@@ -511,7 +530,7 @@ export const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
     tags: ["messages"],
     requestHeaders: {
       [IDEMPOTENCY_KEY_HEADER]: {
-        schema: z.string().regex(IDEMPOTENCY_KEY_PATTERN),
+        schema: z.string().check(z.regex(IDEMPOTENCY_KEY_PATTERN)),
         required: false,
         description:
           `Makes the send idempotent (IETF httpapi draft "The Idempotency-Key HTTP Header Field"): 1 to ${MAX_IDEMPOTENCY_KEY_CHARS} ` +
@@ -658,7 +677,7 @@ export interface EventSpec {
   /** Its schema's name in the AsyncAPI document (`components.schemas`) and the message's key. */
   id: string;
   /** The event's schema (`shared/realtime.ts`). */
-  schema: z.ZodType;
+  schema: z.ZodMiniType;
   summary: string;
   description: string;
 }
@@ -667,30 +686,30 @@ export interface EventSpec {
  * The `message.new` event of `shared/realtime.ts`, its fields described and held to the shapes of
  * the HTTP API (the message is pattern A's view).
  */
-export const messageNewEventViewSchema = messageNewEventSchema
-  .extend({
-    id: z.string().min(1).describe("The message_uuid: the same for every delivery of one message."),
+export const messageNewEventViewSchema = described(
+  z.extend(messageNewEventSchema, {
+    id: described(z.string().check(z.minLength(1)), "The message_uuid: the same for every delivery of one message."),
     message_group_uuid: uuid("The group the message was posted to."),
     message: messageViewSchema,
-  })
-  .describe("A message was posted to one of the user's groups.");
+  }),
+  "A message was posted to one of the user's groups.",
+);
 
 /** The `message_group.read` event of `shared/realtime.ts` (the read receipt), its fields described. */
-export const messageGroupReadEventViewSchema = messageGroupReadEventSchema
-  .extend({
-    id: z
-      .string()
-      .min(1)
-      .describe(
-        "`<message_group_uuid>:<user_uuid>:<message_uuid read up to>`: the same for every delivery of one move.",
-      ),
+export const messageGroupReadEventViewSchema = described(
+  z.extend(messageGroupReadEventSchema, {
+    id: described(
+      z.string().check(z.minLength(1)),
+      "`<message_group_uuid>:<user_uuid>:<message_uuid read up to>`: the same for every delivery of one move.",
+    ),
     message_group_uuid: uuid("The group."),
     user_uuid: uuid("The member who read (the other member, for the receiver)."),
     last_read_at: timestamp(
       "`created_at` of the message read up to. A replay may deliver an older marker after a newer one: keep the newest.",
     ),
-  })
-  .describe("The other member's read marker moved (a read receipt).");
+  }),
+  "The other member's read marker moved (a read receipt).",
+);
 
 /** Compiles only when the event schemas above describe exactly the events `shared/realtime.ts` builds. */
 const eventsMatchRealtime: [

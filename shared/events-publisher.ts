@@ -17,7 +17,7 @@ import { HttpRequest } from "@smithy/core/transport";
 import { NodeHttpHandler, streamCollector } from "@smithy/node-http-handler";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
-import * as z from "zod";
+import * as z from "zod/mini";
 import { EVENTS_NAMESPACE, MAX_EVENTS_PER_PUBLISH } from "./realtime";
 
 /** SigV4 service name of AppSync (Event API publishing included). */
@@ -32,17 +32,18 @@ export const MAX_EVENT_BYTES = 240 * 1024;
 /** The 2xx answer of the HTTP publish operation. */
 export const publishResponseSchema = /* @__PURE__ */ (() =>
   z.object({
-    successful: z.array(z.object({ identifier: z.string(), index: z.number().int().nonnegative() })).default([]),
-    failed: z
-      .array(
+    successful: z._default(z.array(z.object({ identifier: z.string(), index: z.int().check(z.nonnegative()) })), []),
+    failed: z._default(
+      z.array(
         z.object({
-          identifier: z.string().optional(),
-          index: z.number().int().nonnegative(),
-          code: z.string().optional(),
-          message: z.string().optional(),
+          identifier: z.optional(z.string()),
+          index: z.int().check(z.nonnegative()),
+          code: z.optional(z.string()),
+          message: z.optional(z.string()),
         }),
-      )
-      .default([]),
+      ),
+      [],
+    ),
   }))();
 export type PublishResponse = z.infer<typeof publishResponseSchema>;
 

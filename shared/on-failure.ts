@@ -19,7 +19,7 @@
  *   "batchSize":2,"streamArn":"arn:aws:dynamodb:…:table/cruddur-messages/stream/…"}}
  * ```
  */
-import * as z from "zod";
+import * as z from "zod/mini";
 
 /**
  * Why the batch was given up: its retries were used up (`RetryAttemptsExhausted`), or its records
@@ -31,17 +31,17 @@ export type FailureCondition = (typeof FAILURE_CONDITIONS)[number];
 /** Where the failed batch is in the stream (`DDBStreamBatchInfo`). */
 export const streamBatchInfoSchema = /* @__PURE__ */ (() =>
   z.object({
-    shardId: z.string().min(1),
+    shardId: z.string().check(z.minLength(1)),
     /** Sequence number of the batch's first record (a decimal string). */
-    startSequenceNumber: z.string().regex(/^\d+$/),
+    startSequenceNumber: z.string().check(z.regex(/^\d+$/)),
     /** Sequence number of the batch's last record. */
-    endSequenceNumber: z.string().regex(/^\d+$/),
+    endSequenceNumber: z.string().check(z.regex(/^\d+$/)),
     /** ISO 8601, second precision in the cloud. */
     approximateArrivalOfFirstRecord: z.string(),
     approximateArrivalOfLastRecord: z.string(),
     /** Records in the batch. */
-    batchSize: z.number().int().nonnegative(),
-    streamArn: z.string().min(1),
+    batchSize: z.int().check(z.nonnegative()),
+    streamArn: z.string().check(z.minLength(1)),
   }))();
 export type StreamBatchInfo = z.infer<typeof streamBatchInfoSchema>;
 
@@ -52,18 +52,18 @@ export type StreamBatchInfo = z.infer<typeof streamBatchInfoSchema>;
 export const invocationRecordSchema = /* @__PURE__ */ (() =>
   z.looseObject({
     requestContext: z.looseObject({
-      requestId: z.string().min(1),
+      requestId: z.string().check(z.minLength(1)),
       functionArn: z.string(),
       condition: z.string(),
-      approximateInvokeCount: z.number().int().nonnegative(),
+      approximateInvokeCount: z.int().check(z.nonnegative()),
     }),
-    responseContext: z
-      .looseObject({
-        statusCode: z.number().optional(),
-        executedVersion: z.string().optional(),
-        functionError: z.string().optional(),
-      })
-      .optional(),
+    responseContext: z.optional(
+      z.looseObject({
+        statusCode: z.optional(z.number()),
+        executedVersion: z.optional(z.string()),
+        functionError: z.optional(z.string()),
+      }),
+    ),
     version: z.string(),
     /** When the batch was given up, ISO 8601. */
     timestamp: z.string(),
@@ -146,7 +146,10 @@ export function parseInvocationRecord(body: string): { record: InvocationRecord 
   const parsed = invocationRecordSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { error: `not a stream invocation record (${issue?.path.join(".") || "body"}: ${issue?.message ?? "?"})` };
+    // zod/mini carries no locale (its messages are all "Invalid input"): the issue's code says more.
+    const what =
+      issue === undefined ? "?" : "expected" in issue ? `${issue.code}, expected ${issue.expected}` : issue.code;
+    return { error: `not a stream invocation record (${issue?.path.join(".") || "body"}: ${what})` };
   }
   return { record: parsed.data };
 }

@@ -13,7 +13,7 @@
  * local API against the OpenAPI one (`test/support/contract.ts`). Both builders are pure and
  * deterministic: the same code gives the same bytes.
  */
-import * as z from "zod";
+import * as z from "zod/mini";
 import { CORS } from "./api-contract";
 import {
   API_VERSION,
@@ -63,7 +63,7 @@ const schemaRef = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
 /** Applies {@link REQUEST_SCHEMA_RULES} wherever a request schema appears. */
 function applyRequestRules(ctx: { zodSchema: unknown; jsonSchema: JsonSchema }): void {
-  const rule = REQUEST_SCHEMA_RULES.get(ctx.zodSchema as z.ZodType);
+  const rule = REQUEST_SCHEMA_RULES.get(ctx.zodSchema as z.ZodMiniType);
   if (rule === undefined) return;
   const next = rule({ ...ctx.jsonSchema });
   for (const key of Object.keys(ctx.jsonSchema)) delete ctx.jsonSchema[key];
@@ -77,7 +77,7 @@ function bare(json: JsonSchema): JsonSchema {
 }
 
 /** JSON Schema of one schema (no named parts inside): a parameter. */
-function jsonSchemaOf(schema: z.ZodType, io: "input" | "output", target: "draft-2020-12" | "draft-07"): JsonSchema {
+function jsonSchemaOf(schema: z.ZodMiniType, io: "input" | "output", target: "draft-2020-12" | "draft-07"): JsonSchema {
   return bare(z.toJSONSchema(schema, { io, target, override: applyRequestRules }) as JsonSchema);
 }
 
@@ -100,7 +100,7 @@ function componentSchemas(): Record<string, JsonSchema> {
 }
 
 /** The name of a body schema in {@link COMPONENT_SCHEMAS}. @throws Error for an unnamed one. */
-function componentName(schema: z.ZodType, where: string): string {
+function componentName(schema: z.ZodMiniType, where: string): string {
   const entry = Object.entries(COMPONENT_SCHEMAS).find(([, named]) => named.schema === schema);
   if (entry === undefined) throw new Error(`openapi: the body of ${where} is not in COMPONENT_SCHEMAS`);
   return entry[0];

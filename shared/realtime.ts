@@ -8,7 +8,7 @@
  * `shared/directory.ts`). A user may subscribe to their own channel and to nothing else, no
  * wildcard; no client may publish (only the publish function, IAM-signed).
  */
-import * as z from "zod";
+import * as z from "zod/mini";
 import type { MessageItem } from "./items/message";
 import type { ReadMarkerItem } from "./items/read-marker";
 import { type MessageView, toMessageView } from "./model";
@@ -41,8 +41,8 @@ export const messageNewEventSchema = /* @__PURE__ */ (() =>
   z.object({
     type: z.literal("message.new"),
     /** The message_uuid: replays and retries may deliver an event twice, never change it. */
-    id: z.string().min(1),
-    message_group_uuid: z.string().min(1),
+    id: z.string().check(z.minLength(1)),
+    message_group_uuid: z.string().check(z.minLength(1)),
     message: z.object({
       uuid: z.string(),
       user_uuid: z.string(),
@@ -76,10 +76,10 @@ export const messageGroupReadEventSchema = /* @__PURE__ */ (() =>
   z.object({
     type: z.literal("message_group.read"),
     /** `<message_group_uuid>:<user_uuid>:<message_uuid read up to>`: the same for every replay of one move. */
-    id: z.string().min(1),
-    message_group_uuid: z.string().min(1),
+    id: z.string().check(z.minLength(1)),
+    message_group_uuid: z.string().check(z.minLength(1)),
     /** The member who read. */
-    user_uuid: z.string().min(1),
+    user_uuid: z.string().check(z.minLength(1)),
     /** created_at of the message read up to. */
     last_read_at: z.string(),
   }))();

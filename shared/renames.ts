@@ -24,6 +24,7 @@
  * attribute are never written, so the fan-out's invariants hold; the fan-out in turn conditions
  * its move on `members`, so it never writes names older than the group item's.
  */
+
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   type DynamoDBDocumentClient,
@@ -32,6 +33,7 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
+import * as z from "zod/mini";
 import { isLostRace } from "./errors";
 import { completePendingMove, owedSummarySks } from "./fan-out";
 import { messageGroupItemSchema } from "./items/message-group";
@@ -40,8 +42,8 @@ import type { UserProfile } from "./items/profile";
 import { getMessageGroup } from "./messages";
 import { grpPk, grpSk, messageGroupKey, PARTITION_KEY, SORT_KEY } from "./table";
 
-const GRP = messageGroupSummaryItemSchema.keyof().enum;
-const MG = messageGroupItemSchema.keyof().enum;
+const GRP = z.keyof(messageGroupSummaryItemSchema).def.entries;
+const MG = z.keyof(messageGroupItemSchema).def.entries;
 /** The attributes this module reads and writes, named by the item schemas. */
 const A = {
   userUuid: GRP.user_uuid,

@@ -5,7 +5,7 @@
  * code: 400 for a request that cannot be read (body not JSON, not an object, bad path or query
  * parameter), 422 for body fields that fail the rules.
  */
-import * as z from "zod";
+import * as z from "zod/mini";
 import { badRequest, unprocessable } from "./errors";
 import { HANDLE_PATTERN, normalizeDisplayName } from "./identity-rules";
 import { UUID_PATTERN } from "./ids";
@@ -42,26 +42,31 @@ export const isInvalidText = (text: string): boolean => text.includes("\u0000") 
 
 const message = z
   .string({ error: (issue) => (issue.input === undefined ? "message_blank" : "message_invalid") })
-  .refine((s) => !isInvalidText(s), { error: "message_invalid", abort: true })
-  .refine((s) => !isBlankText(s), "message_blank")
-  .refine((s) => charLength(s) <= MAX_MESSAGE_CHARS, "message_exceed_max_chars");
+  .check(z.refine((s) => !isInvalidText(s), { error: "message_invalid", abort: true }))
+  .check(z.refine((s) => !isBlankText(s), "message_blank"))
+  .check(z.refine((s) => charLength(s) <= MAX_MESSAGE_CHARS, "message_exceed_max_chars"));
 
 const messageGroupUuid = z
   .string({ error: "message_group_uuid_invalid" })
-  .regex(UUID_PATTERN, "message_group_uuid_invalid");
+  .check(z.regex(UUID_PATTERN, "message_group_uuid_invalid"));
 
 /** A handle in a body or in the users route's path may carry the `@` the frontend shows. */
 const handle = z
-  .string({ error: "handle_invalid" })
-  .transform((h) => (h.startsWith("@") ? h.slice(1) : h))
-  .refine((h) => HANDLE_PATTERN.test(h), "handle_invalid");
+  .pipe(
+    z.string({ error: "handle_invalid" }),
+    z.transform((h: string) => (h.startsWith("@") ? h.slice(1) : h)),
+  )
+  .check(z.refine((h) => HANDLE_PATTERN.test(h), "handle_invalid"));
 
 /** A display name by the rules of `shared/identity-rules.ts`, as it is stored (trimmed, NFC). */
-const displayName = z.string({ error: "display_name_invalid" }).transform((s, ctx) => {
-  const name = normalizeDisplayName(s);
-  if (name === undefined) ctx.issues.push({ code: "custom", message: "display_name_invalid", input: s });
-  return name ?? z.NEVER;
-});
+const displayName = z.pipe(
+  z.string({ error: "display_name_invalid" }),
+  z.transform((s: string, ctx) => {
+    const name = normalizeDisplayName(s);
+    if (name === undefined) ctx.issues.push({ code: "custom", message: "display_name_invalid", input: s });
+    return name ?? z.NEVER;
+  }),
+);
 
 /** A field is given when it is neither absent nor null (the frontend sends `null` for "none"). */
 const given = (value: unknown): boolean => value !== undefined && value !== null;
@@ -75,33 +80,35 @@ const always = { when: () => true } as const;
 const createMessageBody = z
   .object({
     message,
-    message_group_uuid: messageGroupUuid.nullish(),
-    handle: handle.nullish(),
+    message_group_uuid: z.nullish(messageGroupUuid),
+    handle: z.nullish(handle),
   })
-  .refine((b) => !(given(b.message_group_uuid) && given(b.handle)), {
-    error: "message_group_uuid_and_handle_exclusive",
-    ...always,
-  })
-  .refine((b) => given(b.message_group_uuid) || given(b.handle), {
-    error: "message_group_uuid_or_handle_required",
-    ...always,
-  });
+  .check(
+    z.refine((b) => !(given(b.message_group_uuid) && given(b.handle)), {
+      error: "message_group_uuid_and_handle_exclusive",
+      ...always,
+    }),
+  )
+  .check(
+    z.refine((b) => given(b.message_group_uuid) || given(b.handle), {
+      error: "message_group_uuid_or_handle_required",
+      ...always,
+    }),
+  );
 
 const profileChangeBody = z
-  .object({ handle: handle.nullish(), display_name: displayName.nullish() })
-  .refine((b) => given(b.handle) || given(b.display_name), "handle_or_display_name_required");
+  .object({ handle: z.nullish(handle), display_name: z.nullish(displayName) })
+  .check(z.refine((b) => given(b.handle) || given(b.display_name), "handle_or_display_name_required"));
 
 /** `?limit=`: 1 to 3 ASCII digits (no sign, exponent or hex), 1 to {@link MAX_PAGE_SIZE}. */
 const pageLimit = z
-  .string()
-  .regex(/^[0-9]{1,3}$/, "limit_invalid")
-  .transform(Number)
-  // A refine, not z.number().min().max(): z.number() alone adds 5 KB to every route's bundle.
-  .refine((n) => n >= 1 && n <= MAX_PAGE_SIZE, "limit_invalid");
+  .pipe(z.string().check(z.regex(/^[0-9]{1,3}$/, "limit_invalid")), z.transform(Number))
+  // A refine, not z.number() with checks: z.number() alone adds to every route's bundle.
+  .check(z.refine((n) => n >= 1 && n <= MAX_PAGE_SIZE, "limit_invalid"));
 
 const pageQuery = z.object({
-  limit: pageLimit.default(DEFAULT_PAGE_SIZE),
-  cursor: z.string().min(1, "cursor_invalid").optional(),
+  limit: z._default(pageLimit, DEFAULT_PAGE_SIZE),
+  cursor: z.optional(z.string().check(z.minLength(1, "cursor_invalid"))),
 });
 
 /**
@@ -109,7 +116,7 @@ const pageQuery = z.object({
  * target, at least one field), then the fields' in the order of the schema. The API has always
  * answered in this order.
  */
-function codesOf(error: z.ZodError): string[] {
+function codesOf(error: z.core.$ZodError): string[] {
   const whole = error.issues.filter((i) => i.path.length === 0);
   const fields = error.issues.filter((i) => i.path.length > 0);
   return [...new Set([...whole, ...fields].map((i) => i.message))];
@@ -223,7 +230,9 @@ export interface MarkReadRequest {
 }
 
 const markReadBody = z.object({
-  message_uuid: z.string({ error: "message_uuid_invalid" }).regex(UUID_PATTERN, "message_uuid_invalid").nullish(),
+  message_uuid: z.nullish(
+    z.string({ error: "message_uuid_invalid" }).check(z.regex(UUID_PATTERN, "message_uuid_invalid")),
+  ),
 });
 
 /**

@@ -54,7 +54,9 @@
  * `--dry-run` does every read (including the consistent reads of step 3) and reports what would
  * change, writing nothing.
  */
+
 import { type DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import * as z from "zod/mini";
 import { toUserProfile } from "../../shared/directory";
 import { messageItemSchema } from "../../shared/items/message";
 import { messageGroupItemSchema } from "../../shared/items/message-group";
@@ -75,9 +77,9 @@ import { runLimited, type Task } from "./limited";
 import type { Progress } from "./progress";
 import { type Item, scanPages } from "./scan";
 
-const MSG = messageItemSchema.keyof().enum;
-const GRP = messageGroupSummaryItemSchema.keyof().enum;
-const MG = messageGroupItemSchema.keyof().enum;
+const MSG = z.keyof(messageItemSchema).def.entries;
+const GRP = z.keyof(messageGroupSummaryItemSchema).def.entries;
+const MG = z.keyof(messageGroupItemSchema).def.entries;
 /**
  * The attributes this command reads and writes, named by the item schemas. MSG and GRP rows name
  * their user alike (`satisfies` checks the GRP row's names are the MSG row's).

@@ -10,7 +10,7 @@
  * Key (`shared/table.ts` {@link handleKey}): pk `HANDLE#<canonical handle>`, sk `HANDLE`. The
  * schemas are built inside a `@__PURE__` call (see `shared/items/profile.ts` for why).
  */
-import * as z from "zod";
+import * as z from "zod/mini";
 import { canonicalHandle } from "../identity-rules";
 import { handleKey, TTL_ATTRIBUTE } from "../table";
 import { itemKeyShape } from "./key";
@@ -26,11 +26,11 @@ export const handleItemSchema = /* @__PURE__ */ (() =>
     handle: z.string(),
     state: handleStateSchema,
     /** Owner (owned, reserved); absent while pending. */
-    user_uuid: z.string().optional(),
+    user_uuid: z.optional(z.string()),
     /** Cognito username of the sign-up that claimed it (pending). */
-    pending_username: z.string().optional(),
+    pending_username: z.optional(z.string()),
     /** Epoch seconds (the table's TTL attribute); pending and reserved only. */
-    [TTL_ATTRIBUTE]: z.number().int().optional(),
+    [TTL_ATTRIBUTE]: z.optional(z.int()),
     updated_at: z.string(),
   }))();
 export type HandleItem = z.infer<typeof handleItemSchema>;

@@ -3,7 +3,7 @@
  * of `shared/table.ts` ({@link PARTITION_KEY}, {@link SORT_KEY}), so no schema spells them again.
  * Built inside a `@__PURE__` call (see `shared/items/profile.ts`).
  */
-import * as z from "zod";
+import * as z from "zod/mini";
 import { PARTITION_KEY, SORT_KEY } from "../table";
 
 /** The shape of an item's key, to spread into its `z.object`: `pk` and `sk`, both strings. */

@@ -7,7 +7,7 @@
  * `<last_message_at>#<message_group_uuid>`. Only GRP rows carry `message_group_uuid`, so the GSI
  * is sparse. The schema is built inside a `@__PURE__` call (see `shared/items/profile.ts`).
  */
-import * as z from "zod";
+import * as z from "zod/mini";
 import { grpPk, grpSk } from "../table";
 import { itemKeyShape } from "./key";
 import type { MessageItem } from "./message";

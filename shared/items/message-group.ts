@@ -8,7 +8,7 @@
  * no `message_group_uuid` attribute, so the GSI stays sparse. The schema is built inside a
  * `@__PURE__` call (see `shared/items/profile.ts`).
  */
-import * as z from "zod";
+import * as z from "zod/mini";
 import { messageGroupKey } from "../table";
 import { itemKeyShape } from "./key";
 import type { MessageItem } from "./message";
@@ -37,10 +37,10 @@ export const messageGroupItemSchema = /* @__PURE__ */ (() =>
     last_message: z.string(),
     last_message_user_uuid: z.string(),
     // The fan-out's bookkeeping of a summary move in progress (shared/fan-out.ts); absent when none.
-    summaries_pending: z.number().optional(),
-    replaced_message_at: z.string().optional(),
-    stale_summary_sks: z.set(z.string()).optional(),
-    unfinished_moves: z.set(z.string()).optional(),
+    summaries_pending: z.optional(z.number()),
+    replaced_message_at: z.optional(z.string()),
+    stale_summary_sks: z.optional(z.set(z.string())),
+    unfinished_moves: z.optional(z.set(z.string())),
   }))();
 export type MessageGroupItem = z.infer<typeof messageGroupItemSchema>;
 

@@ -7,7 +7,7 @@
  * millisecond stay apart. The schema is built inside a `@__PURE__` call (see
  * `shared/items/profile.ts` for why).
  */
-import * as z from "zod";
+import * as z from "zod/mini";
 import { msgPk, msgSk } from "../table";
 import { isTimestamp } from "../time";
 import { itemKeyShape } from "./key";
@@ -20,12 +20,12 @@ import type { UserProfile } from "./profile";
 export const messageItemSchema = /* @__PURE__ */ (() =>
   z.object({
     ...itemKeyShape,
-    message_uuid: z.string().min(1),
-    user_uuid: z.string().min(1),
+    message_uuid: z.string().check(z.minLength(1)),
+    user_uuid: z.string().check(z.minLength(1)),
     user_handle: z.string(),
     user_display_name: z.string(),
     message: z.string(),
-    created_at: z.string().refine(isTimestamp),
+    created_at: z.string().check(z.refine(isTimestamp)),
   }))();
 export type MessageItem = z.infer<typeof messageItemSchema>;
 

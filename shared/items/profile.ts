@@ -10,7 +10,7 @@
  * the builder (the sign-up triggers) leaves zod out: esbuild drops an unused top-level zod call
  * only when it is marked pure.
  */
-import * as z from "zod";
+import * as z from "zod/mini";
 import { profileKey } from "../table";
 import { itemKeyShape } from "./key";
 

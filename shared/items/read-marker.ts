@@ -9,7 +9,7 @@
  * GSI stays sparse; `other_user_uuid` names who receives the event, so the publish function
  * builds it from the record alone.
  */
-import * as z from "zod";
+import * as z from "zod/mini";
 import { readMarkerKey } from "../table";
 import { itemKeyShape } from "./key";
 import type { MessageItem } from "./message";

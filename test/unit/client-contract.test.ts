@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type * as z from "zod";
+import type * as z from "zod/mini";
 import { backoffDelay } from "../../client/backoff";
 import { errorCodesOf } from "../../client/errors";
 import { OPERATIONS, operationPath } from "../../client/operations";

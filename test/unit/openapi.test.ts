@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { Ajv } from "ajv";
 import { Ajv2020 } from "ajv/dist/2020";
 import { describe, expect, it } from "vitest";
-import * as z from "zod";
+import * as z from "zod/mini";
 import { DEFAULT_PORTS, REPO_ROOT } from "../../local/settings";
 import {
   COMMON_ERRORS,
@@ -240,8 +240,10 @@ describe("the generator", () => {
     summary: "Delete a thing",
     description: "Deletes it.",
     tags: ["users"],
-    pathParameters: { thing_id: { schema: z.string().min(3), description: "The thing." } },
-    requestHeaders: { "Idempotency-Key": { schema: z.string().max(255), description: "A key.", required: false } },
+    pathParameters: { thing_id: { schema: z.string().check(z.minLength(3)), description: "The thing." } },
+    requestHeaders: {
+      "Idempotency-Key": { schema: z.string().check(z.maxLength(255)), description: "A key.", required: false },
+    },
     responses: { 204: { description: "Deleted." } },
     errors: { 404: ["handle_not_found"], 429: ["cannot_message_self"] },
     errorHeaders: { 404: ["retry-after"] },
