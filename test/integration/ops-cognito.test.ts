@@ -4,7 +4,7 @@
  * they never ask Cognito (a user renamed in Cognito behind the API's back is still found under
  * the handle the directory gives them).
  */
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cognitoProgram } from "../../bin/lib/cognito-commands";
 import { ddbProgram } from "../../bin/lib/ddb-commands";
 import { putDirectoryUser, setProfileStatus } from "../../shared/directory";
@@ -30,6 +30,7 @@ beforeAll(async () => {
     await putDirectoryUser({ ddb: table.ddb, tableName: table.tableName }, { ...user, username: u.handle }, Date.now());
   }
 });
+afterAll(() => cognito?.stop());
 
 describe("cognito list-users", () => {
   it("prints every user with handle, display name and sub, sorted by handle", async () => {

@@ -6,7 +6,7 @@
  * a user who already has a profile.
  */
 import { AdminDisableUserCommand, SignUpCommand } from "@aws-sdk/client-cognito-identity-provider";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { usersProgram } from "../../bin/lib/users-commands";
 import { claimSignUpHandle, putDirectoryUser } from "../../shared/directory";
 import type { HandleItem } from "../../shared/items/handle";
@@ -39,6 +39,7 @@ beforeAll(async () => {
   subs.andrewbrown = (await cognito.createUser("andrewbrown", "Andrew Brown")).uuid;
   subs.bayko = (await cognito.createUser("bayko", "Andrew Bayko")).uuid;
 });
+afterAll(() => cognito?.stop());
 
 describe("users import of a clean pool", () => {
   it("creates one profile and one handle item per user, and exits 0", async () => {

@@ -11,7 +11,7 @@ import {
   PutCommand,
   TransactWriteCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { refreshUserNames } from "../../bin/lib/refresh-users";
 import { usersProgram } from "../../bin/lib/users-commands";
 import { putDirectoryUser, renameUser } from "../../shared/directory";
@@ -101,6 +101,7 @@ beforeAll(async () => {
   await post(bob, ab, "moved by the fan-out");
   await post(alice, ab, "and again");
 });
+afterAll(() => cognito?.stop());
 
 describe("users refresh", () => {
   it("--dry-run reports the renames found in the directory and what would change, and writes nothing", async () => {

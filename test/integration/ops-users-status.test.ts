@@ -5,7 +5,7 @@
  * refused with what to do.
  */
 import { AdminGetUserCommand } from "@aws-sdk/client-cognito-identity-provider";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { usersProgram } from "../../bin/lib/users-commands";
 import { getProfile, putDirectoryUser, renameUser } from "../../shared/directory";
 import type { UserProfile } from "../../shared/model";
@@ -37,6 +37,7 @@ beforeAll(async () => {
   await putDirectoryUser(directory(), { ...londo, username: LONDO_USERNAME }, now);
   await putDirectoryUser(directory(), gone, now);
 });
+afterAll(() => cognito?.stop());
 
 describe("users disable", () => {
   it("disables the profile and the Cognito user found by sub, and leaves everyone else alone", async () => {

@@ -10,7 +10,6 @@ import {
   AdminUpdateUserAttributesCommand,
   type CognitoIdentityProviderClient,
 } from "@aws-sdk/client-cognito-identity-provider";
-import { afterAll } from "vitest";
 import { type CliEnv, type Program, runCli } from "../../bin/lib/cli";
 import type { ManagedProcess } from "../../local/child-process";
 import { ensureUser, ensureUserPool, startCognitoLocal, waitForCognito } from "../../local/cognito-local";
@@ -139,12 +138,13 @@ export interface OpsTarget {
 }
 
 /**
- * Starts an {@link OpsTarget} and stops its cognito-local after the calling file's tests (an
- * `afterAll` hook: call it from a `beforeAll`).
+ * Starts an {@link OpsTarget}. Call it from a `beforeAll` and stop its cognito-local in a
+ * top-level `afterAll` of the test file (`afterAll(() => cognito?.stop())`): an `afterAll`
+ * registered inside a running `beforeAll` never runs, and the detached cognito-local outlived
+ * every run of the file.
  */
 export async function startOpsTarget(): Promise<OpsTarget> {
   const [cognito, table] = await Promise.all([startTestCognito(), createTestTable()]);
-  afterAll(() => cognito.stop());
   const stateDir = await stateDirFor({ dynamodbEndpoint: table.endpoint, tableName: table.tableName, cognito });
   return { cognito, table, stateDir };
 }
