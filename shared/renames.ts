@@ -118,7 +118,19 @@ export async function renameInGroup(
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     if (attempt > 1) await sleep(Math.random() * backoffMs * 2 ** (attempt - 2));
     const problems: string[] = [];
-    const group = await getMessageGroup(deps, groupUuid);
+    let group = await getMessageGroup(deps, groupUuid);
+    // The fan-out is moving the summaries (or its run crashed mid-move): finish the move first, so
+    // that no put of the move can land after the names are rewritten. Completing a move is not a
+    // lost race (no attempt is spent on it), but a conversation that keeps moving gets at most
+    // `maxAttempts` completions per attempt; then the transaction's condition decides.
+    for (
+      let completed = 0;
+      group?.summaries_pending !== undefined && options.dryRun !== true && completed < maxAttempts;
+      completed++
+    ) {
+      await completePendingMove({ ddb: doc, tableName }, groupUuid, group);
+      group = await getMessageGroup(deps, groupUuid);
+    }
     if (group === undefined) {
       return {
         summaries: 0,
@@ -126,12 +138,6 @@ export async function renameInGroup(
         problems: [`group ${groupUuid}: GRP rows name it but it has no group item; left unchanged`],
         attempts: attempt,
       };
-    }
-    if (group.summaries_pending !== undefined && options.dryRun !== true) {
-      // The fan-out is moving the summaries (or its run crashed mid-move): finish the move first,
-      // so that no put of the move can land after the names are rewritten.
-      await completePendingMove({ ddb: doc, tableName }, groupUuid, group);
-      continue;
     }
     const members = group.members.map((m) => {
       const current = profiles.get(m.uuid);

@@ -100,11 +100,15 @@ describe("local stack lifecycle", () => {
         body: { message: "Persist me", message_group_uuid: groupUuid },
       });
       expect(posted.status).toBe(200);
+      // B shows the new summary once the fan-out has put it, a step before its move (and its
+      // batch, which the log counts) is finished: wait for both.
+      const handled = () => batches.reduce((a, b) => a + b, 0);
       await pollUntil(2000, async () => {
         const now = await callApi(first, "GET", "/api/message_groups", { token });
-        return (now.body as MessageGroupView[])[0]?.message === "Persist me" ? true : undefined;
+        const shown = (now.body as MessageGroupView[])[0]?.message === "Persist me";
+        return shown && handled() >= SEED_CONVERSATION.length + 1 ? true : undefined;
       });
-      expect(batches.reduce((a, b) => a + b, 0)).toBe(SEED_CONVERSATION.length + 1);
+      expect(handled()).toBe(SEED_CONVERSATION.length + 1);
     } finally {
       await first.stop();
     }

@@ -32,7 +32,7 @@ import { type MessageItem, messageItem } from "../../shared/items/message";
 import { messageGroupItem } from "../../shared/items/message-group";
 import { type MessageGroupSummaryItem, summaryItems } from "../../shared/items/message-group-summary";
 import type { UserProfile } from "../../shared/items/profile";
-import { getMessageGroup, listMessageGroups } from "../../shared/messages";
+import { currentSummaries, getMessageGroup } from "../../shared/messages";
 import { GSI, grpPk, grpSk } from "../../shared/table";
 import { toTimestamp } from "../../shared/time";
 import { faultyClient } from "../support/faulty-client";
@@ -169,7 +169,7 @@ async function invoke(deps: FanOutDeps, state: { crashed: boolean }, records: Dy
 
 /** Each member's GRP rows of each group (one GSI query per group: the index holds GRP rows only). */
 async function observe(convos: Conversation[]) {
-  const rows = new Map<string, { count: number; at: string; uuid: string }>();
+  const rows = new Map<string, { count: number; at: string; uuid: string; listed: number }>();
   for (const c of convos) {
     const out = await table.ddb.send(
       new QueryCommand({
@@ -184,6 +184,8 @@ async function observe(convos: Conversation[]) {
       const mine = summaries.filter((s) => s.pk === grpPk(m.uuid)).sort((a, b) => (a.sk < b.sk ? 1 : -1));
       rows.set(`${c.groupUuid}/${m.uuid}`, {
         count: mine.length,
+        // What pattern B makes of these rows on its first page (no call: no cursor).
+        listed: (await currentSummaries({ ddb: table.ddb, tableName: table.tableName }, mine, undefined)).length,
         at: mine[0]?.last_message_at ?? "",
         uuid: mine[0]?.last_message_uuid ?? "",
       });
@@ -204,10 +206,10 @@ const runArbitrary = fc.record({
   // Faults per step of a move (start, puts, delete, finish, cleanup), each step drawing from its
   // own list, so every step sees every fault kind whatever the steps before it drew.
   faults: fc.record({
-    start: fc.array(fc.constantFrom<Fault>(...FAULTS, "none"), { maxLength: 4 }),
-    put: fc.array(fc.constantFrom<Fault>(...FAULTS, "none"), { maxLength: 4 }),
-    delete: fc.array(fc.constantFrom<Fault>(...FAULTS, "none"), { maxLength: 4 }),
-    finish: fc.array(fc.constantFrom<Fault>(...FAULTS, "none"), { maxLength: 4 }),
+    start: fc.array(fc.constantFrom<Fault>(...FAULTS, "none"), { maxLength: 3 }),
+    put: fc.array(fc.constantFrom<Fault>(...FAULTS, "none"), { maxLength: 3 }),
+    delete: fc.array(fc.constantFrom<Fault>(...FAULTS, "none"), { maxLength: 3 }),
+    finish: fc.array(fc.constantFrom<Fault>(...FAULTS, "none"), { maxLength: 3 }),
     cleanup: fc.array(fc.constantFrom<Fault>(...FAULTS, "none"), { maxLength: 2 }),
   }),
 });
@@ -256,18 +258,8 @@ async function oneRun({ deps, state }: Faulty, { groups, order, batchSize, fault
       else expect(row.count, `${key}: a summary`).toBeGreaterThanOrEqual(1);
       expect(row.at >= (seen.rows.get(key)?.at ?? ""), `${key}: never older`).toBe(true);
     }
-    for (const c of convos) {
-      for (const m of c.members) {
-        const listed = await listMessageGroups({ ddb: table.ddb, tableName: table.tableName }, m.uuid, {
-          limit: 10,
-          cursor: undefined,
-        });
-        expect(
-          listed.items.filter((g) => g.uuid === c.groupUuid),
-          "pattern B lists it once",
-        ).toHaveLength(1);
-      }
-    }
+    // Pattern B's first page shows each group once (every user here is in one group).
+    for (const [key, row] of now.rows) expect(row.listed, `${key}: pattern B lists it once`).toBe(1);
     seen = now;
   };
 
@@ -303,6 +295,7 @@ async function oneRun({ deps, state }: Faulty, { groups, order, batchSize, fault
           count: 1,
           at: newest.created_at,
           uuid: newest.message_uuid,
+          listed: 1,
         });
     }
     // The group item, the fan-out's lock point, names the same message.
