@@ -45,6 +45,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
+import { isLostRace } from "./errors";
 import { type MessageItem, messageItemSchema } from "./items/message";
 import type { MessageGroupItem } from "./items/message-group";
 import { summaryItems } from "./items/message-group-summary";
@@ -197,7 +198,7 @@ async function updateGroup(
     );
     return { ok: true, group: out.Attributes as MoveState };
   } catch (error) {
-    if (error instanceof Error && error.name === "ConditionalCheckFailedException") {
+    if (isLostRace(error)) {
       const item = (error as { Item?: Record<string, AttributeValue> }).Item;
       return { ok: false, old: item === undefined ? undefined : (unmarshall(item) as MoveState) };
     }
@@ -221,7 +222,7 @@ async function putSummary(deps: FanOutDeps, row: ReturnType<typeof summaryItems>
     );
   } catch (error) {
     // Already put (a retry), or a newer message of the same millisecond is there: nothing to do.
-    if (!(error instanceof Error && error.name === "ConditionalCheckFailedException")) throw error;
+    if (!isLostRace(error)) throw error;
   }
 }
 
@@ -231,7 +232,7 @@ async function putSummary(deps: FanOutDeps, row: ReturnType<typeof summaryItems>
  * to retry, with back-off).
  * @throws Error when items are still unprocessed after {@link BATCH_WRITE_ATTEMPTS} calls.
  */
-export async function deleteSummaries(
+async function deleteSummaries(
   deps: Pick<FanOutDeps, "ddb" | "tableName">,
   members: readonly { uuid: string }[],
   sks: Iterable<string>,
