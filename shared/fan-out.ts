@@ -483,7 +483,10 @@ export async function applyNewestMessage(
  * Completes the summary move `group` shows as pending, if any (steps 2-4 of the module
  * documentation), as the retry of its message would. Renames call it before rewriting names, so
  * that a rename never races a move's puts.
- * @param group the group item as read (strongly consistent).
+ * @param group the group item as read (strongly consistent); nothing is written when it shows no
+ *   pending move.
+ * @throws AWS SDK errors (throttling included) after the SDK's own retries; Error when GRP row
+ *   deletes stay unprocessed. A move left half done by a throw is completed by the next call.
  */
 export async function completePendingMove(
   deps: FanOutDeps,

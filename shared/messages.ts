@@ -191,7 +191,10 @@ export async function listMessageGroups(
  * a summary at or above `after`, which is the row the earlier pages listed (or, if it moved there
  * since, the group moved up during the paging, as a newer message moves it in any case).
  * @param rows one page of GRP rows, newest first.
- * @returns the rows kept, in the same order.
+ * @param after the sort key the page starts below (`queryPage`'s `after`), `undefined` on the first page.
+ * @returns the rows kept, in the same order. Costs no call on the first page; on later pages one
+ *   strongly consistent BatchGetItem (1 RCU per listed group).
+ * @throws AWS SDK errors; Error when group items stay unprocessed (`batchGetAll`).
  */
 export async function currentSummaries(
   deps: Pick<MessagingDeps, "ddb" | "tableName">,
