@@ -390,7 +390,9 @@ export const ERROR_CODES = {
     "Another user holds the handle (in any case), or it is reserved to the user who left it, or a sign-up claimed it.",
   route_not_found: "No route has this method and path (an HTTP API has no 405).",
   payload_too_large: "The body is over the API's limit (1 MiB on the local stack).",
-  throttled: "DynamoDB (or, renaming, Cognito) throttled the request after the SDK's retries.",
+  throttled:
+    "DynamoDB (or, renaming, Cognito) throttled the request after the SDK's retries, or (renaming) concurrent " +
+    "changes of the same profile won 10 races in a row; try again after `retry-after` seconds.",
   internal_error: "Anything else; the details go to the log, never to the client.",
 } as const satisfies Record<string, string>;
 export type ErrorCode = keyof typeof ERROR_CODES;

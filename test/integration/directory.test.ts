@@ -20,6 +20,7 @@ import { AppError } from "../../shared/errors";
 import type { HandleItem } from "../../shared/items/handle";
 import { handleKey, profileKey } from "../../shared/table";
 import { createUserDirectory } from "../../shared/users";
+import { faultyClient } from "../support/faulty-client";
 import { useTestTable } from "../support/table";
 
 const table = useTestTable();
@@ -152,6 +153,41 @@ describe("renames", () => {
     ]);
     await setProfileStatus(table, user.uuid, "disabled", Date.now());
     expect(await codesOf(renameUser(table, user.uuid, { display_name: "New" }, Date.now()))).toEqual(["unauthorized"]);
+  });
+
+  it("lets 8 concurrent renames of one user all succeed, the last commit winning", async () => {
+    const user = await signUp(unique("dee"));
+    const names = Array.from({ length: 8 }, (_, i) => `Dee ${i}`);
+    const results = await Promise.all(names.map((n) => renameUser(table, user.uuid, { display_name: n }, Date.now())));
+    expect(results.map((r) => r.after.display_name).sort()).toEqual(names);
+    expect(names).toContain((await getProfile(table, user.uuid))?.display_name);
+  });
+
+  it("answers 429 throttled, having written nothing, when concurrent changes win every one of its attempts", async () => {
+    const user = await signUp(unique("eve"));
+    let racers = 0;
+    // Before each of the rename's transactions, another change of the same profile commits.
+    const { ddb, calls } = faultyClient(table.ddb, async (call, send) => {
+      if (call.kind === "transact") {
+        racers += 1;
+        await renameUser(table, user.uuid, { display_name: `Racer ${racers}` }, Date.now());
+      }
+      return send();
+    });
+    const error = await renameUser(
+      { ddb, tableName: table.tableName },
+      user.uuid,
+      { handle: unique("eve") },
+      Date.now(),
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(AppError);
+    expect(error).toMatchObject({ status: 429, codes: ["throttled"], headers: { "retry-after": "1" } });
+    expect(calls.filter((c) => c.kind === "transact")).toHaveLength(10);
+    expect(await getProfile(table, user.uuid)).toMatchObject({ handle: user.handle, display_name: "Racer 10" });
+    expect(await ownerOfHandle(table, user.handle)).toBe(user.uuid);
   });
 
   it("ends with exactly one owner per handle when 20 sign-ups and renames race for 5 handles", async () => {
