@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
-import { build, type Metafile } from "esbuild";
+import { type BuildOptions, build, type Metafile } from "esbuild";
 import { entryPath, esbuildOptions } from "../infra/bundling";
 import { FUNCTION_NAMES } from "../shared/routes";
 
@@ -40,12 +40,24 @@ function packageBytes(metafile: Metafile, outfile: string): { name: string; byte
 }
 
 /**
- * Builds `entry` into `<outDir>/<name>/index.mjs` with the deployed settings.
+ * Builds `entry` into `<outDir>/<name>/index.mjs` with the deployed settings, and `overrides`
+ * over them (the cold-start baseline drops the deployed `alias`).
  * @returns its sizes (bytes) and what takes the room.
  */
-export async function buildBundle(name: string, entry: string, outDir: string): Promise<BundleFigures> {
+export async function buildBundle(
+  name: string,
+  entry: string,
+  outDir: string,
+  overrides: Partial<BuildOptions> = {},
+): Promise<BundleFigures> {
   const file = join(outDir, name, "index.mjs");
-  const result = await build({ ...esbuildOptions(), entryPoints: [entry], outfile: file, metafile: true });
+  const result = await build({
+    ...esbuildOptions(),
+    ...overrides,
+    entryPoints: [entry],
+    outfile: file,
+    metafile: true,
+  });
   const code = readFileSync(file);
   return {
     name,

@@ -1,7 +1,9 @@
 /**
  * The cold start baseline, bundled like a function: a module that only creates the SDK client the
  * functions use (`shared/clients.ts`) and whose handler makes one DynamoDB call, the Query of
- * pattern B (the single call list-message-groups makes), for the caller of the event.
+ * pattern B, for the caller of the event. Built twice (bench/cold-start.ts): as the SDK builds
+ * it by default (the default credential chain and its STS/SSO clients in the bundle: issue 14's
+ * baseline), and with the functions' `SDK_ALIASES` (environment credentials only).
  */
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyEventV2WithJWTAuthorizer } from "aws-lambda";
