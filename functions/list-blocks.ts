@@ -3,7 +3,7 @@ import { listBlocks } from "../shared/blocks";
 import { loadConfig } from "../shared/config";
 import { callerClaims, httpHandler, pageResponse } from "../shared/http";
 import { logger } from "../shared/logger";
-import { createRouteDeps } from "../shared/users";
+import { createRouteDeps, readAsCaller } from "../shared/users";
 import { parsePageRequest } from "../shared/validation";
 
 const deps = createRouteDeps(loadConfig());
@@ -11,6 +11,6 @@ const deps = createRouteDeps(loadConfig());
 export const handler = httpHandler(logger, async (event) => {
   const claims = callerClaims(event);
   const page = parsePageRequest(event.queryStringParameters);
-  const caller = await deps.users.caller(claims);
-  return pageResponse(await listBlocks(deps, caller.uuid, page));
+  const { result } = await readAsCaller(deps.users, claims, (callerUuid) => listBlocks(deps, callerUuid, page));
+  return pageResponse(result);
 });

@@ -3,7 +3,7 @@ import { loadConfig } from "../shared/config";
 import { callerClaims, httpHandler, pageResponse } from "../shared/http";
 import { logger } from "../shared/logger";
 import { listMessageGroups } from "../shared/messages";
-import { createRouteDeps } from "../shared/users";
+import { createRouteDeps, readAsCaller } from "../shared/users";
 import { parsePageRequest } from "../shared/validation";
 
 const deps = createRouteDeps(loadConfig());
@@ -12,6 +12,6 @@ const { users } = deps;
 export const handler = httpHandler(logger, async (event) => {
   const claims = callerClaims(event);
   const page = parsePageRequest(event.queryStringParameters);
-  const caller = await users.caller(claims);
-  return pageResponse(await listMessageGroups(deps, caller.uuid, page));
+  const { result } = await readAsCaller(users, claims, (callerUuid) => listMessageGroups(deps, callerUuid, page));
+  return pageResponse(result);
 });

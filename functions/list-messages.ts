@@ -3,7 +3,7 @@ import { loadConfig } from "../shared/config";
 import { callerClaims, httpHandler, pageResponse } from "../shared/http";
 import { logger } from "../shared/logger";
 import { listMessages } from "../shared/messages";
-import { createRouteDeps } from "../shared/users";
+import { createRouteDeps, readAsCaller } from "../shared/users";
 import { parseMessageGroupUuidParam, parsePageRequest } from "../shared/validation";
 
 const deps = createRouteDeps(loadConfig());
@@ -14,6 +14,8 @@ export const handler = httpHandler(logger, async (event) => {
   const messageGroupUuid = parseMessageGroupUuidParam(event.pathParameters?.message_group_uuid);
   logger.appendKeys({ message_group_uuid: messageGroupUuid });
   const page = parsePageRequest(event.queryStringParameters);
-  const caller = await users.caller(claims);
-  return pageResponse(await listMessages(deps, caller.uuid, messageGroupUuid, page));
+  const { result } = await readAsCaller(users, claims, (callerUuid) =>
+    listMessages(deps, callerUuid, messageGroupUuid, page),
+  );
+  return pageResponse(result);
 });
