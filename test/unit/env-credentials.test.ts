@@ -32,3 +32,31 @@ describe("env-only credentials of the bundles", () => {
     await expect(defaultProvider()()).rejects.toMatchObject({ name: "CredentialsProviderError" });
   });
 });
+
+describe("memoized as the default chain memoizes", () => {
+  it("reads the environment once, as the default chain does, and reads it again after a refusal", async () => {
+    for (const n of NAMES) delete process.env[n];
+    const provider = defaultProvider();
+    await expect(provider()).rejects.toMatchObject({ name: "CredentialsProviderError" });
+    process.env.AWS_ACCESS_KEY_ID = "ASIAFIRST";
+    process.env.AWS_SECRET_ACCESS_KEY = "secret";
+    await expect(provider()).resolves.toMatchObject({ accessKeyId: "ASIAFIRST" });
+    process.env.AWS_ACCESS_KEY_ID = "ASIASECOND";
+    await expect(provider()).resolves.toMatchObject({ accessKeyId: "ASIAFIRST" });
+    await expect(defaultProvider()()).resolves.toMatchObject({ accessKeyId: "ASIASECOND" });
+  });
+
+  it("reads again credentials within 5 minutes of their expiration", async () => {
+    process.env.AWS_ACCESS_KEY_ID = "ASIAFIRST";
+    process.env.AWS_SECRET_ACCESS_KEY = "secret";
+    process.env.AWS_CREDENTIAL_EXPIRATION = new Date(Date.now() + 60_000).toISOString();
+    try {
+      const provider = defaultProvider();
+      await expect(provider()).resolves.toMatchObject({ accessKeyId: "ASIAFIRST" });
+      process.env.AWS_ACCESS_KEY_ID = "ASIASECOND";
+      await expect(provider()).resolves.toMatchObject({ accessKeyId: "ASIASECOND" });
+    } finally {
+      delete process.env.AWS_CREDENTIAL_EXPIRATION;
+    }
+  });
+});
