@@ -11,7 +11,7 @@
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { LRUCache } from "lru-cache";
+import QuickLRU from "quick-lru";
 import { createDocumentClient, createDynamoDbClient } from "./clients";
 import type { Config } from "./config";
 import { type DirectoryDeps, getProfile, ownerOfHandle, toUserProfile } from "./directory";
@@ -52,7 +52,7 @@ export interface UserDirectory {
 export interface UserDirectoryOptions {
   /** How long a lookup is reused, ms; 0 disables the cache. Unknown handles are never cached. */
   ttlMs: number;
-  /** Most entries kept per cache per container (default 1,000). */
+  /** Entries kept per cache per container (default 1,000): at least the `maxEntries` most recent, at most twice as many (quick-lru's two generations). */
   maxEntries?: number;
 }
 
@@ -63,8 +63,10 @@ export interface UserDirectoryOptions {
  */
 export function createUserDirectory(deps: DirectoryDeps, options: UserDirectoryOptions): UserDirectory {
   const max = options.maxEntries ?? 1000;
-  const profiles = options.ttlMs > 0 ? new LRUCache<string, ProfileItem>({ max, ttl: options.ttlMs }) : undefined;
-  const owners = options.ttlMs > 0 ? new LRUCache<string, string>({ max, ttl: options.ttlMs }) : undefined;
+  // quick-lru keeps between `max` and 2 × `max` entries (its two-generation design).
+  const profiles =
+    options.ttlMs > 0 ? new QuickLRU<string, ProfileItem>({ maxSize: max, maxAge: options.ttlMs }) : undefined;
+  const owners = options.ttlMs > 0 ? new QuickLRU<string, string>({ maxSize: max, maxAge: options.ttlMs }) : undefined;
 
   const profile = async (uuid: string, fresh: boolean): Promise<ProfileItem | undefined> => {
     const cached = fresh ? undefined : profiles?.get(uuid);
