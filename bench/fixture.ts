@@ -44,6 +44,27 @@ export interface Fixture {
   stop(): Promise<void>;
 }
 
+/** What a {@link Fixture} is without its functions: what a child process of the bench gets (JSON). */
+export type FixtureData = Omit<Fixture, "newDocumentClient" | "stop">;
+
+/** The serializable part of `fixture`. */
+export function fixtureData(fixture: Fixture): FixtureData {
+  const { newDocumentClient: _client, stop: _stop, ...data } = fixture;
+  return data;
+}
+
+/**
+ * A fixture in a child process from the {@link FixtureData} of the parent's: the same services
+ * and data; its `stop()` does nothing (the parent stops the services).
+ */
+export function attachFixture(data: FixtureData): Fixture {
+  return {
+    ...data,
+    newDocumentClient: () => localDocumentClient({ endpoint: data.dynamodbEndpoint, region: data.region }),
+    stop: async () => {},
+  };
+}
+
 /**
  * Starts the services with the local stack's own start (`startLocalServices`: DynamoDB Local,
  * cognito-local, the trigger endpoint, the seeded users, profiles and conversation) on free
