@@ -150,10 +150,30 @@ function itemOfConditionFailure(error: unknown): SendLimitsItem | undefined {
   return state;
 }
 
+/** The send-limits item of a sender as {@link readSendLimits} read it (`item` absent: none, idle). */
+export interface SendLimitsRead {
+  item: SendLimitsItem | undefined;
+}
+
+/**
+ * Reads `senderUuid`'s send-limits item: one strongly consistent GetItem (1 RCU). A post reads it
+ * side by side with the blocks check (`shared/send.ts`) and hands it to {@link spendSendLimit}.
+ * @throws AWS SDK errors after the SDK's retries.
+ */
+export async function readSendLimits(deps: SendLimitDeps, senderUuid: string): Promise<SendLimitsRead> {
+  const out = await deps.ddb.send(
+    new GetCommand({ TableName: deps.tableName, Key: sendLimitsKey(senderUuid), ConsistentRead: true }),
+  );
+  return { item: out.Item as SendLimitsItem | undefined };
+}
+
 /**
  * Spends one message (and, when `newGroup`, one new conversation) of `senderUuid`'s limits.
- * Costs one strongly consistent GetItem and, when allowed, one conditional UpdateItem (plus one
- * more per change of regime met on the way, see {@link MAX_ATTEMPTS}).
+ * Costs one strongly consistent GetItem (none when `options.read` gives the item as
+ * {@link readSendLimits} read it) and, when allowed, one conditional UpdateItem (plus one
+ * more per change of regime met on the way, see {@link MAX_ATTEMPTS}). A `read` that is stale by
+ * the time of the update costs at most one more UpdateItem: a change of regime fails the update's
+ * condition, and the decision is made again from the item the failure returns.
  * @returns the headers every POST /api/messages answer carries (`ratelimit-policy`, `ratelimit`).
  * @throws AppError 429 `["rate_limited"]` with `retry-after` (whole seconds, at least 1) and the
  *   same headers, having written nothing; AWS SDK errors after the SDK's retries; Error when
@@ -162,7 +182,7 @@ function itemOfConditionFailure(error: unknown): SendLimitsItem | undefined {
 export async function spendSendLimit(
   deps: SendLimitDeps,
   senderUuid: string,
-  options: { newGroup: boolean },
+  options: { newGroup: boolean; read?: SendLimitsRead },
 ): Promise<Record<string, string>> {
   const { messages, newGroups } = policies(deps.sendLimits);
   const policyHeader = rateLimitPolicyHeader(deps.sendLimits);
@@ -171,8 +191,7 @@ export async function spendSendLimit(
   // than burst x interval ahead of the post that wrote it, so this bound, written by every post,
   // outlives every TAT whichever post writes last.
   const wholeAgainMs = Math.max(messages.burst * messages.intervalMs, newGroups.burst * newGroups.intervalMs);
-  const out = await deps.ddb.send(new GetCommand({ TableName: deps.tableName, Key: key, ConsistentRead: true }));
-  let stored = out.Item as SendLimitsItem | undefined;
+  let stored = (options.read ?? (await readSendLimits(deps, senderUuid))).item;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const now = (deps.clock ?? systemClock)();
     const decisions = [

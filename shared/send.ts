@@ -10,7 +10,7 @@ import type { UserProfile } from "./items/profile";
 import { type MessagingDeps, postToGroup, postToHandle } from "./messages";
 import type { CreatedMessageView } from "./model";
 import { moveReadMarker } from "./read-markers";
-import { spendSendLimit } from "./send-limits";
+import { readSendLimits, spendSendLimit } from "./send-limits";
 import { msgSk } from "./table";
 import type { UserDirectory } from "./users";
 import type { CreateMessageRequest } from "./validation";
@@ -43,8 +43,15 @@ export async function sendMessage(
   let otherUuid = sender.uuid;
   const admit = async (target: { otherUuid: string; newGroup: boolean }) => {
     otherUuid = target.otherUuid;
-    await assertMayMessage(deps, sender.uuid, target.otherUuid);
-    headers = await spendSendLimit(deps, sender.uuid, { newGroup: target.newGroup });
+    // The limits are read side by side with the blocks (one round trip less per post); they are
+    // spent only once the blocks allow the post, so a refused post still writes nothing.
+    const [blocks, read] = await Promise.allSettled([
+      assertMayMessage(deps, sender.uuid, target.otherUuid),
+      readSendLimits(deps, sender.uuid),
+    ]);
+    if (blocks.status === "rejected") throw blocks.reason;
+    if (read.status === "rejected") throw read.reason;
+    headers = await spendSendLimit(deps, sender.uuid, { newGroup: target.newGroup, read: read.value });
   };
   const gated = { ...deps, admit };
   const message =

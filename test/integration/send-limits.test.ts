@@ -5,11 +5,12 @@
  */
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
+import { blockUser } from "../../shared/blocks";
 import type { SendLimitSettings } from "../../shared/config";
 import { AppError } from "../../shared/errors";
 import { sendMessage } from "../../shared/send";
 import { spendSendLimit } from "../../shared/send-limits";
-import { sendLimitsKey } from "../../shared/table";
+import { blockKey, sendLimitsKey } from "../../shared/table";
 import { interceptSend, useTestTable } from "../support/table";
 import { directoryOf, makeUser } from "../support/users";
 
@@ -179,6 +180,54 @@ describe("GCRA send limits", () => {
     );
     expect(refused.status).toBe(429);
     expect(refused.headers["retry-after"]).toBe("60");
+    expect(await table.scanAll()).toEqual(before);
+  });
+
+  it("reads the limits side by side with the blocks check (sendMessage), and a blocked post spends none", async () => {
+    const { clock } = manualClock();
+    const alice = makeUser("gcra_par_alice");
+    const bob = makeUser("gcra_par_bob");
+    const events: string[] = [];
+    const traced = interceptSend(table.ddb, async (command, send) => {
+      const input = command.input as {
+        Key?: { pk: string; sk: string };
+        RequestItems?: Record<string, { Keys: unknown[] }>;
+      };
+      const what =
+        command.constructor.name === "GetCommand" && input.Key?.sk === sendLimitsKey(alice.uuid).sk
+          ? "limits"
+          : JSON.stringify(input.RequestItems ?? {}).includes(blockKey(alice.uuid, bob.uuid).sk)
+            ? "blocks"
+            : undefined;
+      if (what !== undefined) events.push(`${what} start`);
+      const out = await send(command);
+      if (what !== undefined) events.push(`${what} end`);
+      return out;
+    });
+    const deps = { ddb: traced, tableName: table.tableName, users: directoryOf(alice, bob), sendLimits: limits, clock };
+    const sent = await sendMessage(deps, alice, { kind: "to_handle", message: "first", handle: "gcra_par_bob" });
+    // Both reads were sent before either answered.
+    expect(events.slice(0, 2).sort()).toEqual(["blocks start", "limits start"]);
+    const spent = await table.ddb.send(
+      new GetCommand({ TableName: table.tableName, Key: sendLimitsKey(alice.uuid), ConsistentRead: true }),
+    );
+    expect(spent.Item?.messages_tat).toBe(clock() + 2_000);
+
+    await blockUser(
+      { ddb: table.ddb, tableName: table.tableName, users: directoryOf(alice, bob) },
+      bob,
+      "gcra_par_alice",
+    );
+    const before = await table.scanAll();
+    const refused = await refusal(
+      sendMessage(deps, alice, {
+        kind: "to_group",
+        message: "second",
+        message_group_uuid: sent.message.message_group_uuid,
+      }),
+    );
+    expect(refused.status).toBe(403);
+    expect(refused.codes).toEqual(["cannot_message_user"]);
     expect(await table.scanAll()).toEqual(before);
   });
 });
