@@ -32,7 +32,7 @@ import { grpPk, msgPk } from "../shared/table";
 import { type CallerClaims, createUserDirectory, type UserDirectory } from "../shared/users";
 import { type CapacityTotals, meterCapacity } from "./capacity-meter";
 import { newSignUp, postConfirmationEvent, preSignUpEvent, type SignUp } from "./events";
-import type { Fixture } from "./fixture";
+import { type Fixture, UNLIMITED_SEND_LIMITS } from "./fixture";
 import { eventuallyConsistentReadUnits, itemBytes } from "./item-size";
 import { benchUser, nextRenamerName, seededPair } from "./requests";
 
@@ -67,9 +67,6 @@ export interface RouteCapacity {
 export function dollarsPerMillion(readUnits: number, writeUnits: number): number {
   return readUnits * ON_DEMAND_PRICES.readPerMillionUnits + writeUnits * ON_DEMAND_PRICES.writePerMillionUnits;
 }
-
-/** Send limits no bench request meets (the bench posts many messages as one user). */
-const BENCH_SEND_LIMITS = { messagesPerMinute: 1_000_000, messageBurst: 1_000_000, newGroupsPerHour: 1_000_000 };
 
 /** Page size of the list requests measured (the routes' default). */
 const PAGE_SIZE = 20;
@@ -193,7 +190,7 @@ export async function measureRouteCapacity(fixture: Fixture, runs: number): Prom
       prepare: none,
       warm: warmCaller,
       run: async (users) =>
-        sendMessage({ ...deps, users, sendLimits: BENCH_SEND_LIMITS }, await users.caller(claimsOf(a)), {
+        sendMessage({ ...deps, users, sendLimits: UNLIMITED_SEND_LIMITS }, await users.caller(claimsOf(a)), {
           kind: "to_group",
           message_group_uuid: fixture.groupUuid,
           message: "How much does it cost?",
@@ -211,7 +208,7 @@ export async function measureRouteCapacity(fixture: Fixture, runs: number): Prom
       warm: (users, input) => users.caller(claimsOf((input as { x: UserProfile }).x)),
       run: async (users, input) => {
         const { x, y } = input as { x: UserProfile; y: UserProfile };
-        return sendMessage({ ...deps, users, sendLimits: BENCH_SEND_LIMITS }, await users.caller(claimsOf(x)), {
+        return sendMessage({ ...deps, users, sendLimits: UNLIMITED_SEND_LIMITS }, await users.caller(claimsOf(x)), {
           kind: "to_handle",
           handle: y.handle,
           message: "Hello!",
@@ -231,7 +228,7 @@ export async function measureRouteCapacity(fixture: Fixture, runs: number): Prom
         await users.byHandle(b.handle);
       },
       run: async (users) =>
-        sendMessage({ ...deps, users, sendLimits: BENCH_SEND_LIMITS }, await users.caller(claimsOf(a)), {
+        sendMessage({ ...deps, users, sendLimits: UNLIMITED_SEND_LIMITS }, await users.caller(claimsOf(a)), {
           kind: "to_handle",
           handle: b.handle,
           message: "Again",

@@ -14,7 +14,7 @@ import { freePort } from "../local/free-port";
 import type { SeededUser } from "../local/seed";
 import { startLocalServices } from "../local/services";
 import { localDocumentClient } from "../local/state";
-import { CONFIG_ENV } from "../shared/config";
+import { CONFIG_ENV, type SendLimitSettings } from "../shared/config";
 import { messageGroupUuidFor } from "../shared/ids";
 import { seedConversation } from "../shared/seed";
 import { SEED_CONVERSATION } from "../shared/seed-data";
@@ -43,6 +43,13 @@ export interface Fixture {
   newDocumentClient(): DynamoDBDocumentClient;
   stop(): Promise<void>;
 }
+
+/** Send limits no benchmark meets (the defaults, 30 messages a minute, would refuse its posts). */
+export const UNLIMITED_SEND_LIMITS: SendLimitSettings = {
+  messagesPerMinute: 1_000_000,
+  messageBurst: 1_000_000,
+  newGroupsPerHour: 1_000_000,
+};
 
 /** What a {@link Fixture} is without its functions: what a child process of the bench gets (JSON). */
 export type FixtureData = Omit<Fixture, "newDocumentClient" | "stop">;

@@ -16,6 +16,7 @@ import { signIn } from "../local/sign-in";
 import { type LocalStack, type LocalStackOptions, startLocalStack } from "../local/stack";
 import { LOCAL_CREDENTIALS } from "../local/state";
 import { MAX_EVENTS_PER_PUBLISH, userChannel } from "../shared/realtime";
+import { UNLIMITED_SEND_LIMITS } from "./fixture";
 import { percentile } from "./stats";
 
 /** One run's figures. */
@@ -62,9 +63,6 @@ async function subscriber(realtimeUrl: string, token: string, channel: string, o
   });
   return ws;
 }
-
-/** Send limits no benchmark meets. */
-const UNLIMITED_SENDS = { messagesPerMinute: 1_000_000, messageBurst: 1_000_000, newGroupsPerHour: 1_000_000 };
 
 /** A quiet local stack on free ports (a temp state dir of its own unless `options` names one). */
 async function startQuietStack(options: LocalStackOptions = {}): Promise<LocalStack> {
@@ -183,7 +181,7 @@ export interface PostToEventFigures {
  */
 export async function measurePostToEvent(messages: number): Promise<PostToEventFigures> {
   // One sender posts `messages` in a row: far past the default send limits (30 a minute).
-  const stack = await startQuietStack({ sendLimits: UNLIMITED_SENDS });
+  const stack = await startQuietStack({ sendLimits: UNLIMITED_SEND_LIMITS });
   let ws: WebSocket | undefined;
   try {
     const [sender, receiver] = stack.users;

@@ -37,12 +37,13 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { lambdaContext } from "../local/lambda-context";
 import { createCognitoClient, createDocumentClient } from "../shared/clients";
-import { CONFIG_ENV, loadConfig } from "../shared/config";
+import { CONFIG_ENV, configEnv, loadConfig } from "../shared/config";
 import type { HttpEvent, HttpHandler } from "../shared/http";
 import { canonicalHandle } from "../shared/identity-rules";
 import type { MessageGroupItem } from "../shared/items/message-group";
 import type { ProfileItem } from "../shared/items/profile";
-import { UNREAD_COUNT_CAP } from "../shared/read-markers";
+import type { ReadMarkerItem } from "../shared/items/read-marker";
+import { countUnread } from "../shared/read-markers";
 import {
   blockKey,
   grpPk,
@@ -58,7 +59,7 @@ import { toTimestamp } from "../shared/time";
 import { USER_ATTRIBUTES } from "../shared/user-pool";
 import type { BundleFigures } from "./bundles";
 import { httpEvent } from "./events";
-import { type Fixture, type FixtureData, fixtureData } from "./fixture";
+import { type Fixture, type FixtureData, fixtureData, UNLIMITED_SEND_LIMITS } from "./fixture";
 import { newMessageItem, nextRenamerName, seededPair, typicalEvent } from "./requests";
 import { type Summary, summarize } from "./stats";
 
@@ -221,7 +222,7 @@ function warmSubjects(
     const out = await queryNewest(grpPk(a.uuid));
     const rows = (out.Items ?? []).slice(0, 20) as { message_group_uuid: string; user_uuid: string }[];
     if (rows.length === 0) return;
-    await ddb.send(
+    const found = await ddb.send(
       new BatchGetCommand({
         RequestItems: {
           [table]: {
@@ -233,27 +234,20 @@ function warmSubjects(
         },
       }),
     );
-    // Pages on until UNREAD_COUNT_CAP messages of the other member are counted or the partition
-    // ends, as `countUnread` does (the filter drops the caller's own rows from each page of 100).
+    // The unread count after the caller's marker, as the handler counts it (`countUnread`: a
+    // COUNT Query, paged while fewer than UNREAD_COUNT_CAP of the other member's rows are counted).
+    const markers = new Map(
+      ((found.Responses?.[table] ?? []) as ReadMarkerItem[]).map((m) => [`${m.pk} ${m.sk}`, m.last_read_sk]),
+    );
     await Promise.all(
-      rows.map(async (r) => {
-        let counted = 0;
-        let start: Record<string, unknown> | undefined;
-        do {
-          const page = await ddb.send(
-            new QueryCommand({
-              TableName: table,
-              KeyConditionExpression: "pk = :pk",
-              FilterExpression: "user_uuid <> :me",
-              ExpressionAttributeValues: { ":pk": msgPk(r.message_group_uuid), ":me": a.uuid },
-              Select: "COUNT",
-              Limit: UNREAD_COUNT_CAP,
-              ...(start === undefined ? {} : { ExclusiveStartKey: start }),
-            }),
-          );
-          counted += page.Count ?? 0;
-          start = page.LastEvaluatedKey;
-        } while (start !== undefined && counted < UNREAD_COUNT_CAP);
+      rows.map((r) => {
+        const mine = readMarkerKey(r.message_group_uuid, a.uuid);
+        return countUnread(
+          { ddb, tableName: table },
+          r.message_group_uuid,
+          a.uuid,
+          markers.get(`${mine.pk} ${mine.sk}`),
+        );
       }),
     );
   };
@@ -289,11 +283,7 @@ function warmSubjects(
   };
   // A user cache that outlives the run: the caller and the looked-up user are cached after the
   // warm-up, as in a warm container within USER_CACHE_TTL_MS. No send limit is met.
-  const unlimited = {
-    [CONFIG_ENV.sendLimitPerMinute]: "1000000",
-    [CONFIG_ENV.sendLimitBurst]: "1000000",
-    [CONFIG_ENV.newGroupLimitPerHour]: "1000000",
-  };
+  const unlimited = configEnv({ sendLimits: UNLIMITED_SEND_LIMITS });
   const cached = { [CONFIG_ENV.userCacheTtlMs]: String(3_600_000), ...unlimited };
   const noCache = { [CONFIG_ENV.userCacheTtlMs]: "0", ...unlimited };
   const subjects: Subject[] = [
