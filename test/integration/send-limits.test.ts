@@ -31,6 +31,19 @@ async function refusal(promise: Promise<unknown>): Promise<AppError> {
   return error as AppError;
 }
 
+/** The refusal of `post` (an AppError), having checked that it left the table as it was. */
+async function refusedWritingNothing(post: () => Promise<unknown>): Promise<AppError> {
+  const before = await table.scanAll();
+  const refused = await refusal(post());
+  expect(await table.scanAll()).toEqual(before);
+  return refused;
+}
+
+/** A post of `text` to the group `sent` went to (pattern C). */
+function toGroupOf(sent: { message: { message_group_uuid: string } }, text: string) {
+  return { kind: "to_group", message: text, message_group_uuid: sent.message.message_group_uuid } as const;
+}
+
 const limits: SendLimitSettings = { messagesPerMinute: 30, messageBurst: 10, newGroupsPerHour: 10 };
 
 describe("GCRA send limits", () => {
@@ -170,17 +183,9 @@ describe("GCRA send limits", () => {
     };
     const sent = await sendMessage(deps, alice, { kind: "to_handle", message: "first", handle: "gcra_bob" });
     expect(sent.headers.ratelimit).toBe('"messages";r=0;t=60, "new_groups";r=0;t=3600');
-    const before = await table.scanAll();
-    const refused = await refusal(
-      sendMessage(deps, alice, {
-        kind: "to_group",
-        message: "second",
-        message_group_uuid: sent.message.message_group_uuid,
-      }),
-    );
+    const refused = await refusedWritingNothing(() => sendMessage(deps, alice, toGroupOf(sent, "second")));
     expect(refused.status).toBe(429);
     expect(refused.headers["retry-after"]).toBe("60");
-    expect(await table.scanAll()).toEqual(before);
   });
 
   it("reads the limits side by side with the blocks check (sendMessage), and a blocked post spends none", async () => {
@@ -218,16 +223,8 @@ describe("GCRA send limits", () => {
       bob,
       "gcra_par_alice",
     );
-    const before = await table.scanAll();
-    const refused = await refusal(
-      sendMessage(deps, alice, {
-        kind: "to_group",
-        message: "second",
-        message_group_uuid: sent.message.message_group_uuid,
-      }),
-    );
+    const refused = await refusedWritingNothing(() => sendMessage(deps, alice, toGroupOf(sent, "second")));
     expect(refused.status).toBe(403);
     expect(refused.codes).toEqual(["cannot_message_user"]);
-    expect(await table.scanAll()).toEqual(before);
   });
 });
